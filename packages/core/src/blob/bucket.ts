@@ -1,0 +1,560 @@
+import { type BodyInput, normalizeBody, type NormalizedBody, streamToBytes } from '../body.js';
+import { type BucketCapabilities, requireCapability } from '../capabilities.js';
+import { invalidArgument, isPolycloudError, pcError, type PolycloudError } from '../errors.js';
+import { validateKey, validatePrefix } from '../keys.js';
+import { fromUtf8, utf8Length } from '../internal/bytes.js';
+import { BodyDigests } from '../internal/checksum.js';
+import { CallRunner, type PortableOptions } from '../internal/context.js';
+import { checkInt, checkOptions, checkString } from '../internal/validate.js';
+import type { BucketDriver } from './driver.js';
+import type {
+  BlobInfo,
+  BlobListItem,
+  CopyOptions,
+  DeleteManyResult,
+  DeleteOptions,
+  GetOptions,
+  ListOptions,
+  ListPage,
+  PutOptions,
+  SignedUrlOptions,
+  CallOptions,
+} from './types.js';
+
+export interface BucketOptions extends PortableOptions {
+  /** Default bytes per part for streamed uploads (default 8 MiB, at least the driver's minimum). */
+  readonly partSize?: number;
+  /** Default parts in flight for streamed uploads (default 4). */
+  readonly concurrency?: number;
+}
+
+/** A read in progress: metadata now, the body as a stream or all at once. */
+export interface BlobReader {
+  readonly info: BlobInfo;
+  /** The body; read it once. */
+  readonly body: ReadableStream<Uint8Array>;
+  bytes(): Promise<Uint8Array>;
+  text(): Promise<string>;
+  json<T = unknown>(): Promise<T>;
+}
+
+const MAX_METADATA_BYTES = 2048;
+const METADATA_KEY = /^[a-z0-9!#$%&'*+\-.^_`|~]+$/;
+const PUT_OPTIONS = [
+  'contentType',
+  'contentEncoding',
+  'contentDisposition',
+  'cacheControl',
+  'metadata',
+  'ifNoneMatch',
+  'ifMatch',
+  'md5',
+  'crc32c',
+  'partSize',
+  'concurrency',
+  'signal',
+] as const;
+
+/**
+ * Blob storage on any provider. Open one with `openBucket(url)` or wrap a driver.
+ *
+ * @example
+ * await using bucket = await openBucket('mem://uploads');
+ * await bucket.put('hello.txt', 'hi', { contentType: 'text/plain' });
+ * console.log(await bucket.getText('hello.txt'));
+ */
+export class Bucket {
+  readonly capabilities: BucketCapabilities;
+  readonly name: string;
+  readonly provider: string;
+  private readonly runner: CallRunner;
+  private readonly partSize: number;
+  private readonly concurrency: number;
+
+  constructor(
+    private readonly driver: BucketDriver,
+    opts: BucketOptions = {},
+  ) {
+    this.capabilities = driver.capabilities;
+    this.name = driver.name;
+    this.provider = driver.provider;
+    this.runner = new CallRunner(driver.provider, 'blob', driver.name, opts);
+    this.partSize = Math.max(opts.partSize ?? 8 * 1024 * 1024, driver.capabilities.minPartBytes);
+    this.concurrency = opts.concurrency ?? 4;
+  }
+
+  /**
+   * Writes `body` under `key`. Streams of unknown length are uploaded in parts with memory
+   * bounded near partSize × concurrency; nothing becomes visible unless the whole upload succeeds.
+   *
+   * @example
+   * await bucket.put('a/b.json', JSON.stringify(doc), { contentType: 'application/json', ifNoneMatch: '*' });
+   * await bucket.put('big.bin', fs.createReadStream('big.bin'));
+   */
+  async put(key: string, body: BodyInput, opts: PutOptions = {}): Promise<BlobInfo> {
+    const op = 'put';
+    this.runner.ensureOpen(op);
+    this.key(key, op);
+    const ctx = this.runner.ctx(op, key);
+    checkOptions(opts, PUT_OPTIONS, ctx);
+    const caps = this.capabilities;
+    const need = (flag: boolean, name: string) =>
+      requireCapability(flag, name, { provider: this.provider, service: 'blob', operation: op, name: this.name, key });
+    for (const h of ['contentType', 'contentEncoding', 'contentDisposition', 'cacheControl', 'md5', 'crc32c'] as const) {
+      checkString(opts[h], h, ctx);
+    }
+    if (opts.contentEncoding !== undefined) need(caps.contentEncoding, 'contentEncoding');
+    if (opts.contentDisposition !== undefined) need(caps.contentDisposition, 'contentDisposition');
+    if (opts.cacheControl !== undefined) need(caps.cacheControl, 'cacheControl');
+    if (opts.ifNoneMatch !== undefined) {
+      if (opts.ifNoneMatch !== '*') throw invalidArgument(`put: ifNoneMatch must be '*' (create only)`, ctx);
+      need(caps.putIfNoneMatch, 'putIfNoneMatch');
+    }
+    if (opts.ifMatch !== undefined) {
+      checkString(opts.ifMatch, 'ifMatch', ctx);
+      need(caps.putIfMatch, 'putIfMatch');
+    }
+    if (opts.ifMatch !== undefined && opts.ifNoneMatch !== undefined) {
+      throw invalidArgument('put: ifMatch and ifNoneMatch cannot be combined', ctx);
+    }
+    if (opts.md5 !== undefined) need(caps.putMd5, 'putMd5');
+    if (opts.crc32c !== undefined) need(caps.putCrc32c, 'putCrc32c');
+    const metadata = this.metadata(opts.metadata, op, key);
+    if (Object.keys(metadata).length > 0) need(caps.metadata, 'metadata');
+    checkInt(opts.partSize, 'partSize', Math.max(1, caps.minPartBytes), 5 * 1024 ** 3, ctx);
+    checkInt(opts.concurrency, 'concurrency', 1, 64, ctx);
+    const partSize = opts.partSize ?? this.partSize;
+    const concurrency = opts.concurrency ?? this.concurrency;
+
+    let normalized: NormalizedBody;
+    try {
+      normalized = normalizeBody(body);
+    } catch (err) {
+      throw this.runner.normalize(err, op, key);
+    }
+    // A stream that fits in one part is read up front: a single-shot request is cheaper and
+    // can be retried, which a half-consumed stream cannot.
+    if (normalized.kind === 'stream' && (normalized.size === undefined || normalized.size <= partSize)) {
+      normalized = await peek(normalized, partSize, opts.signal).catch((err: unknown) => {
+        throw this.runner.normalize(err, op, key);
+      });
+    }
+    if (normalized.kind === 'bytes' && normalized.data.byteLength > caps.maxObjectBytes) {
+      throw pcError(
+        'PAYLOAD_TOO_LARGE',
+        `put on blob "${this.name}": ${normalized.data.byteLength} bytes is over this provider's limit of ${caps.maxObjectBytes}`,
+        { ...ctx, retryable: false },
+      );
+    }
+
+    const wantDigest = { md5: opts.md5 !== undefined, crc32c: opts.crc32c !== undefined };
+    const verify = (d: BodyDigests) => {
+      const got = d.result();
+      if (opts.md5 !== undefined && got.md5 !== opts.md5) {
+        throw invalidArgument(
+          `put on blob "${this.name}" key "${key}": the body's MD5 is ${got.md5}, not the expected ${opts.md5}; nothing was written`,
+          ctx,
+        );
+      }
+      if (opts.crc32c !== undefined && got.crc32c !== opts.crc32c) {
+        throw invalidArgument(
+          `put on blob "${this.name}" key "${key}": the body's CRC32C is ${got.crc32c}, not the expected ${opts.crc32c}; nothing was written`,
+          ctx,
+        );
+      }
+    };
+    let beforeCommit = () => {};
+    if (wantDigest.md5 || wantDigest.crc32c) {
+      const digests = new BodyDigests(wantDigest);
+      if (normalized.kind === 'bytes') {
+        digests.update(normalized.data);
+        verify(digests);
+      } else {
+        let ended = false;
+        const counted = normalized.stream.pipeThrough(
+          new TransformStream<Uint8Array, Uint8Array>({
+            transform(chunk, c) {
+              digests.update(chunk);
+              c.enqueue(chunk);
+            },
+            flush() {
+              ended = true;
+            },
+          }),
+        );
+        normalized = { kind: 'stream', stream: counted, size: normalized.size };
+        beforeCommit = () => {
+          if (!ended) throw pcError('INTERNAL', 'beforeCommit called before the body was fully read', ctx);
+          verify(digests);
+        };
+      }
+    }
+
+    const driverOpts = {
+      contentType: opts.contentType,
+      contentEncoding: opts.contentEncoding,
+      contentDisposition: opts.contentDisposition,
+      cacheControl: opts.cacheControl,
+      metadata,
+      ifNoneMatch: opts.ifNoneMatch,
+      ifMatch: opts.ifMatch,
+      md5: opts.md5,
+      crc32c: opts.crc32c,
+      partSize,
+      concurrency,
+      beforeCommit,
+    };
+    const final = normalized;
+    return this.runner.run(op, key, opts.signal, (signal) => this.driver.put(key, final, { ...driverOpts, signal }), {
+      // A conditional create that timed out may have succeeded; retrying would report a
+      // false conflict. Streams cannot be replayed.
+      retry: final.kind === 'bytes',
+      idempotent: opts.ifNoneMatch === undefined && opts.ifMatch === undefined,
+    });
+  }
+
+  /**
+   * Reads an object. NOT_FOUND when it does not exist.
+   *
+   * @example
+   * const r = await bucket.get('video.mp4', { range: { offset: 0, length: 1024 } });
+   * for await (const chunk of r.body) process(chunk);
+   */
+  async get(key: string, opts: GetOptions = {}): Promise<BlobReader> {
+    const op = 'get';
+    this.runner.ensureOpen(op);
+    this.key(key, op);
+    const ctx = this.runner.ctx(op, key);
+    checkOptions(opts, ['range', 'ifMatch', 'signal'], ctx);
+    if (opts.ifMatch !== undefined) {
+      checkString(opts.ifMatch, 'ifMatch', ctx);
+      requireCapability(this.capabilities.getIfMatch, 'getIfMatch', this.capCtx(op, key));
+    }
+    let range = opts.range;
+    if (range !== undefined) {
+      if (typeof range !== 'object' || range === null) throw invalidArgument('get: range must be { offset, length? }', ctx);
+      checkInt(range.offset, 'range.offset', 0, Number.MAX_SAFE_INTEGER, ctx);
+      if (range.offset === undefined) throw invalidArgument('get: range.offset is required', ctx);
+      checkInt(range.length, 'range.length', 0, Number.MAX_SAFE_INTEGER, ctx);
+      requireCapability(this.capabilities.rangeRead, 'rangeRead', this.capCtx(op, key));
+      range = { offset: range.offset, ...(range.length === undefined ? {} : { length: range.length }) };
+    }
+    const r = await this.runner.run(op, key, opts.signal, (signal) =>
+      this.driver.get(key, { range, ifMatch: opts.ifMatch, signal }),
+    );
+    return makeReader(r.info, this.guardStream(r.body, op, key));
+  }
+
+  /** Reads a whole object into memory. */
+  async getBytes(key: string, opts: GetOptions = {}): Promise<Uint8Array> {
+    return (await this.get(key, opts)).bytes();
+  }
+
+  /** Reads a whole object as UTF-8 text. */
+  async getText(key: string, opts: GetOptions = {}): Promise<string> {
+    return (await this.get(key, opts)).text();
+  }
+
+  /** Metadata of an object; NOT_FOUND when it does not exist. */
+  async head(key: string, opts: CallOptions = {}): Promise<BlobInfo> {
+    const op = 'head';
+    this.runner.ensureOpen(op);
+    this.key(key, op);
+    checkOptions(opts, ['signal'], this.runner.ctx(op, key));
+    return this.runner.run(op, key, opts.signal, (signal) => this.driver.head(key, { signal }));
+  }
+
+  /** Whether an object exists. */
+  async exists(key: string, opts: CallOptions = {}): Promise<boolean> {
+    try {
+      await this.head(key, opts);
+      return true;
+    } catch (err) {
+      if (isPolycloudError(err, 'NOT_FOUND')) return false;
+      throw err;
+    }
+  }
+
+  /** Deletes an object; deleting a missing key succeeds unless `ifMatch` is given. */
+  async delete(key: string, opts: DeleteOptions = {}): Promise<void> {
+    const op = 'delete';
+    this.runner.ensureOpen(op);
+    this.key(key, op);
+    const ctx = this.runner.ctx(op, key);
+    checkOptions(opts, ['ifMatch', 'signal'], ctx);
+    if (opts.ifMatch !== undefined) {
+      checkString(opts.ifMatch, 'ifMatch', ctx);
+      requireCapability(this.capabilities.deleteIfMatch, 'deleteIfMatch', this.capCtx(op, key));
+    }
+    await this.runner.run(op, key, opts.signal, (signal) => this.driver.delete(key, { ifMatch: opts.ifMatch, signal }));
+  }
+
+  /**
+   * Deletes many objects, in batches where the provider has a batch API. Never throws for one
+   * key's failure: each key gets its own result, in input order.
+   */
+  async deleteMany(keys: readonly string[], opts: CallOptions = {}): Promise<DeleteManyResult[]> {
+    const op = 'deleteMany';
+    this.runner.ensureOpen(op);
+    if (!Array.isArray(keys)) throw invalidArgument('deleteMany: keys must be an array', this.runner.ctx(op));
+    for (const k of keys) this.key(k, op);
+    const out: DeleteManyResult[] = [];
+    const batch = Math.max(1, this.capabilities.maxDeleteBatch);
+    for (let i = 0; i < keys.length; i += batch) {
+      const chunk = keys.slice(i, i + batch);
+      let errors: readonly (PolycloudError | undefined)[];
+      if (this.driver.deleteMany) {
+        const dm = this.driver.deleteMany.bind(this.driver);
+        errors = await this.runner.run(op, undefined, opts.signal, (signal) => dm(chunk, { signal }));
+      } else {
+        errors = await Promise.all(
+          chunk.map((k) =>
+            this.delete(k, opts).then(
+              () => undefined,
+              (e: unknown) => this.runner.normalize(e, op, k),
+            ),
+          ),
+        );
+      }
+      chunk.forEach((key, j) => {
+        const error = errors[j];
+        out.push(error === undefined ? { key, ok: true } : { key, ok: false, error });
+      });
+    }
+    return out;
+  }
+
+  /**
+   * One page of a listing, ordered by the UTF-8 bytes of the keys.
+   *
+   * @example
+   * let page = await bucket.list({ prefix: 'logs/', delimiter: '/' });
+   * while (page.cursor) page = await bucket.list({ prefix: 'logs/', delimiter: '/', cursor: page.cursor });
+   */
+  async list(opts: ListOptions = {}): Promise<ListPage> {
+    const op = 'list';
+    this.runner.ensureOpen(op);
+    const ctx = this.runner.ctx(op);
+    checkOptions(opts, ['prefix', 'delimiter', 'cursor', 'limit', 'signal'], ctx);
+    const prefix = opts.prefix ?? '';
+    validatePrefix(prefix, this.capabilities.maxKeyBytes, { ...this.keyCtx(op) });
+    if (opts.delimiter !== undefined) {
+      checkString(opts.delimiter, 'delimiter', ctx);
+      requireCapability(this.capabilities.listDelimiter, 'listDelimiter', this.capCtx(op));
+    }
+    checkString(opts.cursor, 'cursor', ctx);
+    checkInt(opts.limit, 'limit', 1, this.capabilities.maxListLimit, ctx);
+    const limit = opts.limit ?? this.capabilities.maxListLimit;
+    return this.runner.run(op, undefined, opts.signal, (signal) =>
+      this.driver.list({ prefix, delimiter: opts.delimiter, cursor: opts.cursor, limit, signal }),
+    );
+  }
+
+  /**
+   * Every item under a prefix, page by page.
+   *
+   * @example
+   * for await (const item of bucket.entries({ prefix: 'photos/' })) console.log(item.key, item.size);
+   */
+  async *entries(opts: Omit<ListOptions, 'cursor' | 'delimiter'> = {}): AsyncGenerator<BlobListItem> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.list({ ...opts, ...(cursor === undefined ? {} : { cursor }) });
+      yield* page.items;
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+  }
+
+  /** Server-side copy within this bucket; the copy is independent of the source afterwards. */
+  async copy(src: string, dst: string, opts: CopyOptions = {}): Promise<BlobInfo> {
+    const op = 'copy';
+    this.runner.ensureOpen(op);
+    this.key(src, op);
+    this.key(dst, op);
+    const ctx = this.runner.ctx(op, dst);
+    checkOptions(opts, ['ifNoneMatch', 'ifMatch', 'signal'], ctx);
+    if (opts.ifNoneMatch !== undefined) {
+      if (opts.ifNoneMatch !== '*') throw invalidArgument(`copy: ifNoneMatch must be '*'`, ctx);
+      requireCapability(this.capabilities.copyIfNoneMatch, 'copyIfNoneMatch', this.capCtx(op, dst));
+    }
+    if (opts.ifMatch !== undefined) {
+      checkString(opts.ifMatch, 'ifMatch', ctx);
+      requireCapability(this.capabilities.getIfMatch, 'getIfMatch', this.capCtx(op, src));
+    }
+    return this.runner.run(
+      op,
+      dst,
+      opts.signal,
+      (signal) => this.driver.copy(src, dst, { ifNoneMatch: opts.ifNoneMatch, ifMatch: opts.ifMatch, signal }),
+      { idempotent: opts.ifNoneMatch === undefined },
+    );
+  }
+
+  /**
+   * A URL that grants `method` on one key for `expiresIn` seconds without credentials.
+   *
+   * @example
+   * const url = await bucket.signedUrl('report.pdf', { method: 'GET', expiresIn: 300 });
+   */
+  async signedUrl(key: string, opts: SignedUrlOptions): Promise<string> {
+    const op = 'signedUrl';
+    this.runner.ensureOpen(op);
+    this.key(key, op);
+    const ctx = this.runner.ctx(op, key);
+    checkOptions(opts, ['method', 'expiresIn', 'contentType'], ctx);
+    const method = opts?.method ?? 'GET';
+    if (!['GET', 'PUT', 'DELETE'].includes(method)) {
+      throw invalidArgument(`signedUrl: method must be GET, PUT or DELETE, got ${String(method)}`, ctx);
+    }
+    requireCapability(
+      this.capabilities.signedUrlMethods.includes(method) && this.driver.signedUrl !== undefined,
+      `signedUrlMethods:${method}`,
+      this.capCtx(op, key),
+    );
+    checkInt(opts.expiresIn, 'expiresIn', 1, this.capabilities.maxSignedUrlSeconds, ctx);
+    if (opts.expiresIn === undefined) throw invalidArgument('signedUrl: expiresIn (seconds) is required', ctx);
+    checkString(opts.contentType, 'contentType', ctx);
+    const signer = this.driver.signedUrl!.bind(this.driver);
+    return this.runner.run(op, key, undefined, () =>
+      signer(key, { method, expiresIn: opts.expiresIn, contentType: opts.contentType }),
+    );
+  }
+
+  /** The native SDK client (typed by the adapter's own open function). */
+  native(): unknown {
+    return this.driver.native();
+  }
+
+  /** Releases the driver's resources; later calls fail. */
+  async close(): Promise<void> {
+    if (this.runner.isClosed) return;
+    this.runner.markClosed();
+    await this.driver.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private key(key: unknown, operation: string): asserts key is string {
+    validateKey(key, this.capabilities.maxKeyBytes, this.keyCtx(operation));
+  }
+
+  private keyCtx(operation: string) {
+    return { provider: this.provider, service: 'blob' as const, operation, name: this.name };
+  }
+
+  private capCtx(operation: string, key?: string) {
+    return {
+      provider: this.provider,
+      service: 'blob' as const,
+      operation,
+      name: this.name,
+      ...(key === undefined ? {} : { key }),
+    };
+  }
+
+  private metadata(md: unknown, op: string, key: string): Record<string, string> {
+    const ctx = this.runner.ctx(op, key);
+    if (md === undefined) return {};
+    if (typeof md !== 'object' || md === null || Array.isArray(md)) {
+      throw invalidArgument(`${op}: metadata must be an object of string values`, ctx);
+    }
+    const out: Record<string, string> = {};
+    let bytes = 0;
+    for (const [k, v] of Object.entries(md)) {
+      const lk = k.toLowerCase();
+      if (!METADATA_KEY.test(lk)) {
+        throw invalidArgument(
+          `${op} on blob "${this.name}": metadata key "${k}" must be 1+ characters of letters, digits or !#$%&'*+-.^_\`|~`,
+          ctx,
+        );
+      }
+      if (typeof v !== 'string') throw invalidArgument(`${op}: metadata value for "${k}" must be a string`, ctx);
+      if (!v.isWellFormed()) throw invalidArgument(`${op}: metadata value for "${k}" is not valid UTF-8`, ctx);
+      if (lk in out) throw invalidArgument(`${op}: metadata key "${k}" appears twice (keys are case-insensitive)`, ctx);
+      out[lk] = v;
+      bytes += utf8Length(lk) + utf8Length(v);
+    }
+    if (bytes > MAX_METADATA_BYTES) {
+      throw invalidArgument(
+        `${op} on blob "${this.name}": metadata is ${bytes} bytes, over the portable limit of ${MAX_METADATA_BYTES}`,
+        ctx,
+      );
+    }
+    return out;
+  }
+
+  /** Errors from a driver's body stream reach the reader as PolycloudErrors too. */
+  private guardStream(body: ReadableStream<Uint8Array>, op: string, key: string): ReadableStream<Uint8Array> {
+    const runner = this.runner;
+    const reader = body.getReader();
+    return new ReadableStream<Uint8Array>({
+      async pull(c) {
+        try {
+          const { done, value } = await reader.read();
+          if (done) c.close();
+          else c.enqueue(value);
+        } catch (err) {
+          c.error(runner.normalize(err, op, key));
+        }
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    });
+  }
+}
+
+function makeReader(info: BlobInfo, body: ReadableStream<Uint8Array>): BlobReader {
+  return {
+    info,
+    body,
+    bytes: () => streamToBytes(body),
+    text: async () => fromUtf8(await streamToBytes(body)),
+    json: async <T>() => JSON.parse(fromUtf8(await streamToBytes(body))) as T,
+  };
+}
+
+/** Reads up to `limit` bytes: the whole body if it fits, else a stream that replays what was read. */
+async function peek(body: NormalizedBody & { kind: 'stream' }, limit: number, signal?: AbortSignal): Promise<NormalizedBody> {
+  const reader = body.stream.getReader();
+  const head: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    if (signal?.aborted) {
+      await reader.cancel(signal.reason).catch(() => {});
+      throw signal.reason;
+    }
+    const { done, value } = await reader.read();
+    if (done) {
+      reader.releaseLock();
+      const data = new Uint8Array(total);
+      let off = 0;
+      for (const c of head) {
+        data.set(c, off);
+        off += c.byteLength;
+      }
+      return { kind: 'bytes', data };
+    }
+    head.push(value);
+    total += value.byteLength;
+    if (total > limit) break;
+  }
+  let i = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(c) {
+      if (i < head.length) {
+        c.enqueue(head[i++]!);
+        return;
+      }
+      const { done, value } = await reader.read();
+      if (done) c.close();
+      else c.enqueue(value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return { kind: 'stream', stream, size: body.size };
+}

@@ -1,0 +1,90 @@
+import type { NormalizedBody } from '../body.js';
+import type { BucketCapabilities } from '../capabilities.js';
+import type { PolycloudError } from '../errors.js';
+import type { BlobInfo, ByteRange, ListPage, SignedUrlMethod } from './types.js';
+
+/** Options the portable layer hands a driver's `put`, already validated and normalised. */
+export interface DriverPutOptions {
+  readonly contentType: string | undefined;
+  readonly contentEncoding: string | undefined;
+  readonly contentDisposition: string | undefined;
+  readonly cacheControl: string | undefined;
+  /** Keys already lower-case. */
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly ifNoneMatch: '*' | undefined;
+  readonly ifMatch: string | undefined;
+  /** Expected base64 MD5 / CRC32C; drivers may pass them to the service as well. */
+  readonly md5: string | undefined;
+  readonly crc32c: string | undefined;
+  readonly partSize: number;
+  readonly concurrency: number;
+  /**
+   * For stream bodies: call after the last byte was sent and before the upload is committed
+   * (multipart completion, block-list commit). It throws when a checksum the caller asked for
+   * does not match, and the driver must then abort so nothing becomes visible.
+   */
+  readonly beforeCommit: () => void;
+  readonly signal: AbortSignal | undefined;
+}
+
+/**
+ * What an adapter implements for blob storage. The portable `Bucket` validates arguments,
+ * checks capabilities, retries and maps errors; a driver only talks to its service and maps
+ * native errors to PolycloudError (never throws a native error).
+ */
+export interface BucketDriver {
+  /** e.g. 'aws', 'gcp', 'azure', 'memory'. */
+  readonly provider: string;
+  /** The bucket/container name. */
+  readonly name: string;
+  readonly capabilities: BucketCapabilities;
+
+  /**
+   * Writes an object. `body.kind === 'bytes'` is a single-shot upload. A stream body is longer
+   * than partSize or of unknown length: upload it in parts with bounded memory (see
+   * `uploadParts`), honour ifNoneMatch/ifMatch on the commit, and leave nothing visible on failure.
+   */
+  put(key: string, body: NormalizedBody, opts: DriverPutOptions): Promise<BlobInfo>;
+
+  /** NOT_FOUND when missing. `range` is already clamped to non-negative integers. */
+  get(
+    key: string,
+    opts: { range: ByteRange | undefined; ifMatch: string | undefined; signal: AbortSignal | undefined },
+  ): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> }>;
+
+  head(key: string, opts: { signal: AbortSignal | undefined }): Promise<BlobInfo>;
+
+  /** Deleting a missing key succeeds (unless ifMatch is set: then PRECONDITION_FAILED or NOT_FOUND). */
+  delete(key: string, opts: { ifMatch: string | undefined; signal: AbortSignal | undefined }): Promise<void>;
+
+  /** Optional batch delete; keys.length ≤ capabilities.maxDeleteBatch. Results in input order. */
+  deleteMany?(
+    keys: readonly string[],
+    opts: { signal: AbortSignal | undefined },
+  ): Promise<readonly (PolycloudError | undefined)[]>;
+
+  /** One page, ordered by UTF-8 bytes of the key; `limit` ≤ capabilities.maxListLimit. */
+  list(opts: {
+    prefix: string;
+    delimiter: string | undefined;
+    cursor: string | undefined;
+    limit: number;
+    signal: AbortSignal | undefined;
+  }): Promise<ListPage>;
+
+  /** Server-side copy within the bucket; content, headers and metadata are copied. */
+  copy(
+    src: string,
+    dst: string,
+    opts: { ifNoneMatch: '*' | undefined; ifMatch: string | undefined; signal: AbortSignal | undefined },
+  ): Promise<BlobInfo>;
+
+  /** Required when capabilities.signedUrlMethods is non-empty. */
+  signedUrl?(
+    key: string,
+    opts: { method: SignedUrlMethod; expiresIn: number; contentType: string | undefined },
+  ): Promise<string>;
+
+  close(): Promise<void>;
+  native(): unknown;
+}

@@ -1,0 +1,107 @@
+import type { BodyInput } from '../body.js';
+
+/** What polycloud knows about a stored object. */
+export interface BlobInfo {
+  readonly key: string;
+  readonly size: number;
+  /** Opaque version tag; pass it back as `ifMatch`. */
+  readonly etag: string;
+  readonly contentType: string | undefined;
+  readonly contentEncoding: string | undefined;
+  readonly contentDisposition: string | undefined;
+  readonly cacheControl: string | undefined;
+  /** User metadata; keys lower-case. */
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly lastModified: Date;
+  /** Base64 MD5 of the content, where the provider reports one for this object. */
+  readonly md5?: string | undefined;
+}
+
+/** One entry of a listing: what a list call returns without a request per item. */
+export interface BlobListItem {
+  readonly key: string;
+  readonly size: number;
+  readonly etag: string;
+  readonly lastModified: Date;
+}
+
+export interface CallOptions {
+  /** Cancels the call; the promise rejects with CANCELLED (or TIMEOUT for a timeout signal). */
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface PutOptions extends CallOptions {
+  readonly contentType?: string;
+  readonly contentEncoding?: string;
+  readonly contentDisposition?: string;
+  readonly cacheControl?: string;
+  /** String→string; keys are case-insensitive and stored lower-case. */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** `'*'`: create only; fails with PRECONDITION_FAILED if the key exists. */
+  readonly ifNoneMatch?: '*';
+  /** Replace only if the current etag is this one, else PRECONDITION_FAILED. */
+  readonly ifMatch?: string;
+  /** Base64 MD5 the body must have; on mismatch nothing is written (INVALID_ARGUMENT). */
+  readonly md5?: string;
+  /** Base64 big-endian CRC32C the body must have. */
+  readonly crc32c?: string;
+  /** Bytes per part for streamed uploads. */
+  readonly partSize?: number;
+  /** Parts in flight at once for streamed uploads. */
+  readonly concurrency?: number;
+}
+
+export interface ByteRange {
+  readonly offset: number;
+  /** Bytes to read; past the end is truncated. Omit to read to the end. */
+  readonly length?: number;
+}
+
+export interface GetOptions extends CallOptions {
+  /** A range that starts at or past the end yields an empty body. */
+  readonly range?: ByteRange;
+  readonly ifMatch?: string;
+}
+
+export interface DeleteOptions extends CallOptions {
+  readonly ifMatch?: string;
+}
+
+export interface ListOptions extends CallOptions {
+  readonly prefix?: string;
+  /** Groups keys by the next occurrence of this string after the prefix (usually "/"). */
+  readonly delimiter?: string;
+  /** From a previous page; opaque. */
+  readonly cursor?: string;
+  /** Maximum items plus prefixes in one page. */
+  readonly limit?: number;
+}
+
+export interface ListPage {
+  readonly items: readonly BlobListItem[];
+  readonly prefixes: readonly string[];
+  /** Present when there is another page. */
+  readonly cursor?: string | undefined;
+}
+
+export interface CopyOptions extends CallOptions {
+  /** `'*'`: fail with PRECONDITION_FAILED if the destination exists. */
+  readonly ifNoneMatch?: '*';
+  /** Copy only if the source's etag is this one. */
+  readonly ifMatch?: string;
+}
+
+export type SignedUrlMethod = 'GET' | 'PUT' | 'DELETE';
+
+export interface SignedUrlOptions {
+  readonly method?: SignedUrlMethod;
+  readonly expiresIn: number;
+  /** For PUT: the Content-Type the uploader must send. */
+  readonly contentType?: string;
+}
+
+export type DeleteManyResult =
+  | { readonly key: string; readonly ok: true }
+  | { readonly key: string; readonly ok: false; readonly error: import('../errors.js').PolycloudError };
+
+export type { BodyInput };

@@ -1,0 +1,126 @@
+import { Readable } from 'node:stream';
+import { invalidArgument } from './errors.js';
+import { utf8 } from './internal/bytes.js';
+
+/** Everything `Bucket.put` accepts as a body. */
+export type BodyInput =
+  | Uint8Array
+  | ArrayBuffer
+  | string
+  | Blob
+  | ReadableStream<Uint8Array>
+  | AsyncIterable<Uint8Array>
+  | NodeJS.ReadableStream;
+
+/**
+ * A body in one of two shapes drivers handle: bytes in memory (small, known size, retryable)
+ * or a Web stream (size known or not).
+ */
+export type NormalizedBody =
+  | { readonly kind: 'bytes'; readonly data: Uint8Array }
+  | { readonly kind: 'stream'; readonly stream: ReadableStream<Uint8Array>; readonly size: number | undefined };
+
+/** Turns any accepted body into bytes or a Web stream without reading a stream into memory. */
+export function normalizeBody(body: BodyInput): NormalizedBody {
+  if (typeof body === 'string') return { kind: 'bytes', data: utf8(body) };
+  if (body instanceof Uint8Array) return { kind: 'bytes', data: body };
+  if (body instanceof ArrayBuffer) return { kind: 'bytes', data: new Uint8Array(body) };
+  if (typeof Blob !== 'undefined' && body instanceof Blob) {
+    return { kind: 'stream', stream: body.stream() as ReadableStream<Uint8Array>, size: body.size };
+  }
+  if (isWebStream(body)) return { kind: 'stream', stream: checkedChunks(body), size: undefined };
+  if (isNodeReadable(body)) {
+    const web = Readable.toWeb(body instanceof Readable ? body : Readable.from(body)) as ReadableStream<unknown>;
+    return { kind: 'stream', stream: checkedChunks(web), size: undefined };
+  }
+  if (isAsyncIterable(body)) {
+    return { kind: 'stream', stream: checkedChunks(iterableToStream(body)), size: undefined };
+  }
+  throw invalidArgument(
+    `unsupported body type ${describe(body)}; pass a string, Uint8Array, Blob, ReadableStream, AsyncIterable<Uint8Array> or Node stream`,
+  );
+}
+
+/** Reads a body fully. For small bodies (≤ a single-shot threshold) only. */
+export async function bodyToBytes(body: NormalizedBody, signal?: AbortSignal): Promise<Uint8Array> {
+  if (body.kind === 'bytes') return body.data;
+  return streamToBytes(body.stream, signal);
+}
+
+export async function streamToBytes(stream: ReadableStream<Uint8Array>, signal?: AbortSignal): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = stream.getReader();
+  const onAbort = () => void reader.cancel(signal?.reason).catch(() => {});
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (;;) {
+      if (signal?.aborted) throw signal.reason;
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      total += value.byteLength;
+    }
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    reader.releaseLock();
+  }
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out;
+}
+
+/** Strings and Buffers from Node streams become Uint8Array; anything else is a clear error. */
+function checkedChunks(stream: ReadableStream<unknown>): ReadableStream<Uint8Array> {
+  return stream.pipeThrough(
+    new TransformStream<unknown, Uint8Array>({
+      transform(chunk, controller) {
+        if (chunk instanceof Uint8Array) controller.enqueue(chunk);
+        else if (typeof chunk === 'string') controller.enqueue(utf8(chunk));
+        else if (chunk instanceof ArrayBuffer) controller.enqueue(new Uint8Array(chunk));
+        else controller.error(invalidArgument(`a body stream yielded ${describe(chunk)}; streams must yield Uint8Array chunks`));
+      },
+    }),
+  );
+}
+
+function isWebStream(x: unknown): x is ReadableStream<unknown> {
+  return typeof x === 'object' && x !== null && typeof (x as ReadableStream).getReader === 'function';
+}
+
+function isNodeReadable(x: unknown): x is NodeJS.ReadableStream {
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as NodeJS.ReadableStream).pipe === 'function' &&
+    typeof (x as NodeJS.ReadableStream).on === 'function'
+  );
+}
+
+function isAsyncIterable(x: unknown): x is AsyncIterable<unknown> {
+  return typeof x === 'object' && x !== null && typeof (x as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
+}
+
+function describe(x: unknown): string {
+  if (x === null) return 'null';
+  if (typeof x === 'object') return (x as object).constructor?.name ?? 'object';
+  return typeof x;
+}
+
+function iterableToStream(it: AsyncIterable<unknown>): ReadableStream<unknown> {
+  const iterator = it[Symbol.asyncIterator]();
+  return new ReadableStream<unknown>({
+    async pull(c) {
+      const { done, value } = await iterator.next();
+      if (done) c.close();
+      else c.enqueue(value);
+    },
+    async cancel(reason) {
+      await iterator.return?.(reason);
+    },
+  });
+}

@@ -1,0 +1,31 @@
+import type { Bucket } from './blob/bucket.js';
+import type { BlobInfo, PutOptions } from './blob/types.js';
+
+/**
+ * Streams an object from one bucket to another, across providers, with bounded memory.
+ * Content headers and metadata travel with it.
+ *
+ * @example
+ * await copyBetween(s3Bucket, 'a.bin', gcsBucket, 'a.bin');
+ */
+export async function copyBetween(
+  src: Bucket,
+  srcKey: string,
+  dst: Bucket,
+  dstKey: string,
+  opts: Pick<PutOptions, 'ifNoneMatch' | 'signal' | 'partSize' | 'concurrency'> = {},
+): Promise<BlobInfo> {
+  const r = await src.get(srcKey, opts.signal ? { signal: opts.signal } : {});
+  const i = r.info;
+  const put: PutOptions = {
+    ...opts,
+    ...(i.contentType !== undefined ? { contentType: i.contentType } : {}),
+    ...(i.contentEncoding !== undefined && dst.capabilities.contentEncoding ? { contentEncoding: i.contentEncoding } : {}),
+    ...(i.contentDisposition !== undefined && dst.capabilities.contentDisposition
+      ? { contentDisposition: i.contentDisposition }
+      : {}),
+    ...(i.cacheControl !== undefined && dst.capabilities.cacheControl ? { cacheControl: i.cacheControl } : {}),
+    ...(Object.keys(i.metadata).length > 0 && dst.capabilities.metadata ? { metadata: i.metadata } : {}),
+  };
+  return dst.put(dstKey, r.body, put);
+}

@@ -1,0 +1,66 @@
+export { Bucket, type BlobReader, type BucketOptions } from './blob/bucket.js';
+export type { BucketDriver, DriverPutOptions } from './blob/driver.js';
+export type * from './blob/types.js';
+export { type BodyInput, bodyToBytes, type NormalizedBody, normalizeBody, streamToBytes } from './body.js';
+export {
+  type AnyCapabilities,
+  type BucketCapabilities,
+  defineCapabilities,
+  type KvCapabilities,
+  type QueueCapabilities,
+  requireCapability,
+} from './capabilities.js';
+export { copyBetween } from './copy.js';
+export {
+  abortError,
+  codeFromGrpcStatus,
+  codeFromHttpStatus,
+  ERROR_CODES,
+  type ErrorCode,
+  invalidArgument,
+  isPolycloudError,
+  PolycloudError,
+  type PolycloudErrorOptions,
+  pcError,
+} from './errors.js';
+export {
+  bytesEqual,
+  compareUtf8,
+  concatBytes,
+  fromBase64,
+  fromBase64Url,
+  fromUtf8,
+  toBase64,
+  toBase64Url,
+  utf8,
+  utf8Length,
+} from './internal/bytes.js';
+export { BodyDigests, Crc32c, md5Base64 } from './internal/checksum.js';
+export type { PortableOptions } from './internal/context.js';
+export { backoffDelay, DEFAULT_RETRY, type RetryPolicy, withRetry } from './internal/retry.js';
+export { sleep } from './internal/signal.js';
+export { validateKey } from './keys.js';
+export type { DriverKvEntry, KvDriver } from './kv/driver.js';
+export { KvStore, type KvStoreOptions } from './kv/kvstore.js';
+export type * from './kv/types.js';
+export { checkKvValue, decodeKvValue, encodeKvValue, kvValueSize } from './kv/value.js';
+export {
+  type BlobModule,
+  type DriverOpenOptions,
+  type KvModule,
+  type ModuleLoader,
+  openBucket,
+  openKv,
+  openQueue,
+  type QueueModule,
+  registeredSchemes,
+  setModuleLoader,
+  urlBool,
+  urlParams,
+} from './open.js';
+export { uploadParts } from './parts.js';
+export { bytesCodec, type Codec, jsonCodec, textCodec } from './queue/codec.js';
+export type { ConsumeOptions, Consumer, MessageHandler } from './queue/consumer.js';
+export type { DriverMessage, DriverOutgoing, QueueDriver } from './queue/driver.js';
+export { Queue, type QueueOptions } from './queue/queue.js';
+export type * from './queue/types.js';

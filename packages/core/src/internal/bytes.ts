@@ -1,0 +1,62 @@
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export function utf8(s: string): Uint8Array {
+  return encoder.encode(s);
+}
+
+/** Strict decode: throws on invalid UTF-8 instead of inserting U+FFFD. */
+export function fromUtf8(b: Uint8Array): string {
+  return decoder.decode(b);
+}
+
+export function utf8Length(s: string): number {
+  return encoder.encode(s).byteLength;
+}
+
+/** Compares strings by their UTF-8 bytes (the order the contract promises for listings). */
+export function compareUtf8(a: string, b: string): number {
+  // UTF-16 code-unit order differs from UTF-8 byte order only for surrogate pairs vs U+E000..U+FFFF.
+  const ba = encoder.encode(a);
+  const bb = encoder.encode(b);
+  const n = Math.min(ba.length, bb.length);
+  for (let i = 0; i < n; i++) {
+    const d = ba[i]! - bb[i]!;
+    if (d !== 0) return d;
+  }
+  return ba.length - bb.length;
+}
+
+export function concatBytes(chunks: readonly Uint8Array[], total?: number): Uint8Array {
+  const size = total ?? chunks.reduce((n, c) => n + c.byteLength, 0);
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out;
+}
+
+export function toBase64(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+}
+
+export function fromBase64(s: string): Uint8Array {
+  return new Uint8Array(Buffer.from(s, 'base64'));
+}
+
+/** Base64url without padding: safe in keys, URLs and cursors. */
+export function toBase64Url(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
+}
+
+export function fromBase64Url(s: string): Uint8Array {
+  return new Uint8Array(Buffer.from(s, 'base64url'));
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,54 @@
+import { invalidArgument } from './errors.js';
+import { utf8Length } from './internal/bytes.js';
+
+interface KeyContext {
+  provider: string;
+  service: 'blob' | 'kv';
+  operation: string;
+  name: string;
+}
+
+/**
+ * Checks a key against the portable rules: a well-formed UTF-8 string (no lone surrogates)
+ * of 1..maxBytes bytes. Any such key must round-trip byte-exact on every provider; drivers
+ * encode where their service is stricter.
+ */
+export function validateKey(key: unknown, maxBytes: number, ctx: KeyContext): asserts key is string {
+  const where = `${ctx.operation} on ${ctx.service} "${ctx.name}"`;
+  if (typeof key !== 'string') {
+    throw invalidArgument(`${where}: the key must be a string, got ${key === null ? 'null' : typeof key}`, {
+      ...errCtx(ctx),
+    });
+  }
+  if (key.length === 0) {
+    throw invalidArgument(`${where}: the key is empty; keys are 1 to ${maxBytes} bytes of UTF-8`, errCtx(ctx));
+  }
+  if (!key.isWellFormed()) {
+    throw invalidArgument(
+      `${where}: the key contains a lone UTF-16 surrogate, so it is not valid UTF-8; pass well-formed text`,
+      errCtx(ctx, key),
+    );
+  }
+  const bytes = utf8Length(key);
+  if (bytes > maxBytes) {
+    throw invalidArgument(
+      `${where}: the key is ${bytes} bytes of UTF-8, over the limit of ${maxBytes}; shorten it`,
+      errCtx(ctx, `${key.slice(0, 64)}…`),
+    );
+  }
+}
+
+/** Checks a prefix (may be empty) the same way, without the minimum length. */
+export function validatePrefix(prefix: unknown, maxBytes: number, ctx: KeyContext): asserts prefix is string {
+  if (prefix === '') return;
+  validateKey(prefix, maxBytes, ctx);
+}
+
+function errCtx(ctx: KeyContext, key?: string) {
+  return {
+    provider: ctx.provider,
+    service: ctx.service,
+    operation: ctx.operation,
+    resource: { name: ctx.name, ...(key === undefined ? {} : { key }) },
+  };
+}

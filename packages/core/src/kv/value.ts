@@ -1,0 +1,71 @@
+import { invalidArgument } from '../errors.js';
+import { fromUtf8, utf8 } from '../internal/bytes.js';
+import type { KvValue } from './types.js';
+
+const TAG_JSON = 0x6a; // 'j'
+const TAG_BYTES = 0x62; // 'b'
+
+/**
+ * Encodes a value as tagged bytes, for drivers that store bytes only: one tag byte (JSON or
+ * raw bytes) then the payload. Round-trips every KvValue exactly.
+ */
+export function encodeKvValue(value: KvValue): Uint8Array {
+  if (value instanceof Uint8Array) {
+    const out = new Uint8Array(value.byteLength + 1);
+    out[0] = TAG_BYTES;
+    out.set(value, 1);
+    return out;
+  }
+  const json = utf8(JSON.stringify(value));
+  const out = new Uint8Array(json.byteLength + 1);
+  out[0] = TAG_JSON;
+  out.set(json, 1);
+  return out;
+}
+
+export function decodeKvValue(bytes: Uint8Array): KvValue {
+  const tag = bytes[0];
+  if (tag === TAG_BYTES) return bytes.slice(1);
+  if (tag === TAG_JSON) return JSON.parse(fromUtf8(bytes.subarray(1))) as KvValue;
+  throw invalidArgument('stored value has an unknown encoding tag; was it written by polycloud?');
+}
+
+/** Size the contract counts against maxValueBytes: bytes, or the UTF-8 JSON text. */
+export function kvValueSize(value: KvValue): number {
+  if (value instanceof Uint8Array) return value.byteLength;
+  return utf8(JSON.stringify(value)).byteLength;
+}
+
+/** Throws INVALID_ARGUMENT unless `value` survives a JSON round trip unchanged (or is bytes). */
+export function checkKvValue(value: unknown, where: string): asserts value is KvValue {
+  if (value instanceof Uint8Array) return;
+  const problem = jsonProblem(value, 'value', new Set());
+  if (problem) throw invalidArgument(`${where}: ${problem}; values are JSON-serialisable data or a Uint8Array`);
+}
+
+function jsonProblem(v: unknown, path: string, seen: Set<object>): string | undefined {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return undefined;
+  if (typeof v === 'number') return Number.isFinite(v) ? undefined : `${path} is ${v}, which JSON cannot hold`;
+  if (typeof v === 'object') {
+    if (seen.has(v)) return `${path} is a circular reference`;
+    seen.add(v);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const p = jsonProblem(v[i], `${path}[${i}]`, seen);
+        if (p) return p;
+      }
+    } else {
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) {
+        return `${path} is a ${(v as object).constructor?.name ?? 'class instance'}, not plain data`;
+      }
+      for (const [k, x] of Object.entries(v)) {
+        const p = jsonProblem(x, `${path}.${k}`, seen);
+        if (p) return p;
+      }
+    }
+    seen.delete(v);
+    return undefined;
+  }
+  return `${path} is ${typeof v}`;
+}

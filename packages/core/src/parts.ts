@@ -1,0 +1,105 @@
+import { isPolycloudError, pcError } from './errors.js';
+
+/**
+ * Splits a stream into parts of exactly `partSize` bytes (the last may be shorter) and uploads
+ * them with at most `concurrency` in flight. Memory stays near partSize × (concurrency + 1):
+ * reading stops while every upload slot is busy.
+ *
+ * Drivers with a multipart API (S3 parts, Azure blocks) call this from `put` and then commit.
+ * If any part fails or the signal aborts, the remaining uploads are cancelled and the error is
+ * rethrown so the driver can abort the upload; nothing is committed.
+ *
+ * @example
+ * const parts = await uploadParts(stream, { partSize: 8 << 20, concurrency: 4, signal },
+ *   (part, n, signal) => s3.uploadPart({ PartNumber: n, Body: part }, { abortSignal: signal }));
+ */
+export async function uploadParts<R>(
+  stream: ReadableStream<Uint8Array>,
+  opts: {
+    partSize: number;
+    concurrency: number;
+    signal?: AbortSignal | undefined;
+    /** Called with each part in order before it is uploaded (used for streaming checksums). */
+    onPart?: (part: Uint8Array) => void;
+    /** Upload at least one part even when the stream is empty. Default true. */
+    emptyPart?: boolean;
+  },
+  upload: (part: Uint8Array, partNumber: number, signal: AbortSignal) => Promise<R>,
+): Promise<{ results: R[]; totalBytes: number }> {
+  const { partSize, concurrency } = opts;
+  if (!(partSize > 0) || !(concurrency > 0)) {
+    throw pcError('INVALID_ARGUMENT', `partSize and concurrency must be positive (got ${partSize}, ${concurrency})`);
+  }
+  const inner = new AbortController();
+  const onOuterAbort = () => inner.abort(opts.signal?.reason);
+  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (opts.signal?.aborted) inner.abort(opts.signal.reason);
+
+  const results: R[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  let totalBytes = 0;
+  let partNumber = 0;
+
+  const launch = (part: Uint8Array) => {
+    const n = ++partNumber;
+    opts.onPart?.(part);
+    const p = upload(part, n, inner.signal).then(
+      (r) => {
+        results[n - 1] = r;
+      },
+      (err: unknown) => {
+        if (failure === undefined) failure = err;
+        inner.abort(err);
+      },
+    );
+    const tracked = p.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+  };
+
+  const reader = stream.getReader();
+  let buf = new Uint8Array(partSize);
+  let filled = 0;
+  try {
+    for (;;) {
+      if (failure !== undefined || inner.signal.aborted) break;
+      const { done, value } = await reader.read();
+      if (done) break;
+      let off = 0;
+      while (off < value.byteLength) {
+        const n = Math.min(partSize - filled, value.byteLength - off);
+        buf.set(value.subarray(off, off + n), filled);
+        filled += n;
+        off += n;
+        totalBytes += n;
+        if (filled === partSize) {
+          while (inFlight.size >= concurrency) await Promise.race(inFlight);
+          if (failure !== undefined || inner.signal.aborted) break;
+          launch(buf);
+          buf = new Uint8Array(partSize);
+          filled = 0;
+        }
+      }
+    }
+    if (failure === undefined && !inner.signal.aborted && (filled > 0 || (partNumber === 0 && opts.emptyPart !== false))) {
+      while (inFlight.size >= concurrency) await Promise.race(inFlight);
+      launch(buf.subarray(0, filled));
+    }
+    await Promise.all(inFlight);
+  } catch (err) {
+    if (failure === undefined) failure = err;
+    inner.abort(err);
+    await Promise.allSettled(inFlight);
+  } finally {
+    opts.signal?.removeEventListener('abort', onOuterAbort);
+    if (failure !== undefined || inner.signal.aborted) await reader.cancel(failure).catch(() => {});
+    else reader.releaseLock();
+  }
+  if (failure === undefined && inner.signal.aborted) failure = inner.signal.reason;
+  if (failure !== undefined) {
+    if (isPolycloudError(failure)) throw failure;
+    if (opts.signal?.aborted) throw pcError('CANCELLED', 'upload was cancelled', { cause: failure, retryable: false });
+    throw failure;
+  }
+  return { results, totalBytes };
+}

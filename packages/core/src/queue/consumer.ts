@@ -1,0 +1,221 @@
+import { invalidArgument, isPolycloudError, type PolycloudError, pcError } from '../errors.js';
+import { backoffDelay, DEFAULT_RETRY } from '../internal/retry.js';
+import { sleep } from '../internal/signal.js';
+import type { Queue } from './queue.js';
+import type { Message } from './types.js';
+
+/** `ctx.signal` aborts when stop() is called: a handler may use it to cut work short; the consumer still waits for it. */
+export type MessageHandler<T> = (message: Message<T>, ctx: { signal: AbortSignal }) => unknown | Promise<unknown>;
+
+export interface ConsumeOptions {
+  /** Handlers running at once. Default 4. */
+  readonly concurrency?: number;
+  /** Messages asked for per receive. Default min(concurrency, provider max). */
+  readonly batchSize?: number;
+  /** Long-poll time per receive. Default min(20, provider max). */
+  readonly waitSeconds?: number;
+  /** Visibility per delivery, extended while a handler runs. Default 30. */
+  readonly visibilityTimeoutSeconds?: number;
+  /** After this many failed deliveries the message goes to `deadLetter`. */
+  readonly maxDeliveries?: number;
+  /** Where poison messages go. Without it, `maxDeliveries` relies on the queue's native policy. */
+  readonly deadLetter?: Queue<unknown>;
+  /** Delay before a failed message is redelivered. Default 2^(deliveryCount-1) s, at most 60. */
+  readonly retryDelaySeconds?: (deliveryCount: number) => number;
+  /** Errors the consumer handled itself (receive failures, ack failures, handler errors). */
+  readonly onError?: (error: unknown, message?: Message<unknown>) => void;
+  /** Aborting stops the consumer gracefully (as `stop()` does). */
+  readonly signal?: AbortSignal;
+}
+
+/** A running consumer. */
+export interface Consumer {
+  /** Stops receiving, lets in-flight handlers finish and ack, then resolves. */
+  stop(): Promise<void>;
+  /** Resolves when the consumer has stopped. */
+  readonly done: Promise<void>;
+  /** Counts so far. */
+  readonly stats: Readonly<{ received: number; acked: number; failed: number; deadLettered: number }>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+interface Internals<T> {
+  moveToDeadLetter(m: Message<T>, dlq: Queue<unknown>, signal: AbortSignal | undefined): Promise<void>;
+}
+
+export function startConsumer<T>(
+  queue: Queue<T>,
+  handler: MessageHandler<T>,
+  opts: ConsumeOptions,
+  internals: Internals<T>,
+): Consumer {
+  const caps = queue.capabilities;
+  const ctx = { service: 'queue' as const, operation: 'consume', resource: { name: queue.name } };
+  if (typeof handler !== 'function') throw invalidArgument('consume: handler must be a function', ctx);
+  const concurrency = opts.concurrency ?? 4;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) {
+    throw invalidArgument(`consume: concurrency must be an integer from 1 to 1000, got ${concurrency}`, ctx);
+  }
+  const batchSize = Math.min(opts.batchSize ?? concurrency, caps.maxReceiveMessages, concurrency);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw invalidArgument('consume: batchSize must be a positive integer', ctx);
+  const waitSeconds = Math.min(opts.waitSeconds ?? 20, caps.maxWaitSeconds);
+  const visibility = caps.visibilityTimeout ? (opts.visibilityTimeoutSeconds ?? 30) : undefined;
+  if (opts.maxDeliveries !== undefined) {
+    if (!Number.isInteger(opts.maxDeliveries) || opts.maxDeliveries < 1) {
+      throw invalidArgument('consume: maxDeliveries must be a positive integer', ctx);
+    }
+    if (!opts.deadLetter && !caps.nativeDeadLetter) {
+      throw invalidArgument(
+        `consume: maxDeliveries needs a deadLetter queue on ${queue.provider} (it has no native dead-letter policy); pass { deadLetter }`,
+        ctx,
+      );
+    }
+    if (opts.deadLetter && !caps.deliveryCount) {
+      throw pcError('UNSUPPORTED', `consume: maxDeliveries needs capability "deliveryCount", which ${queue.provider} lacks`, ctx);
+    }
+  }
+  const retryDelay = opts.retryDelaySeconds ?? ((n: number) => Math.min(2 ** (n - 1), 60));
+  const onError = opts.onError ?? (() => {});
+
+  const stopping = new AbortController();
+  const stats = { received: 0, acked: 0, failed: 0, deadLettered: 0 };
+  let inFlight = 0;
+  let wake: (() => void) | undefined;
+  const slotFreed = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const idle = new Set<Promise<void>>();
+
+  const onOuterAbort = () => stopping.abort();
+  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (opts.signal?.aborted) stopping.abort();
+
+  const shouldDeadLetter = (m: Message<T>) =>
+    opts.deadLetter !== undefined && opts.maxDeliveries !== undefined && m.deliveryCount >= opts.maxDeliveries;
+
+  const handle = async (m: Message<T>) => {
+    // A message already past its limit (a consumer crashed mid-way) goes straight to the DLQ.
+    if (opts.deadLetter && opts.maxDeliveries !== undefined && m.deliveryCount > opts.maxDeliveries) {
+      await deadLetter(m, undefined);
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    if (visibility !== undefined && caps.extend) {
+      const every = Math.max(1000, (visibility * 1000) / 2);
+      timer = setInterval(() => {
+        queue.extend(m, visibility).catch((e: unknown) => onError(e, m as Message<unknown>));
+      }, every);
+      timer.unref?.();
+    }
+    let failed: unknown;
+    let ok = false;
+    try {
+      await handler(m, { signal: stopping.signal });
+      ok = true;
+    } catch (err) {
+      failed = err;
+    } finally {
+      if (timer) clearInterval(timer);
+    }
+    if (ok) {
+      try {
+        await queue.ack(m);
+        stats.acked++;
+      } catch (e) {
+        onError(e, m as Message<unknown>);
+      }
+      return;
+    }
+    stats.failed++;
+    onError(failed, m as Message<unknown>);
+    if (shouldDeadLetter(m)) {
+      await deadLetter(m, failed);
+      return;
+    }
+    if (caps.nack) {
+      const delay = caps.nackDelay ? Math.max(0, Math.min(Math.round(retryDelay(m.deliveryCount)), caps.maxVisibilitySeconds)) : 0;
+      await queue.nack(m, delay > 0 ? { delaySeconds: delay } : {}).catch((e: unknown) => onError(e, m as Message<unknown>));
+    }
+  };
+
+  const deadLetter = async (m: Message<T>, cause: unknown) => {
+    try {
+      await internals.moveToDeadLetter(m, opts.deadLetter!, undefined);
+      stats.deadLettered++;
+    } catch (e) {
+      onError(
+        pcError('UNAVAILABLE', `consume: could not move message ${m.id} to the dead-letter queue; it will be redelivered`, {
+          ...ctx,
+          cause: e ?? cause,
+        }),
+        m as Message<unknown>,
+      );
+    }
+  };
+
+  const start = (m: Message<T>) => {
+    inFlight++;
+    stats.received++;
+    const p = handle(m)
+      .catch((e: unknown) => onError(e, m as Message<unknown>))
+      .finally(() => {
+        inFlight--;
+        idle.delete(p);
+        slotFreed();
+      });
+    idle.add(p);
+  };
+
+  const loop = async () => {
+    let failures = 0;
+    while (!stopping.signal.aborted) {
+      if (inFlight >= concurrency) {
+        await new Promise<void>((r) => {
+          wake = r;
+          stopping.signal.addEventListener('abort', () => r(), { once: true });
+        });
+        continue;
+      }
+      const want = Math.min(batchSize, concurrency - inFlight);
+      let msgs: Message<T>[];
+      try {
+        msgs = await queue.receive({
+          maxMessages: want,
+          waitSeconds,
+          ...(visibility !== undefined ? { visibilityTimeoutSeconds: visibility } : {}),
+          signal: stopping.signal,
+        });
+        failures = 0;
+      } catch (err) {
+        if (stopping.signal.aborted) break;
+        onError(err);
+        failures++;
+        await sleep(backoffDelay(DEFAULT_RETRY, Math.min(failures, 8)) + 50, stopping.signal).catch(() => {});
+        continue;
+      }
+      for (const m of msgs) start(m);
+    }
+    while (idle.size > 0) await Promise.allSettled([...idle]);
+    opts.signal?.removeEventListener('abort', onOuterAbort);
+  };
+
+  const done = loop();
+  const consumer: Consumer = {
+    stats,
+    done,
+    async stop() {
+      stopping.abort();
+      await done;
+    },
+    async [Symbol.asyncDispose]() {
+      await consumer.stop();
+    },
+  };
+  return consumer;
+}
+
+export function isRetryable(err: unknown): err is PolycloudError {
+  return isPolycloudError(err) && err.retryable;
+}

@@ -1,0 +1,58 @@
+import type { QueueCapabilities } from '../capabilities.js';
+import type { PolycloudError } from '../errors.js';
+
+/** A message as the driver sends it: body already encoded. */
+export interface DriverOutgoing {
+  readonly body: Uint8Array;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly delaySeconds: number | undefined;
+  readonly groupId: string | undefined;
+  readonly deduplicationId: string | undefined;
+}
+
+/** A message as the driver receives it. `receipt` is whatever the service needs to ack it. */
+export interface DriverMessage {
+  readonly id: string;
+  readonly body: Uint8Array;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly deliveryCount: number;
+  readonly enqueuedAt: Date;
+  readonly groupId: string | undefined;
+  readonly receipt: unknown;
+}
+
+/**
+ * What an adapter implements for a queue. The portable `Queue` validates, encodes, batches,
+ * retries and runs consumers; the driver only talks to its service.
+ */
+export interface QueueDriver {
+  readonly provider: string;
+  readonly name: string;
+  readonly capabilities: QueueCapabilities;
+
+  /** Sends ≤ capabilities.maxBatchSize messages; one result per message in order (id or error). */
+  send(
+    messages: readonly DriverOutgoing[],
+    opts: { signal: AbortSignal | undefined },
+  ): Promise<readonly ({ id: string } | { error: PolycloudError })[]>;
+
+  /** Waits up to waitSeconds for at least one message; returns ≤ maxMessages (may be empty). */
+  receive(opts: {
+    maxMessages: number;
+    waitSeconds: number;
+    visibilityTimeoutSeconds: number | undefined;
+    signal: AbortSignal | undefined;
+  }): Promise<readonly DriverMessage[]>;
+
+  /** Deletes received messages; an already-acked message is not an error. Results in order. */
+  ack(receipts: readonly unknown[], opts: { signal: AbortSignal | undefined }): Promise<readonly (PolycloudError | undefined)[]>;
+
+  /**
+   * Makes a received message visible again after `seconds` (0: now). Returns the new receipt
+   * where the service issues one (Azure's pop receipt), else undefined.
+   */
+  changeVisibility(receipt: unknown, seconds: number, opts: { signal: AbortSignal | undefined }): Promise<unknown>;
+
+  close(): Promise<void>;
+  native(): unknown;
+}

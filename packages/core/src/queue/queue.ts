@@ -1,0 +1,466 @@
+import type { Bucket } from '../blob/bucket.js';
+import { type QueueCapabilities, requireCapability } from '../capabilities.js';
+import { invalidArgument, isPolycloudError, pcError, type PolycloudError } from '../errors.js';
+import { utf8Length } from '../internal/bytes.js';
+import { CallRunner, type PortableOptions } from '../internal/context.js';
+import { checkInt, checkOptions, checkString } from '../internal/validate.js';
+import { type Codec, jsonCodec } from './codec.js';
+import { type ConsumeOptions, type Consumer, type MessageHandler, startConsumer } from './consumer.js';
+import type { DriverMessage, DriverOutgoing, QueueDriver } from './driver.js';
+import type { AckResult, Message, OutgoingMessage, ReceiveOptions, SendOptions, SendResult } from './types.js';
+
+export interface QueueOptions<T> extends PortableOptions {
+  /** How bodies become bytes; JSON by default. */
+  readonly codec?: Codec<T>;
+  /**
+   * Bodies over the queue's message limit are stored in this bucket and the message carries a
+   * reference; receivers fetch them transparently and `ack` deletes them.
+   */
+  readonly claimCheck?: { readonly bucket: Bucket; readonly prefix?: string };
+}
+
+/** Attribute names users may not set: the portable layer and services reserve them. */
+const RESERVED_ATTRIBUTE = /^(polycloud|aws\.|amazon\.|goog)/i;
+const ATTRIBUTE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
+const CLAIM_CHECK_ATTRIBUTE = 'polycloud-claim-check';
+
+interface Shared {
+  readonly driver: QueueDriver;
+  readonly runner: CallRunner;
+  readonly claimCheck: QueueOptions<unknown>['claimCheck'];
+}
+
+class ReceivedMessage<T> implements Message<T> {
+  receipt: unknown;
+  private decoded: { value: T } | undefined;
+  constructor(
+    private readonly raw: DriverMessage,
+    readonly bytes: Uint8Array,
+    readonly attributes: Readonly<Record<string, string>>,
+    private readonly codec: Codec<T>,
+    readonly queueName: string,
+    readonly claimKey: string | undefined,
+  ) {
+    this.receipt = raw.receipt;
+  }
+  get id() {
+    return this.raw.id;
+  }
+  get deliveryCount() {
+    return this.raw.deliveryCount;
+  }
+  get enqueuedAt() {
+    return this.raw.enqueuedAt;
+  }
+  get groupId() {
+    return this.raw.groupId;
+  }
+  get body(): T {
+    if (!this.decoded) {
+      try {
+        this.decoded = { value: this.codec.decode(this.bytes) };
+      } catch (err) {
+        throw invalidArgument(
+          `message ${this.id} on queue "${this.queueName}" could not be decoded by the queue's codec; receive it with bytesCodec (queue.withCodec(bytesCodec)) to inspect the bytes`,
+          { service: 'queue', operation: 'receive', resource: { name: this.queueName }, cause: err },
+        );
+      }
+    }
+    return this.decoded.value;
+  }
+  toJSON() {
+    return { id: this.id, deliveryCount: this.deliveryCount, attributes: this.attributes, groupId: this.groupId };
+  }
+}
+
+/**
+ * A work queue with at-least-once delivery on any provider.
+ *
+ * @example
+ * await using jobs = await openQueue<{ userId: string }>('sqs://jobs');
+ * await jobs.send({ userId: 'u1' });
+ * const consumer = jobs.consume(async (msg) => handle(msg.body), { concurrency: 8 });
+ * // later: await consumer.stop();
+ */
+export class Queue<T = unknown> {
+  readonly capabilities: QueueCapabilities;
+  readonly name: string;
+  readonly provider: string;
+  private readonly codec: Codec<T>;
+
+  constructor(driver: QueueDriver, opts?: QueueOptions<T>);
+  /** @internal */
+  constructor(driver: QueueDriver, opts: QueueOptions<T> | undefined, shared: Shared);
+  constructor(
+    driver: QueueDriver,
+    opts: QueueOptions<T> = {},
+    private readonly shared: Shared = {
+      driver,
+      runner: new CallRunner(driver.provider, 'queue', driver.name, opts),
+      claimCheck: opts.claimCheck,
+    },
+  ) {
+    this.capabilities = driver.capabilities;
+    this.name = driver.name;
+    this.provider = driver.provider;
+    this.codec = opts.codec ?? (jsonCodec as Codec<T>);
+  }
+
+  /**
+   * The same queue with another codec (e.g. `bytesCodec` for raw bodies). Shares the
+   * connection; closing either closes both.
+   */
+  withCodec<U>(codec: Codec<U>): Queue<U> {
+    return new Queue<U>(this.shared.driver, { codec }, this.shared);
+  }
+
+  private get runner() {
+    return this.shared.runner;
+  }
+  private get driver() {
+    return this.shared.driver;
+  }
+
+  /**
+   * Sends one message.
+   *
+   * @example
+   * const { id } = await queue.send({ orderId: 42 }, { attributes: { kind: 'order' } });
+   */
+  async send(body: T, opts: SendOptions = {}): Promise<{ id: string }> {
+    const op = 'send';
+    this.runner.ensureOpen(op);
+    checkOptions(opts, ['attributes', 'delaySeconds', 'groupId', 'deduplicationId', 'signal'], this.runner.ctx(op));
+    const [r] = await this.sendBatch([{ ...opts, body }], { signal: opts.signal });
+    if (!r!.ok) throw r!.error;
+    return { id: r!.id };
+  }
+
+  /**
+   * Sends many messages, batched to the provider's limit. Never throws for one message's
+   * failure: every message gets a result, in input order.
+   */
+  async sendBatch(messages: readonly OutgoingMessage<T>[], opts: { signal?: AbortSignal } = {}): Promise<SendResult[]> {
+    const op = 'sendBatch';
+    this.runner.ensureOpen(op);
+    if (!Array.isArray(messages)) throw invalidArgument('sendBatch: messages must be an array', this.runner.ctx(op));
+    const results: (SendResult | undefined)[] = new Array(messages.length);
+    const ready: { index: number; msg: DriverOutgoing }[] = [];
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      // Capability violations reject the whole call before any I/O; bad bodies fail per item.
+      this.checkSendCapabilities(m, op);
+      try {
+        ready.push({ index: i, msg: await this.encodeOutgoing(m, op, opts.signal) });
+      } catch (err) {
+        results[i] = { ok: false, error: this.runner.normalize(err, op) };
+      }
+    }
+    const size = Math.max(1, this.capabilities.maxBatchSize);
+    for (let i = 0; i < ready.length; i += size) {
+      const chunk = ready.slice(i, i + size);
+      try {
+        const out = await this.runner.run(
+          op,
+          undefined,
+          opts.signal,
+          (signal) =>
+            this.driver.send(
+              chunk.map((c) => c.msg),
+              { signal },
+            ),
+          { idempotent: true },
+        );
+        chunk.forEach((c, j) => {
+          const r = out[j];
+          if (r === undefined) {
+            results[c.index] = { ok: false, error: pcError('INTERNAL', 'driver returned no result', this.runner.ctx(op)) };
+          } else if ('id' in r) results[c.index] = { ok: true, id: r.id };
+          else results[c.index] = { ok: false, error: this.runner.normalize(r.error, op) };
+        });
+      } catch (err) {
+        const error = this.runner.normalize(err, op);
+        for (const c of chunk) results[c.index] = { ok: false, error };
+      }
+    }
+    return results as SendResult[];
+  }
+
+  /**
+   * Receives up to `maxMessages`, waiting up to `waitSeconds` for the first one.
+   *
+   * @example
+   * for (const msg of await queue.receive({ maxMessages: 10, waitSeconds: 20 })) { work(msg.body); await queue.ack(msg); }
+   */
+  async receive(opts: ReceiveOptions = {}): Promise<Message<T>[]> {
+    const op = 'receive';
+    this.runner.ensureOpen(op);
+    const ctx = this.runner.ctx(op);
+    checkOptions(opts, ['maxMessages', 'waitSeconds', 'visibilityTimeoutSeconds', 'signal'], ctx);
+    const caps = this.capabilities;
+    checkInt(opts.maxMessages, 'maxMessages', 1, caps.maxReceiveMessages, ctx);
+    checkInt(opts.waitSeconds, 'waitSeconds', 0, caps.maxWaitSeconds, ctx);
+    if (opts.visibilityTimeoutSeconds !== undefined) {
+      requireCapability(caps.visibilityTimeout, 'visibilityTimeout', this.capCtx(op));
+      checkInt(opts.visibilityTimeoutSeconds, 'visibilityTimeoutSeconds', 1, caps.maxVisibilitySeconds, ctx);
+    }
+    const raw = await this.runner.run(op, undefined, opts.signal, (signal) =>
+      this.driver.receive({
+        maxMessages: opts.maxMessages ?? 1,
+        waitSeconds: opts.waitSeconds ?? 0,
+        visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds,
+        signal,
+      }),
+    );
+    const out: Message<T>[] = [];
+    for (const m of raw) out.push(await this.wrap(m, opts.signal));
+    return out;
+  }
+
+  /**
+   * Deletes received messages so they are not delivered again. Acking twice is not an error.
+   * One message: throws on failure. Many: returns a result per message.
+   */
+  async ack(message: Message<T>, opts?: { signal?: AbortSignal }): Promise<void>;
+  async ack(messages: readonly Message<T>[], opts?: { signal?: AbortSignal }): Promise<AckResult[]>;
+  async ack(
+    input: Message<T> | readonly Message<T>[],
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<void | AckResult[]> {
+    const op = 'ack';
+    this.runner.ensureOpen(op);
+    const many = Array.isArray(input);
+    const msgs = (many ? input : [input]) as readonly Message<T>[];
+    const received = msgs.map((m) => this.own(m, op));
+    const results: AckResult[] = [];
+    const size = Math.max(1, this.capabilities.maxBatchSize);
+    for (let i = 0; i < received.length; i += size) {
+      const chunk = received.slice(i, i + size);
+      let errors: readonly (PolycloudError | undefined)[];
+      try {
+        errors = await this.runner.run(op, undefined, opts.signal, (signal) =>
+          this.driver.ack(
+            chunk.map((m) => m.receipt),
+            { signal },
+          ),
+        );
+      } catch (err) {
+        const e = this.runner.normalize(err, op);
+        errors = chunk.map(() => e);
+      }
+      chunk.forEach((m, j) => {
+        const e = errors[j];
+        if (e === undefined || isPolycloudError(e, 'NOT_FOUND')) results.push({ id: m.id, ok: true });
+        else results.push({ id: m.id, ok: false, error: this.runner.normalize(e, op) });
+      });
+    }
+    await this.releaseClaims(received, results);
+    if (many) return results;
+    const r = results[0]!;
+    if (!r.ok) throw r.error;
+  }
+
+  /**
+   * Gives a message back so it is delivered again, now or after `delaySeconds`.
+   */
+  async nack(message: Message<T>, opts: { delaySeconds?: number; signal?: AbortSignal } = {}): Promise<void> {
+    const op = 'nack';
+    this.runner.ensureOpen(op);
+    const m = this.own(message, op);
+    const ctx = this.runner.ctx(op);
+    checkOptions(opts, ['delaySeconds', 'signal'], ctx);
+    requireCapability(this.capabilities.nack, 'nack', this.capCtx(op));
+    if (opts.delaySeconds !== undefined && opts.delaySeconds > 0) {
+      requireCapability(this.capabilities.nackDelay, 'nackDelay', this.capCtx(op));
+    }
+    checkInt(opts.delaySeconds, 'delaySeconds', 0, this.capabilities.maxVisibilitySeconds, ctx);
+    await this.changeVisibility(m, opts.delaySeconds ?? 0, op, opts.signal);
+  }
+
+  /** Keeps a message hidden for `seconds` more while you work on it. */
+  async extend(message: Message<T>, seconds: number, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    const op = 'extend';
+    this.runner.ensureOpen(op);
+    const m = this.own(message, op);
+    requireCapability(this.capabilities.extend, 'extend', this.capCtx(op));
+    checkInt(seconds, 'seconds', 1, this.capabilities.maxVisibilitySeconds, this.runner.ctx(op));
+    await this.changeVisibility(m, seconds, op, opts.signal);
+  }
+
+  /**
+   * Runs `handler` for every message with bounded concurrency: ack on success, nack with
+   * backoff on throw, visibility extended while it runs, dead-lettering after maxDeliveries.
+   *
+   * @example
+   * const c = queue.consume(async (msg) => { await work(msg.body) }, { concurrency: 8, maxDeliveries: 5, deadLetter: dlq });
+   * process.on('SIGTERM', () => c.stop());
+   */
+  consume(handler: MessageHandler<T>, opts: ConsumeOptions = {}): Consumer {
+    this.runner.ensureOpen('consume');
+    return startConsumer(this, handler, opts, {
+      moveToDeadLetter: (m, dlq, signal) => this.moveToDeadLetter(m, dlq, signal),
+    });
+  }
+
+  native(): unknown {
+    return this.driver.native();
+  }
+
+  async close(): Promise<void> {
+    if (this.runner.isClosed) return;
+    this.runner.markClosed();
+    await this.driver.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** @internal Sends already-encoded bytes (used to dead-letter a message unchanged). */
+  async sendRaw(msg: DriverOutgoing, signal?: AbortSignal): Promise<string> {
+    const [r] = await this.runner.run('send', undefined, signal, (s) => this.driver.send([msg], { signal: s }));
+    if (!r) throw pcError('INTERNAL', 'driver returned no result', this.runner.ctx('send'));
+    if ('error' in r) throw this.runner.normalize(r.error, 'send');
+    return r.id;
+  }
+
+  private async moveToDeadLetter(m: Message<T>, dlq: Queue<unknown>, signal: AbortSignal | undefined) {
+    const own = this.own(m, 'deadLetter');
+    const attributes: Record<string, string> = { ...m.attributes };
+    if (own.claimKey !== undefined) attributes[CLAIM_CHECK_ATTRIBUTE] = own.claimKey;
+    await dlq.sendRaw(
+      {
+        body: own.claimKey !== undefined ? new Uint8Array() : m.bytes,
+        attributes,
+        delaySeconds: undefined,
+        groupId: m.groupId,
+        deduplicationId: undefined,
+      },
+      signal,
+    );
+    // The dead-letter copy now owns the claim-check blob, so ack without releasing it.
+    const errors = await this.runner.run('ack', undefined, signal, (s) => this.driver.ack([own.receipt], { signal: s }));
+    const e = errors[0];
+    if (e !== undefined && !isPolycloudError(e, 'NOT_FOUND')) throw this.runner.normalize(e, 'ack');
+  }
+
+  private async changeVisibility(m: ReceivedMessage<T>, seconds: number, op: string, signal?: AbortSignal) {
+    const next = await this.runner.run(op, undefined, signal, (s) =>
+      this.driver.changeVisibility(m.receipt, seconds, { signal: s }),
+    );
+    if (next !== undefined) m.receipt = next;
+  }
+
+  private own(m: Message<T>, op: string): ReceivedMessage<T> {
+    if (!(m instanceof ReceivedMessage)) {
+      throw invalidArgument(`${op}: pass a message returned by receive() or consume()`, this.runner.ctx(op));
+    }
+    if (m.queueName !== this.name) {
+      throw invalidArgument(
+        `${op}: message ${m.id} was received from queue "${m.queueName}", not "${this.name}"`,
+        this.runner.ctx(op),
+      );
+    }
+    return m;
+  }
+
+  private capCtx(operation: string) {
+    return { provider: this.provider, service: 'queue' as const, operation, name: this.name };
+  }
+
+  private checkSendCapabilities(m: OutgoingMessage<T>, op: string) {
+    const caps = this.capabilities;
+    const ctx = this.runner.ctx(op);
+    if (typeof m !== 'object' || m === null) throw invalidArgument(`${op}: each message must be { body, ...options }`, ctx);
+    checkOptions(m, ['body', 'attributes', 'delaySeconds', 'groupId', 'deduplicationId'], ctx);
+    if (m.delaySeconds !== undefined && m.delaySeconds !== 0) {
+      requireCapability(caps.delay, 'delay', this.capCtx(op));
+    }
+    checkInt(m.delaySeconds, 'delaySeconds', 0, caps.delay ? caps.maxDelaySeconds : 0, ctx);
+    if (m.groupId !== undefined) {
+      requireCapability(caps.groupId, 'groupId', this.capCtx(op));
+      checkString(m.groupId, 'groupId', ctx);
+    }
+    if (m.deduplicationId !== undefined) {
+      requireCapability(caps.deduplicationId, 'deduplicationId', this.capCtx(op));
+      checkString(m.deduplicationId, 'deduplicationId', ctx);
+    }
+    if (m.attributes !== undefined) {
+      if (typeof m.attributes !== 'object' || m.attributes === null || Array.isArray(m.attributes)) {
+        throw invalidArgument(`${op}: attributes must be an object of string values`, ctx);
+      }
+      const names = Object.keys(m.attributes);
+      if (names.length > 0) requireCapability(caps.attributes, 'attributes', this.capCtx(op));
+      if (names.length > caps.maxAttributes) {
+        throw invalidArgument(`${op}: ${names.length} attributes is over this queue's limit of ${caps.maxAttributes}`, ctx);
+      }
+      for (const [k, v] of Object.entries(m.attributes)) {
+        if (!ATTRIBUTE_NAME.test(k) || RESERVED_ATTRIBUTE.test(k)) {
+          throw invalidArgument(
+            `${op}: attribute name "${k}" must be 1-128 characters of letters, digits, _ - . (not starting with '.') and not start with polycloud, aws., amazon. or goog`,
+            ctx,
+          );
+        }
+        if (typeof v !== 'string') throw invalidArgument(`${op}: attribute "${k}" must be a string`, ctx);
+        if (!v.isWellFormed()) throw invalidArgument(`${op}: attribute "${k}" is not valid UTF-8`, ctx);
+      }
+    }
+  }
+
+  private async encodeOutgoing(m: OutgoingMessage<T>, op: string, signal?: AbortSignal): Promise<DriverOutgoing> {
+    const ctx = this.runner.ctx(op);
+    let body: Uint8Array;
+    try {
+      body = this.codec.encode(m.body);
+    } catch (err) {
+      if (isPolycloudError(err)) throw err;
+      throw invalidArgument(`${op}: the codec could not encode the message body: ${String(err)}`, { ...ctx, cause: err });
+    }
+    const attributes: Record<string, string> = { ...m.attributes };
+    const attrBytes = Object.entries(attributes).reduce((n, [k, v]) => n + utf8Length(k) + utf8Length(v), 0);
+    if (body.byteLength + attrBytes > this.capabilities.maxMessageBytes) {
+      const claim = this.shared.claimCheck;
+      if (!claim) {
+        throw pcError(
+          'PAYLOAD_TOO_LARGE',
+          `${op} on queue "${this.name}": the message is ${body.byteLength + attrBytes} bytes (body + attributes), over the limit of ${this.capabilities.maxMessageBytes}; send a smaller body or open the queue with a claimCheck bucket`,
+          { ...ctx, retryable: false },
+        );
+      }
+      const key = `${claim.prefix ?? 'polycloud-claim-check/'}${this.name}/${crypto.randomUUID()}`;
+      await claim.bucket.put(key, body, { ...(signal ? { signal } : {}) });
+      attributes[CLAIM_CHECK_ATTRIBUTE] = key;
+      body = new Uint8Array();
+    }
+    return {
+      body,
+      attributes,
+      delaySeconds: m.delaySeconds,
+      groupId: m.groupId,
+      deduplicationId: m.deduplicationId,
+    };
+  }
+
+  private async wrap(m: DriverMessage, signal?: AbortSignal): Promise<Message<T>> {
+    const claimKey = m.attributes[CLAIM_CHECK_ATTRIBUTE];
+    if (claimKey === undefined) return new ReceivedMessage(m, m.body, m.attributes, this.codec, this.name, undefined);
+    const { [CLAIM_CHECK_ATTRIBUTE]: _, ...attributes } = m.attributes;
+    const bucket = this.shared.claimCheck?.bucket;
+    if (!bucket) {
+      throw pcError(
+        'PRECONDITION_FAILED',
+        `message ${m.id} on queue "${this.name}" refers to a claim-check blob "${claimKey}"; open the queue with the claimCheck bucket it was sent with`,
+        this.runner.ctx('receive'),
+      );
+    }
+    const bytes = await bucket.getBytes(claimKey, signal ? { signal } : {});
+    return new ReceivedMessage(m, bytes, attributes, this.codec, this.name, claimKey);
+  }
+
+  private async releaseClaims(msgs: readonly ReceivedMessage<T>[], results: readonly AckResult[]) {
+    const bucket = this.shared.claimCheck?.bucket;
+    if (!bucket) return;
+    const keys = msgs.filter((m, i) => m.claimKey !== undefined && results[i]?.ok).map((m) => m.claimKey!);
+    if (keys.length > 0) await bucket.deleteMany(keys);
+  }
+}

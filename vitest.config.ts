@@ -1,0 +1,24 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+// Tests run against the TypeScript sources, so `npm test` needs no build step first.
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^@polycloud\/core$/, replacement: here('./packages/core/src/index.ts') },
+      { find: /^@polycloud\/memory$/, replacement: here('./adapters/memory/src/index.ts') },
+      { find: /^@polycloud\/conformance$/, replacement: here('./conformance/src/index.ts') },
+      { find: /^@polycloud\/conformance\/emulators$/, replacement: here('./conformance/src/emulators/index.ts') },
+      { find: /^@polycloud\/(aws|gcp|azure)\/([a-z0-9]+)$/, replacement: here('./adapters/$1/src/$2/index.ts') },
+    ],
+  },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'adapters/*/test/**/*.test.ts', 'conformance/test/**/*.test.ts'],
+    pool: 'forks',
+    maxWorkers: 4,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+});
