@@ -16,6 +16,7 @@ export default defineConfig({
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'adapters/*/test/**/*.test.ts', 'conformance/test/**/*.test.ts'],
+    globalSetup: ['./conformance/src/emulators/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 4,
     testTimeout: 60_000,

@@ -29,3 +29,54 @@ export interface EmulatorEndpoint {
   /** e.g. "moto 5.1.x (process on 127.0.0.1:41234)". */
   readonly description: string;
 }
+
+/** Every emulator id, in start/report order. */
+export const EMULATOR_IDS: readonly EmulatorId[] = [
+  'moto',
+  'elasticmq',
+  'dynalite',
+  'fake-gcs-server',
+  'pstest',
+  'bigtable-emulator',
+  'azurite',
+];
+
+export function isEmulatorId(value: string): value is EmulatorId {
+  return (EMULATOR_IDS as readonly string[]).includes(value);
+}
+
+/**
+ * What the harness knows about one emulator after global setup. Plain data: it crosses from the
+ * main vitest process to the test workers through `provide`/`inject`.
+ */
+export interface EmulatorStatus {
+  readonly id: EmulatorId;
+  /**
+   * - ready: `endpoint` is usable;
+   * - missing: no source could provide it (not installed, no Docker, no variable): tests fail
+   *   unless POLYCLOUD_EMULATORS=optional;
+   * - failed: a source was there but the emulator did not come up (see `reason` and the log);
+   * - not-selected: POLYCLOUD_EMULATORS names a subset that leaves this one out (tests: not run).
+   */
+  readonly state: 'ready' | 'missing' | 'failed' | 'not-selected';
+  readonly endpoint?: EmulatorEndpoint;
+  /** Pinned version from conformance/emulators/versions.json. */
+  readonly version: string;
+  /** Why it is not ready, with what to do about it. */
+  readonly reason?: string;
+  /** Milliseconds from spawn (or container start) to the first successful readiness request. */
+  readonly startupMs?: number;
+  /** Milliseconds the last `npm run emulators:install` took for it (from its stamp). */
+  readonly installMs?: number;
+  /** Process id (= process group id) of a process-started emulator. */
+  readonly pid?: number;
+  /** Process log, for process-started emulators: reports/emulators/<id>.log. */
+  readonly logFile?: string;
+}
+
+/** What global setup provides to the workers under the key 'polycloud:emulators'. */
+export interface EmulatorsContext {
+  /** POLYCLOUD_EMULATORS=optional: unavailable emulators make tests "not run" instead of failing. */
+  readonly optional: boolean;
+  readonly statuses: readonly EmulatorStatus[];
+}

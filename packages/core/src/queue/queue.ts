@@ -131,7 +131,8 @@ export class Queue<T = unknown> {
     const op = 'send';
     this.runner.ensureOpen(op);
     checkOptions(opts, ['attributes', 'delaySeconds', 'groupId', 'deduplicationId', 'signal'], this.runner.ctx(op));
-    const [r] = await this.sendBatch([{ ...opts, body }], { signal: opts.signal });
+    const { signal, ...msgOpts } = opts;
+    const [r] = await this.sendBatch([{ ...msgOpts, body }], signal ? { signal } : {});
     if (!r!.ok) throw r!.error;
     return { id: r!.id };
   }

@@ -1,0 +1,225 @@
+import {
+  codeFromHttpStatus,
+  type ErrorCode,
+  isPolycloudError,
+  type PolycloudError,
+  pcError,
+} from '@polycloud/core';
+
+/** Where an error happened, for messages and `PolycloudError.resource`. */
+export interface AwsErrorContext {
+  readonly service: 'blob' | 'queue' | 'kv';
+  readonly operation: string;
+  /** Bucket, queue or table name. */
+  readonly name: string;
+  readonly key?: string | undefined;
+}
+
+/** Native error codes (the SDK's `name`, the S3 `Code`, the SQS query error code) → portable code. */
+const BY_NAME: Readonly<Record<string, ErrorCode>> = {
+  // Missing things
+  NoSuchKey: 'NOT_FOUND',
+  NotFound: 'NOT_FOUND',
+  NoSuchBucket: 'NOT_FOUND',
+  NoSuchUpload: 'NOT_FOUND',
+  NoSuchVersion: 'NOT_FOUND',
+  QueueDoesNotExist: 'NOT_FOUND',
+  'AWS.SimpleQueueService.NonExistentQueue': 'NOT_FOUND',
+  ResourceNotFoundException: 'NOT_FOUND',
+  TableNotFoundException: 'NOT_FOUND',
+  ReceiptHandleIsInvalid: 'NOT_FOUND',
+  // Conditions
+  PreconditionFailed: 'PRECONDITION_FAILED',
+  ConditionalRequestConflict: 'PRECONDITION_FAILED',
+  ConditionalCheckFailedException: 'PRECONDITION_FAILED',
+  TransactionCanceledException: 'PRECONDITION_FAILED',
+  MessageNotInflight: 'PRECONDITION_FAILED',
+  InvalidObjectState: 'PRECONDITION_FAILED',
+  BucketAlreadyExists: 'ALREADY_EXISTS',
+  BucketAlreadyOwnedByYou: 'ALREADY_EXISTS',
+  QueueNameExists: 'ALREADY_EXISTS',
+  ResourceInUseException: 'ALREADY_EXISTS',
+  // Throttling
+  SlowDown: 'THROTTLED',
+  Throttling: 'THROTTLED',
+  ThrottlingException: 'THROTTLED',
+  ThrottledException: 'THROTTLED',
+  TooManyRequestsException: 'THROTTLED',
+  RequestThrottled: 'THROTTLED',
+  RequestThrottledException: 'THROTTLED',
+  ProvisionedThroughputExceededException: 'THROTTLED',
+  RequestLimitExceeded: 'THROTTLED',
+  LimitExceededException: 'THROTTLED',
+  KmsThrottled: 'THROTTLED',
+  OverLimit: 'THROTTLED',
+  // Service trouble
+  InternalError: 'UNAVAILABLE',
+  InternalServerError: 'UNAVAILABLE',
+  InternalFailure: 'UNAVAILABLE',
+  ServiceUnavailable: 'UNAVAILABLE',
+  ServiceUnavailableException: 'UNAVAILABLE',
+  TransactionConflictException: 'UNAVAILABLE',
+  ReplicatedWriteConflictException: 'UNAVAILABLE',
+  RequestTimeout: 'TIMEOUT',
+  RequestTimeoutException: 'TIMEOUT',
+  TimeoutError: 'TIMEOUT',
+  // Access
+  AccessDenied: 'PERMISSION_DENIED',
+  AccessDeniedException: 'PERMISSION_DENIED',
+  AllAccessDisabled: 'PERMISSION_DENIED',
+  KmsAccessDenied: 'PERMISSION_DENIED',
+  InvalidAccessKeyId: 'UNAUTHENTICATED',
+  SignatureDoesNotMatch: 'UNAUTHENTICATED',
+  InvalidSignatureException: 'UNAUTHENTICATED',
+  UnrecognizedClientException: 'UNAUTHENTICATED',
+  ExpiredToken: 'UNAUTHENTICATED',
+  ExpiredTokenException: 'UNAUTHENTICATED',
+  InvalidToken: 'UNAUTHENTICATED',
+  InvalidClientTokenId: 'UNAUTHENTICATED',
+  MissingAuthenticationToken: 'UNAUTHENTICATED',
+  CredentialsProviderError: 'UNAUTHENTICATED',
+  // Sizes
+  EntityTooLarge: 'PAYLOAD_TOO_LARGE',
+  ItemCollectionSizeLimitExceededException: 'PAYLOAD_TOO_LARGE',
+  BatchRequestTooLong: 'PAYLOAD_TOO_LARGE',
+  // Bad requests
+  InvalidArgument: 'INVALID_ARGUMENT',
+  InvalidRequest: 'INVALID_ARGUMENT',
+  InvalidRange: 'INVALID_ARGUMENT',
+  InvalidDigest: 'INVALID_ARGUMENT',
+  BadDigest: 'INVALID_ARGUMENT',
+  KeyTooLongError: 'INVALID_ARGUMENT',
+  EntityTooSmall: 'INVALID_ARGUMENT',
+  InvalidPart: 'INVALID_ARGUMENT',
+  InvalidPartOrder: 'INVALID_ARGUMENT',
+  MalformedXML: 'INVALID_ARGUMENT',
+  ValidationException: 'INVALID_ARGUMENT',
+  SerializationException: 'INVALID_ARGUMENT',
+  InvalidParameterValue: 'INVALID_ARGUMENT',
+  InvalidParameterValueException: 'INVALID_ARGUMENT',
+  InvalidMessageContents: 'INVALID_ARGUMENT',
+  InvalidAttributeName: 'INVALID_ARGUMENT',
+  InvalidAttributeValue: 'INVALID_ARGUMENT',
+  InvalidBatchEntryId: 'INVALID_ARGUMENT',
+  BatchEntryIdsNotDistinct: 'INVALID_ARGUMENT',
+  TooManyEntriesInBatchRequest: 'INVALID_ARGUMENT',
+  EmptyBatchRequest: 'INVALID_ARGUMENT',
+  MissingParameter: 'INVALID_ARGUMENT',
+  UnsupportedOperation: 'UNSUPPORTED',
+  NotImplemented: 'UNSUPPORTED',
+};
+
+/** Node / undici / SDK transport failures: the request may not have reached the service. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_CLOSED',
+]);
+
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['THROTTLED', 'UNAVAILABLE', 'TIMEOUT', 'INTERNAL']);
+
+interface NativeShape {
+  name?: unknown;
+  code?: unknown;
+  Code?: unknown;
+  message?: unknown;
+  $fault?: unknown;
+  $retryable?: { throttling?: boolean } | undefined;
+  $metadata?: { httpStatusCode?: number | undefined } | undefined;
+  $response?: { statusCode?: number | undefined; headers?: Record<string, string | undefined> } | undefined;
+}
+
+/** The native error's code name (e.g. `NoSuchKey`, `ConditionalCheckFailedException`). */
+export function awsErrorName(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as NativeShape;
+  // SQS over JSON sends the legacy query code in a header; the SDK keeps it in `Code`.
+  if (typeof e.Code === 'string' && e.Code !== '') return e.Code;
+  if (typeof e.name === 'string' && e.name !== '' && e.name !== 'Error') return e.name;
+  if (typeof e.code === 'string') return e.code;
+  return undefined;
+}
+
+/** HTTP status of a service error, where there was a response. */
+export function awsHttpStatus(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as NativeShape;
+  return e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
+}
+
+/** Classifies a native AWS SDK (or transport) error. */
+export function awsErrorCode(err: unknown): { code: ErrorCode; retryable: boolean } {
+  if (typeof err !== 'object' || err === null) return { code: 'UNKNOWN', retryable: false };
+  const e = err as NativeShape;
+  const name = awsErrorName(err);
+  const status = awsHttpStatus(err);
+  if (name === 'AbortError' || e.name === 'AbortError') return { code: 'CANCELLED', retryable: false };
+  const sysCode = typeof e.code === 'string' ? e.code : undefined;
+  if (sysCode !== undefined && NETWORK_CODES.has(sysCode)) return { code: 'UNAVAILABLE', retryable: true };
+  const causeCode = (err as { cause?: { code?: unknown } }).cause?.code;
+  if (typeof causeCode === 'string' && NETWORK_CODES.has(causeCode))
+    return { code: 'UNAVAILABLE', retryable: true };
+  if (e.$retryable?.throttling === true) return { code: 'THROTTLED', retryable: true };
+  const named = name === undefined ? undefined : BY_NAME[name];
+  if (named !== undefined) return { code: named, retryable: RETRYABLE.has(named) };
+  if (status === undefined) {
+    // No response at all: a transport failure (socket hang up, DNS, TLS) — worth retrying.
+    if (e.$metadata !== undefined || e.$fault === undefined) {
+      const msg = typeof e.message === 'string' ? e.message : '';
+      if (/socket hang up|network|connect|ECONN|EPIPE|timed? ?out/i.test(msg))
+        return { code: 'UNAVAILABLE', retryable: true };
+    }
+    return { code: 'UNKNOWN', retryable: false };
+  }
+  if (status >= 500) return { code: 'UNAVAILABLE', retryable: true };
+  const code = codeFromHttpStatus(status);
+  return { code, retryable: RETRYABLE.has(code) };
+}
+
+const HINTS: Partial<Record<ErrorCode, string>> = {
+  NOT_FOUND: 'check the name (and that the resource exists in this region/endpoint)',
+  PERMISSION_DENIED: 'check the IAM policy of the credentials in use',
+  UNAUTHENTICATED:
+    "check the credentials the SDK's default chain found (AWS_PROFILE, AWS_ACCESS_KEY_ID, ...)",
+  THROTTLED: 'slow down or raise the service limit; the call may be retried',
+  UNAVAILABLE: 'the service or network failed; the call may be retried',
+};
+
+/**
+ * Maps any native error to a PolycloudError with the native error as `cause`.
+ * PolycloudErrors pass through unchanged.
+ */
+export function mapAwsError(err: unknown, ctx: AwsErrorContext, override?: ErrorCode): PolycloudError {
+  if (isPolycloudError(err)) return err;
+  const { code: mapped, retryable: r } = awsErrorCode(err);
+  const code = override ?? mapped;
+  const retryable = override === undefined ? r : RETRYABLE.has(code);
+  const name = awsErrorName(err) ?? 'Error';
+  const status = awsHttpStatus(err);
+  const detail = err instanceof Error ? err.message : String(err);
+  const target = `${ctx.service} "${ctx.name}"${ctx.key === undefined ? '' : ` key "${ctx.key}"`}`;
+  const hint = HINTS[code];
+  return pcError(
+    code,
+    `${ctx.operation} on ${target} (aws) failed: ${name}${status === undefined ? '' : ` (HTTP ${status})`}: ${detail}${hint ? `; ${hint}` : ''}`,
+    {
+      retryable,
+      provider: 'aws',
+      service: ctx.service,
+      operation: ctx.operation,
+      resource: { name: ctx.name, ...(ctx.key === undefined ? {} : { key: ctx.key }) },
+      cause: err,
+    },
+  );
+}

@@ -1,0 +1,826 @@
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  type GetObjectCommandOutput,
+  HeadObjectCommand,
+  type HeadObjectCommandOutput,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCommand,
+  UploadPartCopyCommand,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import {
+  type BlobInfo,
+  type BucketCapabilities,
+  type BucketDriver,
+  type ByteRange,
+  type DriverPutOptions,
+  defineCapabilities,
+  isPolycloudError,
+  type ListPage,
+  type NormalizedBody,
+  type PolycloudError,
+  pcError,
+  type SignedUrlMethod,
+  uploadParts,
+} from '@polycloud/core';
+import { awsErrorName, awsHttpStatus, mapAwsError } from '../errors.js';
+import { decodeMetadata, encodeMetadata } from './metadata.js';
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+/** Largest single PutObject / CopyObject. */
+export const S3_MAX_SINGLE_BYTES = 5 * GiB;
+const MAX_PARTS = 10_000;
+const MIN_PART = 5 * MiB;
+const MAX_PART = 5 * GiB;
+
+/** What S3 offers through this driver (the same on every code path). */
+export const S3_CAPABILITIES: BucketCapabilities = defineCapabilities({
+  putIfNoneMatch: true,
+  putIfMatch: true,
+  getIfMatch: true,
+  deleteIfMatch: true,
+  putMd5: true,
+  putCrc32c: true,
+  copyIfNoneMatch: true,
+  contentEncoding: true,
+  contentDisposition: true,
+  cacheControl: true,
+  metadata: true,
+  rangeRead: true,
+  listDelimiter: true,
+  signedUrlMethods: Object.freeze(['GET', 'PUT', 'DELETE'] as const),
+  maxSignedUrlSeconds: 7 * 24 * 3600,
+  maxKeyBytes: 1024,
+  maxObjectBytes: 5 * 1024 * GiB,
+  minPartBytes: MIN_PART,
+  maxListLimit: 1000,
+  maxDeleteBatch: 1000,
+});
+
+export interface S3DriverConfig {
+  readonly client: S3Client;
+  readonly bucket: string;
+  /** Whether close() destroys the client (true when the adapter created it). */
+  readonly ownsClient: boolean;
+  /** Copies above this size use UploadPartCopy (default and maximum 5 GiB). */
+  readonly multipartCopyThresholdBytes?: number | undefined;
+  /** Part size for multipart copies (default: 512 MiB, raised to fit 10,000 parts). */
+  readonly multipartCopyPartBytes?: number | undefined;
+}
+
+type Sig = AbortSignal | undefined;
+
+/** Headers S3 returns on HEAD/GET that make up a BlobInfo. */
+type ObjectHeaders = Pick<
+  HeadObjectCommandOutput,
+  | 'ETag'
+  | 'ContentType'
+  | 'ContentEncoding'
+  | 'ContentDisposition'
+  | 'CacheControl'
+  | 'Metadata'
+  | 'LastModified'
+  | 'ServerSideEncryption'
+  | 'SSECustomerAlgorithm'
+>;
+
+/**
+ * S3 `BucketDriver`: PutObject for in-memory bodies, multipart uploads with bounded memory for
+ * streams, conditional headers on every write path, ListObjectsV2 with url encoding so every
+ * key round-trips, DeleteObjects in batches, CopyObject / UploadPartCopy, presigned URLs.
+ */
+export class S3BucketDriver implements BucketDriver {
+  readonly provider = 'aws';
+  readonly name: string;
+  readonly capabilities = S3_CAPABILITIES;
+  private readonly client: S3Client;
+  private readonly ownsClient: boolean;
+  private readonly copyThreshold: number;
+  private readonly copyPartBytes: number | undefined;
+
+  constructor(cfg: S3DriverConfig) {
+    this.client = cfg.client;
+    this.name = cfg.bucket;
+    this.ownsClient = cfg.ownsClient;
+    this.copyThreshold = Math.min(
+      cfg.multipartCopyThresholdBytes ?? S3_MAX_SINGLE_BYTES,
+      S3_MAX_SINGLE_BYTES,
+    );
+    this.copyPartBytes = cfg.multipartCopyPartBytes;
+  }
+
+  native(): S3Client {
+    return this.client;
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsClient) this.client.destroy();
+  }
+
+  // ---------------------------------------------------------------- put
+
+  async put(key: string, body: NormalizedBody, opts: DriverPutOptions): Promise<BlobInfo> {
+    if (body.kind === 'bytes' && body.data.byteLength <= S3_MAX_SINGLE_BYTES)
+      return this.putSingle(key, body.data, opts);
+    const stream = body.kind === 'bytes' ? bytesStream(body.data, opts.partSize) : body.stream;
+    const size = body.kind === 'bytes' ? body.data.byteLength : body.size;
+    return this.putMultipart(key, stream, size, opts);
+  }
+
+  private headersFor(opts: DriverPutOptions) {
+    return {
+      // Sent explicitly so every S3-compatible server reports the same type head reports.
+      ContentType: opts.contentType ?? DEFAULT_CONTENT_TYPE,
+      ContentEncoding: opts.contentEncoding,
+      ContentDisposition: opts.contentDisposition,
+      CacheControl: opts.cacheControl,
+      Metadata: encodeMetadata(opts.metadata),
+    };
+  }
+
+  private async putSingle(key: string, data: Uint8Array, opts: DriverPutOptions): Promise<BlobInfo> {
+    try {
+      const out = await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.name,
+          Key: key,
+          Body: data,
+          ContentLength: data.byteLength,
+          ...this.headersFor(opts),
+          ContentMD5: opts.md5,
+          IfNoneMatch: opts.ifNoneMatch,
+          IfMatch: opts.ifMatch,
+        }),
+        { abortSignal: opts.signal },
+      );
+      return this.putInfo(key, data.byteLength, out.ETag, out, opts);
+    } catch (err) {
+      throw this.putError(err, key, opts);
+    }
+  }
+
+  private async putMultipart(
+    key: string,
+    stream: ReadableStream<Uint8Array>,
+    size: number | undefined,
+    opts: DriverPutOptions,
+  ): Promise<BlobInfo> {
+    const op = 'put';
+    // Fail fast before sending any part; the commit below carries the same condition, which is
+    // what makes it atomic on S3.
+    await this.checkPutPrecondition(key, opts);
+    let partSize = Math.max(opts.partSize, MIN_PART);
+    if (size !== undefined && Math.ceil(size / partSize) > MAX_PARTS) {
+      partSize = Math.min(MAX_PART, Math.ceil(size / MAX_PARTS / MiB) * MiB);
+    }
+    let uploadId: string;
+    try {
+      const created = await this.client.send(
+        new CreateMultipartUploadCommand({ Bucket: this.name, Key: key, ...this.headersFor(opts) }),
+        { abortSignal: opts.signal },
+      );
+      if (!created.UploadId) throw pcError('INTERNAL', 'CreateMultipartUpload returned no UploadId');
+      uploadId = created.UploadId;
+    } catch (err) {
+      await stream.cancel(err).catch(() => {});
+      throw this.err(err, op, key);
+    }
+    try {
+      const { results, totalBytes } = await uploadParts(
+        stream,
+        { partSize, concurrency: opts.concurrency, signal: opts.signal },
+        async (part, n, signal) => {
+          if (n > MAX_PARTS) {
+            throw pcError(
+              'PAYLOAD_TOO_LARGE',
+              `put on blob "${this.name}" key "${key}": the stream is longer than ${MAX_PARTS} parts of ${partSize} bytes; pass a larger partSize`,
+              {
+                provider: 'aws',
+                service: 'blob',
+                operation: op,
+                resource: { name: this.name, key },
+                retryable: false,
+              },
+            );
+          }
+          const r = await this.client.send(
+            new UploadPartCommand({
+              Bucket: this.name,
+              Key: key,
+              UploadId: uploadId,
+              PartNumber: n,
+              Body: part,
+              ContentLength: part.byteLength,
+            }),
+            { abortSignal: signal },
+          );
+          return { PartNumber: n, ETag: r.ETag };
+        },
+      );
+      opts.beforeCommit();
+      if (opts.signal?.aborted) throw opts.signal.reason;
+      const done = await this.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.name,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: results },
+          IfNoneMatch: opts.ifNoneMatch,
+          IfMatch: opts.ifMatch,
+        }),
+        { abortSignal: opts.signal },
+      );
+      return this.putInfo(key, totalBytes, done.ETag, done, opts);
+    } catch (err) {
+      await this.abortUpload(key, uploadId);
+      throw this.putError(err, key, opts);
+    }
+  }
+
+  /** Best effort: leaves nothing behind (not tied to the caller's signal, which may be aborted). */
+  private async abortUpload(key: string, uploadId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new AbortMultipartUploadCommand({ Bucket: this.name, Key: key, UploadId: uploadId }),
+        {
+          abortSignal: AbortSignal.timeout(30_000),
+        },
+      );
+    } catch {
+      // A bucket lifecycle rule (AbortIncompleteMultipartUpload) is the backstop; see README.
+    }
+  }
+
+  /** HEAD-based check of ifNoneMatch / ifMatch before a multipart upload starts sending parts. */
+  private async checkPutPrecondition(key: string, opts: DriverPutOptions): Promise<void> {
+    if (opts.ifNoneMatch === undefined && opts.ifMatch === undefined) return;
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.name, Key: key, IfMatch: opts.ifMatch }), {
+        abortSignal: opts.signal,
+      });
+    } catch (err) {
+      const e = this.err(err, 'put', key);
+      if (e.code === 'NOT_FOUND' && opts.ifNoneMatch !== undefined) return;
+      if (e.code === 'NOT_FOUND' || e.code === 'PRECONDITION_FAILED')
+        throw this.precondition('put', key, opts, err);
+      throw e;
+    }
+    if (opts.ifNoneMatch !== undefined) throw this.precondition('put', key, opts, undefined);
+  }
+
+  private precondition(
+    op: string,
+    key: string,
+    opts: { ifMatch?: string | undefined },
+    cause: unknown,
+  ): PolycloudError {
+    const why =
+      opts.ifMatch !== undefined
+        ? `the object does not exist or its etag is not ${opts.ifMatch}`
+        : 'the object already exists (ifNoneMatch: "*")';
+    return pcError(
+      'PRECONDITION_FAILED',
+      `${op} on blob "${this.name}" key "${key}" (aws): ${why}; nothing was written`,
+      {
+        provider: 'aws',
+        service: 'blob',
+        operation: op,
+        resource: { name: this.name, key },
+        retryable: false,
+        cause,
+      },
+    );
+  }
+
+  /** put with ifMatch on a missing object answers 404 on S3: the precondition failed. */
+  private putError(err: unknown, key: string, opts: DriverPutOptions): PolycloudError {
+    const e = this.err(err, 'put', key);
+    if (e.code === 'PRECONDITION_FAILED') return this.precondition('put', key, opts, err);
+    if (
+      opts.ifMatch !== undefined &&
+      e.code === 'NOT_FOUND' &&
+      awsErrorName(err) !== 'NoSuchUpload' &&
+      awsErrorName(err) !== 'NoSuchBucket'
+    ) {
+      return this.precondition('put', key, opts, err);
+    }
+    return e;
+  }
+
+  private putInfo(
+    key: string,
+    size: number,
+    etag: string | undefined,
+    out: { ServerSideEncryption?: string | undefined; SSECustomerAlgorithm?: string | undefined },
+    opts: DriverPutOptions,
+  ): BlobInfo {
+    return {
+      key,
+      size,
+      etag: etag ?? '',
+      contentType: opts.contentType ?? DEFAULT_CONTENT_TYPE,
+      contentEncoding: opts.contentEncoding,
+      contentDisposition: opts.contentDisposition,
+      cacheControl: opts.cacheControl,
+      metadata: { ...opts.metadata },
+      // S3 keeps whole seconds.
+      lastModified: new Date(Math.floor(Date.now() / 1000) * 1000),
+      md5: md5FromEtag(etag, out),
+    };
+  }
+
+  // ---------------------------------------------------------------- read
+
+  async get(
+    key: string,
+    opts: { range: ByteRange | undefined; ifMatch: string | undefined; signal: Sig },
+  ): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> }> {
+    const op = 'get';
+    const range = opts.range;
+    if (range !== undefined && range.length === 0) {
+      const info = await this.head(key, { signal: opts.signal, ifMatch: opts.ifMatch });
+      return { info, body: emptyStream() };
+    }
+    let out: GetObjectCommandOutput;
+    try {
+      out = await this.client.send(
+        new GetObjectCommand({
+          Bucket: this.name,
+          Key: key,
+          IfMatch: opts.ifMatch,
+          Range:
+            range === undefined
+              ? undefined
+              : `bytes=${range.offset}-${range.length === undefined ? '' : range.offset + range.length - 1}`,
+        }),
+        { abortSignal: opts.signal },
+      );
+    } catch (err) {
+      // A range that starts at or past the end: S3 answers 416; the contract says empty body.
+      if (range !== undefined && (awsHttpStatus(err) === 416 || awsErrorName(err) === 'InvalidRange')) {
+        const info = await this.head(key, { signal: opts.signal, ifMatch: opts.ifMatch });
+        return { info, body: emptyStream() };
+      }
+      throw this.err(err, op, key);
+    }
+    const total = totalFromContentRange(out.ContentRange) ?? out.ContentLength ?? 0;
+    const info = this.info(key, total, out);
+    const body = out.Body ? (out.Body.transformToWebStream() as ReadableStream<Uint8Array>) : emptyStream();
+    return { info, body };
+  }
+
+  async head(key: string, opts: { signal: Sig; ifMatch?: string | undefined }): Promise<BlobInfo> {
+    try {
+      const out = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.name, Key: key, IfMatch: opts.ifMatch }),
+        {
+          abortSignal: opts.signal,
+        },
+      );
+      return this.info(key, out.ContentLength ?? 0, out);
+    } catch (err) {
+      throw this.err(err, opts.ifMatch === undefined ? 'head' : 'get', key);
+    }
+  }
+
+  private info(key: string, size: number, o: ObjectHeaders): BlobInfo {
+    return {
+      key,
+      size,
+      etag: o.ETag ?? '',
+      contentType: o.ContentType,
+      contentEncoding: o.ContentEncoding,
+      contentDisposition: o.ContentDisposition,
+      cacheControl: o.CacheControl,
+      metadata: decodeMetadata(o.Metadata),
+      lastModified: o.LastModified ?? new Date(0),
+      md5: md5FromEtag(o.ETag, o),
+    };
+  }
+
+  // ---------------------------------------------------------------- delete
+
+  async delete(key: string, opts: { ifMatch: string | undefined; signal: Sig }): Promise<void> {
+    const op = 'delete';
+    try {
+      // With ifMatch S3 answers 412 for another etag and 404 for a missing object.
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.name, Key: key, IfMatch: opts.ifMatch }), {
+        abortSignal: opts.signal,
+      });
+    } catch (err) {
+      const e = this.err(err, op, key);
+      if (e.code === 'PRECONDITION_FAILED') throw this.precondition(op, key, opts, err);
+      if (e.code === 'NOT_FOUND' && opts.ifMatch === undefined && awsErrorName(err) !== 'NoSuchBucket') return;
+      throw e;
+    }
+  }
+
+  async deleteMany(
+    keys: readonly string[],
+    opts: { signal: Sig },
+  ): Promise<readonly (PolycloudError | undefined)[]> {
+    const op = 'deleteMany';
+    const results: (PolycloudError | undefined)[] = new Array(keys.length).fill(undefined);
+    // DeleteObjects sends keys in an XML body, which cannot carry every character a key may
+    // hold (XML 1.0 forbids most control characters); such keys are deleted one by one.
+    const batch: string[] = [];
+    const single: number[] = [];
+    keys.forEach((k, i) => {
+      if (xmlSafe(k)) batch.push(k);
+      else single.push(i);
+    });
+    const unique = [...new Set(batch)];
+    if (unique.length > 0) {
+      try {
+        const out = await this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: this.name,
+            Delete: { Objects: unique.map((Key) => ({ Key })), Quiet: true },
+          }),
+          { abortSignal: opts.signal },
+        );
+        const failed = new Map<string, PolycloudError>();
+        for (const e of out.Errors ?? []) {
+          if (e.Key === undefined) continue;
+          if (e.Code === 'NoSuchKey') continue;
+          const native = Object.assign(new Error(e.Message ?? e.Code ?? 'delete failed'), {
+            name: e.Code ?? 'Error',
+          });
+          failed.set(e.Key, this.err(native, op, e.Key));
+        }
+        keys.forEach((k, i) => {
+          const f = failed.get(k);
+          if (f !== undefined) results[i] = f;
+        });
+      } catch (err) {
+        throw this.err(err, op, undefined);
+      }
+    }
+    for (const i of single) {
+      try {
+        await this.delete(keys[i]!, { ifMatch: undefined, signal: opts.signal });
+      } catch (err) {
+        results[i] = this.err(err, op, keys[i]);
+      }
+    }
+    return results;
+  }
+
+  // ---------------------------------------------------------------- list
+
+  async list(opts: {
+    prefix: string;
+    delimiter: string | undefined;
+    cursor: string | undefined;
+    limit: number;
+    signal: Sig;
+  }): Promise<ListPage> {
+    try {
+      const out = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.name,
+          Prefix: opts.prefix === '' ? undefined : opts.prefix,
+          Delimiter: opts.delimiter,
+          ContinuationToken: opts.cursor,
+          MaxKeys: opts.limit,
+          // Keys come back percent-encoded, so characters XML cannot carry survive the trip.
+          EncodingType: 'url',
+        }),
+        { abortSignal: opts.signal },
+      );
+      const encoded = out.EncodingType === 'url';
+      const dec = (s: string | undefined) => (s === undefined ? '' : encoded ? decodeS3Url(s) : s);
+      return {
+        items: (out.Contents ?? []).map((o) => ({
+          key: dec(o.Key),
+          size: o.Size ?? 0,
+          etag: o.ETag ?? '',
+          lastModified: o.LastModified ?? new Date(0),
+        })),
+        prefixes: (out.CommonPrefixes ?? []).map((p) => dec(p.Prefix)),
+        cursor: out.IsTruncated && out.NextContinuationToken ? out.NextContinuationToken : undefined,
+      };
+    } catch (err) {
+      throw this.err(err, 'list', undefined);
+    }
+  }
+
+  // ---------------------------------------------------------------- copy
+
+  async copy(
+    src: string,
+    dst: string,
+    opts: { ifNoneMatch: '*' | undefined; ifMatch: string | undefined; signal: Sig },
+  ): Promise<BlobInfo> {
+    // Without ifMatch, a source replaced between our HEAD and the copy is simply copied again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.copyOnce(src, dst, opts);
+      } catch (err) {
+        if (!(err instanceof SourceChanged) || opts.ifMatch !== undefined || attempt >= 3) {
+          throw err instanceof SourceChanged ? err.error : err;
+        }
+      }
+    }
+  }
+
+  private async copyOnce(
+    src: string,
+    dst: string,
+    opts: { ifNoneMatch: '*' | undefined; ifMatch: string | undefined; signal: Sig },
+  ): Promise<BlobInfo> {
+    const op = 'copy';
+    // HEAD the source first: its size picks CopyObject or UploadPartCopy, and pinning the copy
+    // to the etag seen here makes the returned info describe exactly what was copied.
+    let source: HeadObjectCommandOutput;
+    try {
+      source = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.name, Key: src, IfMatch: opts.ifMatch }),
+        {
+          abortSignal: opts.signal,
+        },
+      );
+    } catch (err) {
+      const e = this.err(err, op, src);
+      if (e.code === 'PRECONDITION_FAILED') throw this.precondition(op, src, opts, err);
+      throw e;
+    }
+    const size = source.ContentLength ?? 0;
+    const etag = source.ETag;
+    if (opts.ifNoneMatch !== undefined) {
+      // Fail fast (and on servers that ignore If-None-Match on copies); the copy request
+      // itself carries the condition too.
+      const exists = await this.head(dst, { signal: opts.signal }).then(
+        () => true,
+        (e: unknown) => {
+          if (isPolycloudError(e, 'NOT_FOUND')) return false;
+          throw e;
+        },
+      );
+      if (exists) throw this.precondition(op, dst, {}, undefined);
+    }
+    try {
+      if (size > this.copyThreshold) {
+        const done = await this.copyMultipart(src, dst, source, opts);
+        return {
+          ...this.info(dst, size, source),
+          etag: done ?? '',
+          md5: undefined,
+          lastModified: nowSeconds(),
+        };
+      }
+      const same = src === dst;
+      const out = await this.client.send(
+        new CopyObjectCommand({
+          Bucket: this.name,
+          Key: dst,
+          CopySource: copySource(this.name, src),
+          CopySourceIfMatch: etag,
+          IfNoneMatch: opts.ifNoneMatch,
+          // Copying an object onto itself needs REPLACE; the same headers are sent back.
+          ...(same
+            ? {
+                MetadataDirective: 'REPLACE' as const,
+                ContentType: source.ContentType,
+                ContentEncoding: source.ContentEncoding,
+                ContentDisposition: source.ContentDisposition,
+                CacheControl: source.CacheControl,
+                Metadata: source.Metadata,
+              }
+            : {}),
+        }),
+        { abortSignal: opts.signal },
+      );
+      const r = out.CopyObjectResult;
+      return {
+        ...this.info(dst, size, source),
+        etag: r?.ETag ?? '',
+        lastModified: r?.LastModified ?? nowSeconds(),
+        md5: md5FromEtag(r?.ETag, out),
+      };
+    } catch (err) {
+      const e = this.err(err, op, dst);
+      if (e.code !== 'PRECONDITION_FAILED') throw e;
+      // Either the destination appeared (ifNoneMatch) or the source changed since the HEAD.
+      if (opts.ifNoneMatch !== undefined) {
+        const exists = await this.head(dst, { signal: opts.signal }).then(
+          () => true,
+          () => false,
+        );
+        if (exists) throw this.precondition(op, dst, {}, err);
+      }
+      throw new SourceChanged(this.precondition(op, src, { ifMatch: opts.ifMatch ?? etag ?? '' }, err));
+    }
+  }
+
+  private async copyMultipart(
+    src: string,
+    dst: string,
+    source: HeadObjectCommandOutput,
+    opts: { ifNoneMatch: '*' | undefined; signal: Sig },
+  ): Promise<string | undefined> {
+    const size = source.ContentLength ?? 0;
+    let partSize = Math.max(this.copyPartBytes ?? 512 * MiB, MIN_PART, Math.ceil(size / MAX_PARTS));
+    partSize = Math.min(partSize, MAX_PART);
+    const created = await this.client.send(
+      new CreateMultipartUploadCommand({
+        Bucket: this.name,
+        Key: dst,
+        ContentType: source.ContentType,
+        ContentEncoding: source.ContentEncoding,
+        ContentDisposition: source.ContentDisposition,
+        CacheControl: source.CacheControl,
+        Metadata: source.Metadata,
+      }),
+      { abortSignal: opts.signal },
+    );
+    const uploadId = created.UploadId;
+    if (!uploadId) throw pcError('INTERNAL', 'CreateMultipartUpload returned no UploadId');
+    try {
+      const ranges: { n: number; start: number; end: number }[] = [];
+      for (let start = 0, n = 1; start < size; start += partSize, n++) {
+        ranges.push({ n, start, end: Math.min(size, start + partSize) - 1 });
+      }
+      const parts: { PartNumber: number; ETag: string | undefined }[] = new Array(ranges.length);
+      let next = 0;
+      const worker = async () => {
+        while (next < ranges.length) {
+          const r = ranges[next++]!;
+          const out = await this.client.send(
+            new UploadPartCopyCommand({
+              Bucket: this.name,
+              Key: dst,
+              UploadId: uploadId,
+              PartNumber: r.n,
+              CopySource: copySource(this.name, src),
+              CopySourceRange: `bytes=${r.start}-${r.end}`,
+              CopySourceIfMatch: source.ETag,
+            }),
+            { abortSignal: opts.signal },
+          );
+          parts[r.n - 1] = { PartNumber: r.n, ETag: out.CopyPartResult?.ETag };
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(4, ranges.length) }, worker));
+      const done = await this.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.name,
+          Key: dst,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts },
+          IfNoneMatch: opts.ifNoneMatch,
+        }),
+        { abortSignal: opts.signal },
+      );
+      return done.ETag;
+    } catch (err) {
+      await this.abortUpload(dst, uploadId);
+      throw err;
+    }
+  }
+
+  // ---------------------------------------------------------------- signed URLs
+
+  async signedUrl(
+    key: string,
+    opts: { method: SignedUrlMethod; expiresIn: number; contentType: string | undefined },
+  ): Promise<string> {
+    const Bucket = this.name;
+    const options = {
+      expiresIn: opts.expiresIn,
+      // Content-Type is unsigned by default; sign it so the uploader must send this type.
+      ...(opts.contentType !== undefined ? { signableHeaders: new Set(['content-type']) } : {}),
+    };
+    try {
+      if (opts.method === 'GET') {
+        const c = new GetObjectCommand({ Bucket, Key: key });
+        c.middlewareStack.add(stripChecksumHeaders, STRIP_OPTIONS);
+        return await getSignedUrl(this.client, c, options);
+      }
+      if (opts.method === 'PUT') {
+        const c = new PutObjectCommand({ Bucket, Key: key, ContentType: opts.contentType });
+        c.middlewareStack.add(stripChecksumHeaders, STRIP_OPTIONS);
+        return await getSignedUrl(this.client, c, options);
+      }
+      const c = new DeleteObjectCommand({ Bucket, Key: key });
+      c.middlewareStack.add(stripChecksumHeaders, STRIP_OPTIONS);
+      return await getSignedUrl(this.client, c, options);
+    } catch (err) {
+      throw this.err(err, 'signedUrl', key);
+    }
+  }
+
+  private err(err: unknown, operation: string, key: string | undefined): PolycloudError {
+    return mapAwsError(err, { service: 'blob', operation, name: this.name, key });
+  }
+}
+
+/**
+ * SDK ≥3.729 signs a CRC32 of the (absent) body into presigned PUT URLs, which then reject
+ * every real upload; checksums have no place in a presigned URL, so they are dropped before
+ * the presigner hoists headers into the query.
+ */
+function stripChecksumHeaders<A extends { request: unknown }, R>(
+  next: (args: A) => Promise<R>,
+): (args: A) => Promise<R> {
+  return (args) => {
+    const req = args.request as { headers?: Record<string, string> };
+    if (req.headers) {
+      for (const h of Object.keys(req.headers)) {
+        const l = h.toLowerCase();
+        if (l.startsWith('x-amz-checksum-') || l === 'x-amz-sdk-checksum-algorithm') delete req.headers[h];
+      }
+    }
+    return next(args);
+  };
+}
+const STRIP_OPTIONS = {
+  step: 'finalizeRequest',
+  priority: 'high',
+  name: 'polycloudStripPresignChecksum',
+} as const;
+
+/** Internal: the copy's source etag no longer matched. */
+class SourceChanged extends Error {
+  constructor(readonly error: PolycloudError) {
+    super(error.message);
+  }
+}
+
+/** Content-Type sent when the caller gives none. */
+const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
+
+/** S3's ETag is the hex MD5 for single-part, unencrypted or SSE-S3 objects. */
+function md5FromEtag(
+  etag: string | undefined,
+  o: { ServerSideEncryption?: string | undefined; SSECustomerAlgorithm?: string | undefined },
+): string | undefined {
+  if (etag === undefined) return undefined;
+  if (o.SSECustomerAlgorithm !== undefined) return undefined;
+  if (o.ServerSideEncryption !== undefined && o.ServerSideEncryption !== 'AES256') return undefined;
+  const m = /^"?([0-9a-fA-F]{32})"?$/.exec(etag);
+  if (!m) return undefined;
+  return Buffer.from(m[1]!, 'hex').toString('base64');
+}
+
+function totalFromContentRange(cr: string | undefined): number | undefined {
+  if (cr === undefined) return undefined;
+  const m = /\/(\d+)\s*$/.exec(cr);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Decodes a key from ListObjectsV2 with EncodingType=url (S3 encodes spaces as '+'). */
+export function decodeS3Url(s: string): string {
+  return decodeURIComponent(s.replace(/\+/g, ' '));
+}
+
+/** `bucket/key` for x-amz-copy-source, every byte outside the unreserved set percent-encoded. */
+function copySource(bucket: string, key: string): string {
+  const enc = (s: string) =>
+    encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `${enc(bucket)}/${enc(key)}`;
+}
+
+/** True when XML 1.0 can carry the string (DeleteObjects sends keys in an XML body). */
+function xmlSafe(s: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: this is the check for them
+  return !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/.test(s);
+}
+
+function emptyStream(): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(c) {
+      c.close();
+    },
+  });
+}
+
+function nowSeconds(): Date {
+  return new Date(Math.floor(Date.now() / 1000) * 1000);
+}
+
+function bytesStream(data: Uint8Array, chunk: number): ReadableStream<Uint8Array> {
+  let off = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (off >= data.byteLength) {
+        c.close();
+        return;
+      }
+      const end = Math.min(data.byteLength, off + chunk);
+      c.enqueue(data.subarray(off, end));
+      off = end;
+    },
+  });
+}
+
+export { DEFAULT_CONTENT_TYPE };

@@ -1,0 +1,38 @@
+/**
+ * S3 user metadata travels as HTTP headers (`x-amz-meta-*`), which carry printable ASCII only
+ * and lose leading/trailing whitespace. polycloud stores every other value as one RFC 2047
+ * encoded word, `=?UTF-8?B?<base64 of the UTF-8 bytes>?=` (what S3 itself returns for
+ * non-ASCII metadata set through the console), and decodes it on read.
+ *
+ * The scheme is reversible: a plain value that itself starts with `=?` is encoded too, so a
+ * stored value is decoded exactly when it is one whole encoded word.
+ */
+
+const PLAIN = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
+const ENCODED_WORD = /^=\?UTF-8\?B\?([A-Za-z0-9+/]*={0,2})\?=$/i;
+
+export function encodeMetadataValue(value: string): string {
+  if (PLAIN.test(value) && !value.startsWith('=?')) return value;
+  return `=?UTF-8?B?${Buffer.from(value, 'utf8').toString('base64')}?=`;
+}
+
+export function decodeMetadataValue(value: string): string {
+  const m = ENCODED_WORD.exec(value);
+  if (!m) return value;
+  return Buffer.from(m[1]!, 'base64').toString('utf8');
+}
+
+export function encodeMetadata(md: Readonly<Record<string, string>>): Record<string, string> | undefined {
+  const keys = Object.keys(md);
+  if (keys.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const k of keys) out[k] = encodeMetadataValue(md[k]!);
+  return out;
+}
+
+export function decodeMetadata(md: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (md === undefined) return out;
+  for (const [k, v] of Object.entries(md)) out[k.toLowerCase()] = decodeMetadataValue(v);
+  return out;
+}

@@ -1,0 +1,4 @@
+import { queueSuite } from '../../../conformance/src/suites/queue.js';
+import { sqsHarness } from './sqs-harness.js';
+
+queueSuite(sqsHarness('moto', 'aws-queue'));

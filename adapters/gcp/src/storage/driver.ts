@@ -1,0 +1,580 @@
+import { once } from 'node:events';
+import { Readable, type Writable } from 'node:stream';
+import { type File, type FileMetadata, Storage, type StorageOptions } from '@google-cloud/storage';
+import {
+  type BlobInfo,
+  type BlobListItem,
+  type BucketCapabilities,
+  type BucketDriver,
+  type ByteRange,
+  type DriverPutOptions,
+  defineCapabilities,
+  isPolycloudError,
+  type ListPage,
+  type NormalizedBody,
+  type PolycloudError,
+  pcError,
+  type SignedUrlMethod,
+} from '@polycloud/core';
+import { type ErrorContext, gcpError, httpStatusOf, raceSignal } from '../errors.js';
+import { decodeName, encodeDelimiter, encodeKey, encodePrefix } from './names.js';
+
+/** Resumable upload chunks must be multiples of 256 KiB. */
+const CHUNK_QUANTUM = 256 * 1024;
+const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
+/** Deletes in flight at once for deleteMany (the Node SDK has no batch endpoint). */
+const DELETE_CONCURRENCY = 16;
+
+/**
+ * What Cloud Storage can do through this driver. Conditions map onto object generations:
+ * ifNoneMatch '*' → ifGenerationMatch=0, ifMatch → ifGenerationMatch=<generation>, on the
+ * single-shot and the resumable path alike.
+ */
+export const GCS_CAPABILITIES: BucketCapabilities = defineCapabilities({
+  putIfNoneMatch: true,
+  putIfMatch: true,
+  getIfMatch: true,
+  deleteIfMatch: true,
+  // Checked by core before the final chunk is committed, and by the service (md5Hash/crc32c).
+  putMd5: true,
+  putCrc32c: true,
+  copyIfNoneMatch: true,
+  contentEncoding: true,
+  contentDisposition: true,
+  cacheControl: true,
+  metadata: true,
+  rangeRead: true,
+  listDelimiter: true,
+  signedUrlMethods: ['GET', 'PUT', 'DELETE'] as const,
+  // V4 signatures are valid for at most 7 days.
+  maxSignedUrlSeconds: 7 * 24 * 3600,
+  maxKeyBytes: 1024,
+  maxObjectBytes: 5 * 1024 ** 4,
+  minPartBytes: CHUNK_QUANTUM,
+  maxListLimit: 1000,
+  maxDeleteBatch: 1000,
+});
+
+/** Where the bucket is and how to reach it. */
+export interface GcsDriverOptions {
+  /** Bucket name. */
+  readonly bucket: string;
+  /** An already-configured client; the options below are then ignored. */
+  readonly client?: Storage;
+  readonly projectId?: string;
+  /**
+   * e.g. `http://127.0.0.1:4443` for an emulator. Default: STORAGE_EMULATOR_HOST (with scheme)
+   * when set, else the public endpoint.
+   */
+  readonly apiEndpoint?: string;
+  /**
+   * Service-account credentials. Needed to sign URLs where the default credentials cannot
+   * sign (user credentials, emulators).
+   */
+  readonly credentials?: { readonly client_email: string; readonly private_key: string };
+}
+
+/** The Storage client `GcsBucketDriver` makes when none is given. */
+export function storageClient(opts: Omit<GcsDriverOptions, 'bucket' | 'client'>): Storage {
+  const emulator = process.env.STORAGE_EMULATOR_HOST?.trim();
+  const endpoint = opts.apiEndpoint ?? (emulator ? emulator : undefined);
+  const apiEndpoint = endpoint === undefined ? undefined : rootOf(endpoint);
+  const options: StorageOptions = {
+    ...(opts.projectId ? { projectId: opts.projectId } : {}),
+    ...(apiEndpoint ? { apiEndpoint } : {}),
+    ...(opts.credentials ? { credentials: { ...opts.credentials } } : {}),
+  };
+  const storage = new Storage(options);
+  if (apiEndpoint !== undefined) {
+    // With STORAGE_EMULATOR_HOST set, the Node SDK uses the variable itself as the JSON API
+    // base URL, without /storage/v1 (googleapis/nodejs-storage#1314), while uploads do add
+    // /upload/storage/v1: one of the two always misses. Use the documented layout for both.
+    storage.baseUrl = `${apiEndpoint}/storage/v1`;
+  }
+  return storage;
+}
+
+/** `http://host:port[/storage/v1][/]` → `http://host:port` (https:// when no scheme is given). */
+function rootOf(endpoint: string): string {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`;
+  return withScheme.replace(/\/+$/, '').replace(/\/storage\/v1$/, '');
+}
+
+type Generation = string;
+
+/**
+ * The Cloud Storage driver. Etags are object generations (decimal strings), so every
+ * condition maps onto a generation precondition the service checks itself.
+ */
+export class GcsBucketDriver implements BucketDriver {
+  readonly provider = 'gcp';
+  readonly capabilities = GCS_CAPABILITIES;
+  readonly name: string;
+  private readonly storage: Storage;
+
+  constructor(opts: GcsDriverOptions) {
+    this.name = opts.bucket;
+    this.storage = opts.client ?? storageClient(opts);
+  }
+
+  private get bucket() {
+    return this.storage.bucket(this.name);
+  }
+
+  /** The SDK File for a key (keys Cloud Storage refuses are stored under an encoded name). */
+  private file(key: string, generation?: string): File {
+    return this.bucket.file(encodeKey(key), generation === undefined ? undefined : { generation });
+  }
+
+  async put(key: string, body: NormalizedBody, opts: DriverPutOptions): Promise<BlobInfo> {
+    const ctx = this.ctx('put', key);
+    let ifGenerationMatch: Generation | undefined;
+    if (opts.ifNoneMatch === '*') ifGenerationMatch = '0';
+    else if (opts.ifMatch !== undefined) {
+      ifGenerationMatch = generationOf(opts.ifMatch);
+      if (ifGenerationMatch === undefined) throw this.noMatch(ctx, opts.ifMatch);
+    }
+    const metadata: FileMetadata = {
+      contentType: opts.contentType ?? DEFAULT_CONTENT_TYPE,
+      ...(opts.contentEncoding !== undefined ? { contentEncoding: opts.contentEncoding } : {}),
+      ...(opts.contentDisposition !== undefined ? { contentDisposition: opts.contentDisposition } : {}),
+      ...(opts.cacheControl !== undefined ? { cacheControl: opts.cacheControl } : {}),
+      ...(Object.keys(opts.metadata).length > 0 ? { metadata: { ...opts.metadata } } : {}),
+      // The service verifies these too before it creates the object.
+      ...(opts.md5 !== undefined ? { md5Hash: opts.md5 } : {}),
+      ...(opts.crc32c !== undefined ? { crc32c: opts.crc32c } : {}),
+    };
+    const file = this.file(key);
+    const common = {
+      metadata,
+      validation: false as const,
+      ...(ifGenerationMatch !== undefined ? { preconditionOpts: { ifGenerationMatch: Number(ifGenerationMatch) } } : {}),
+    };
+    try {
+      if (body.kind === 'bytes') {
+        const ws = file.createWriteStream({ ...common, resumable: false });
+        await raceSignal(finish(ws, () => ws.end(Buffer.from(body.data.buffer, body.data.byteOffset, body.data.byteLength))), opts.signal, () =>
+          ws.destroy(abortReason(opts.signal)),
+        );
+      } else {
+        const chunkSize = Math.ceil(Math.max(opts.partSize, CHUNK_QUANTUM) / CHUNK_QUANTUM) * CHUNK_QUANTUM;
+        const ws = file.createWriteStream({ ...common, resumable: true, chunkSize });
+        await feed(body.stream, ws, opts.beforeCommit, opts.signal);
+      }
+    } catch (err) {
+      throw this.uploadError(err, ctx, opts.ifMatch);
+    }
+    return this.info(key, file.metadata);
+  }
+
+  async get(
+    key: string,
+    opts: { range: ByteRange | undefined; ifMatch: string | undefined; signal: AbortSignal | undefined },
+  ): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> }> {
+    const ctx = this.ctx('get', key);
+    const wanted = opts.ifMatch === undefined ? undefined : generationOf(opts.ifMatch);
+    // Metadata first, then the body of exactly that generation: info and bytes always agree,
+    // and ifMatch holds for the bytes returned. A generation replaced in between is retried.
+    for (let attempt = 1; ; attempt++) {
+      const md = await this.metadata(key, ctx, opts.signal);
+      const info = this.info(key, md);
+      if (opts.ifMatch !== undefined && info.etag !== wanted) {
+        throw this.precondition(ctx, `its etag (generation) is ${info.etag}, not ${opts.ifMatch}`);
+      }
+      const start = Math.min(opts.range?.offset ?? 0, info.size);
+      const end = opts.range?.length === undefined ? info.size : Math.min(info.size, start + opts.range.length);
+      if (end <= start) return { info, body: emptyStream() };
+      const pinned = this.file(key, info.etag);
+      const rs = pinned.createReadStream({
+        validation: false,
+        decompress: false,
+        ...(start > 0 || end < info.size ? { start, end: end - 1 } : {}),
+      });
+      try {
+        const web = await raceSignal(opened(rs), opts.signal, () => rs.destroy());
+        if (opts.signal) {
+          const onAbort = () => rs.destroy(abortReason(opts.signal));
+          opts.signal.addEventListener('abort', onAbort, { once: true });
+          rs.once('close', () => opts.signal?.removeEventListener('abort', onAbort));
+        }
+        return { info, body: web };
+      } catch (err) {
+        rs.destroy();
+        if (httpStatusOf(err) === 404 && attempt < 3 && !opts.signal?.aborted) continue;
+        if (httpStatusOf(err) === 404 && opts.ifMatch !== undefined) {
+          throw this.precondition(ctx, `generation ${info.etag} was replaced while it was being read`);
+        }
+        throw gcpError(err, ctx, 'http');
+      }
+    }
+  }
+
+  async head(key: string, opts: { signal: AbortSignal | undefined }): Promise<BlobInfo> {
+    return this.info(key, await this.metadata(key, this.ctx('head', key), opts.signal));
+  }
+
+  async delete(key: string, opts: { ifMatch: string | undefined; signal: AbortSignal | undefined }): Promise<void> {
+    const ctx = this.ctx('delete', key);
+    if (opts.ifMatch === undefined) {
+      try {
+        await raceSignal(this.file(key).delete({ ignoreNotFound: true }), opts.signal);
+      } catch (err) {
+        throw gcpError(err, ctx, 'http');
+      }
+      return;
+    }
+    const gen = generationOf(opts.ifMatch);
+    if (gen === undefined) {
+      // No object can have this etag: report what a conditional delete would.
+      await this.metadata(key, ctx, opts.signal);
+      throw this.noMatch(ctx, opts.ifMatch);
+    }
+    try {
+      await raceSignal(this.file(key).delete({ ifGenerationMatch: Number(gen) }), opts.signal);
+    } catch (err) {
+      if (httpStatusOf(err) === 412) throw this.precondition(ctx, `its etag (generation) is not ${opts.ifMatch}`, err);
+      throw gcpError(err, ctx, 'http');
+    }
+  }
+
+  async deleteMany(
+    keys: readonly string[],
+    opts: { signal: AbortSignal | undefined },
+  ): Promise<readonly (PolycloudError | undefined)[]> {
+    const out: (PolycloudError | undefined)[] = new Array(keys.length).fill(undefined);
+    let next = 0;
+    const worker = async () => {
+      while (next < keys.length) {
+        const i = next++;
+        const key = keys[i]!;
+        try {
+          if (opts.signal?.aborted) throw opts.signal.reason;
+          await this.file(key).delete({ ignoreNotFound: true });
+        } catch (err) {
+          out[i] = gcpError(err, this.ctx('deleteMany', key), 'http');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, keys.length) }, worker));
+    return out;
+  }
+
+  async list(opts: {
+    prefix: string;
+    delimiter: string | undefined;
+    cursor: string | undefined;
+    limit: number;
+    signal: AbortSignal | undefined;
+  }): Promise<ListPage> {
+    const ctx = this.ctx('list');
+    try {
+      const [files, next, raw] = await raceSignal(
+        this.bucket.getFiles({
+          autoPaginate: false,
+          maxResults: opts.limit,
+          ...(opts.prefix ? { prefix: encodePrefix(opts.prefix) } : {}),
+          ...(opts.delimiter ? { delimiter: encodeDelimiter(opts.delimiter) } : {}),
+          ...(opts.cursor ? { pageToken: opts.cursor } : {}),
+        }),
+        opts.signal,
+      );
+      // An encoded prefix can also match names of keys outside the prefix (see names.ts):
+      // decode, then keep what really starts with it.
+      const items: BlobListItem[] = [];
+      for (const f of files) {
+        const key = decodeName(f.name);
+        if (!key.startsWith(opts.prefix)) continue;
+        const md = f.metadata;
+        items.push({
+          key,
+          size: Number(md.size ?? 0),
+          etag: String(md.generation ?? ''),
+          lastModified: new Date(md.updated ?? md.timeCreated ?? 0),
+        });
+      }
+      const rawPrefixes = ((raw as { prefixes?: unknown } | undefined)?.prefixes ?? []) as string[];
+      const prefixes = rawPrefixes.map(decodeName).filter((p) => p.startsWith(opts.prefix));
+      const token = (next as { pageToken?: unknown } | null | undefined)?.pageToken;
+      return { items, prefixes, ...(typeof token === 'string' && token ? { cursor: token } : {}) };
+    } catch (err) {
+      throw gcpError(err, ctx, 'http');
+    }
+  }
+
+  async copy(
+    src: string,
+    dst: string,
+    opts: { ifNoneMatch: '*' | undefined; ifMatch: string | undefined; signal: AbortSignal | undefined },
+  ): Promise<BlobInfo> {
+    const ctx = this.ctx('copy', dst);
+    const qs: Record<string, string> = {};
+    if (opts.ifMatch !== undefined) {
+      const gen = generationOf(opts.ifMatch);
+      if (gen === undefined) {
+        await this.metadata(src, this.ctx('copy', src), opts.signal);
+        throw this.noMatch(this.ctx('copy', src), opts.ifMatch);
+      }
+      // Copy exactly the generation that matched (and let the service check it is current).
+      qs.sourceGeneration = gen;
+      qs.ifSourceGenerationMatch = gen;
+    }
+    if (opts.ifNoneMatch === '*') qs.ifGenerationMatch = '0';
+    const source = this.file(src);
+    const uri = `/rewriteTo/b/${encodeURIComponent(this.name)}/o/${encodeURIComponent(encodeKey(dst))}`;
+    try {
+      // Large objects take several rewrite calls; each continues with the token of the last.
+      let token: string | undefined;
+      for (;;) {
+        const [body] = await raceSignal(
+          source.request({ method: 'POST', uri, qs: { ...qs, ...(token ? { rewriteToken: token } : {}) }, json: {} }),
+          opts.signal,
+        );
+        const res = body as { done?: boolean; rewriteToken?: string; resource?: FileMetadata };
+        if (res.done !== false && res.resource) return this.info(dst, res.resource);
+        if (!res.rewriteToken) throw pcError('INTERNAL', 'rewrite returned neither a resource nor a rewriteToken');
+        token = res.rewriteToken;
+      }
+    } catch (err) {
+      const status = httpStatusOf(err);
+      if (status === 412) {
+        throw this.precondition(
+          ctx,
+          opts.ifNoneMatch === '*' ? 'the destination already exists and ifNoneMatch is "*"' : `the source's etag is not ${opts.ifMatch}`,
+          err,
+        );
+      }
+      if (status === 404 && opts.ifMatch !== undefined && !isPolycloudError(err)) {
+        // A pinned source generation that is gone: the source changed (or was deleted).
+        const exists = await this.file(src)
+          .exists()
+          .then(([e]) => e)
+          .catch(() => false);
+        if (exists) throw this.precondition(this.ctx('copy', src), `the source's etag is not ${opts.ifMatch}`, err);
+      }
+      throw gcpError(err, status === 404 ? this.ctx('copy', src) : ctx, 'http');
+    }
+  }
+
+  async signedUrl(key: string, opts: { method: SignedUrlMethod; expiresIn: number; contentType: string | undefined }): Promise<string> {
+    const action = opts.method === 'GET' ? 'read' : opts.method === 'PUT' ? 'write' : 'delete';
+    try {
+      const [url] = await this.file(key).getSignedUrl({
+        version: 'v4',
+        action,
+        expires: Date.now() + opts.expiresIn * 1000,
+        ...(opts.contentType !== undefined && opts.method === 'PUT' ? { contentType: opts.contentType } : {}),
+      });
+      return url;
+    } catch (err) {
+      const status = httpStatusOf(err);
+      if (status === undefined && /sign|client_email|credential/i.test(err instanceof Error ? err.message : '')) {
+        throw gcpError(err, this.ctx('signedUrl', key), 'http', {
+          code: 'UNAUTHENTICATED',
+          retryable: false,
+          message: `signedUrl on blob "${this.name}" key "${key}": the credentials in use cannot sign (${err instanceof Error ? err.message : String(err)}); use a service account key, or grant iam.serviceAccounts.signBlob to the service account`,
+        });
+      }
+      throw gcpError(err, this.ctx('signedUrl', key), 'http');
+    }
+  }
+
+  async close(): Promise<void> {
+    // Storage has nothing to close: it holds no connections beyond Node's shared HTTP agent.
+  }
+
+  /** The Cloud Storage client. */
+  native(): Storage {
+    return this.storage;
+  }
+
+  private async metadata(key: string, ctx: ErrorContext, signal: AbortSignal | undefined): Promise<FileMetadata> {
+    try {
+      const [md] = await raceSignal(this.file(key).getMetadata(), signal);
+      return md;
+    } catch (err) {
+      throw gcpError(err, ctx, 'http');
+    }
+  }
+
+  private info(key: string, md: FileMetadata): BlobInfo {
+    const metadata: Record<string, string> = {};
+    for (const [k, v] of Object.entries(md.metadata ?? {})) {
+      if (v !== null && v !== undefined) metadata[k.toLowerCase()] = String(v);
+    }
+    return {
+      key,
+      size: Number(md.size ?? 0),
+      etag: String(md.generation ?? ''),
+      contentType: md.contentType || undefined,
+      contentEncoding: md.contentEncoding || undefined,
+      contentDisposition: md.contentDisposition || undefined,
+      cacheControl: md.cacheControl || undefined,
+      metadata,
+      lastModified: new Date(md.updated ?? md.timeCreated ?? 0),
+      ...(md.md5Hash ? { md5: md5Hash(md.md5Hash) } : {}),
+    };
+  }
+
+  private uploadError(err: unknown, ctx: ErrorContext, ifMatch: string | undefined): PolycloudError {
+    if (isPolycloudError(err)) return gcpError(err, ctx, 'http');
+    const status = httpStatusOf(err);
+    if (status === 412) {
+      return this.precondition(
+        ctx,
+        ifMatch === undefined
+          ? 'it already exists and ifNoneMatch is "*"; nothing was written'
+          : `its etag (generation) is not ${ifMatch}; nothing was written`,
+        err,
+      );
+    }
+    if (status === 400 && /md5|crc32c|hash|checksum/i.test(err instanceof Error ? err.message : '')) {
+      return gcpError(err, ctx, 'http', { code: 'INVALID_ARGUMENT', retryable: false });
+    }
+    return gcpError(err, ctx, 'http');
+  }
+
+  private precondition(ctx: ErrorContext, why: string, cause?: unknown): PolycloudError {
+    return pcError('PRECONDITION_FAILED', `${ctx.operation} on blob "${this.name}" key "${ctx.key}": ${why}`, {
+      provider: 'gcp',
+      service: 'blob',
+      operation: ctx.operation,
+      resource: { name: this.name, ...(ctx.key === undefined ? {} : { key: ctx.key }) },
+      retryable: false,
+      ...(cause === undefined ? {} : { cause }),
+    });
+  }
+
+  private noMatch(ctx: ErrorContext, etag: string): PolycloudError {
+    return this.precondition(ctx, `"${etag}" is not an etag of this bucket (Cloud Storage etags are object generations)`);
+  }
+
+  private ctx(operation: string, key?: string): ErrorContext {
+    return { service: 'blob', operation, name: this.name, key };
+  }
+}
+
+/** Etag → generation: the decimal generation, with or without quotes. */
+function generationOf(etag: string): Generation | undefined {
+  const s = etag.length >= 2 && etag.startsWith('"') && etag.endsWith('"') ? etag.slice(1, -1) : etag;
+  return /^\d{1,19}$/.test(s) ? s.replace(/^0+(?=\d)/, '') : undefined;
+}
+
+/** md5Hash is base64 already; normalised in case a server returns hex. */
+function md5Hash(v: string): string {
+  return /^[0-9a-f]{32}$/i.test(v) ? Buffer.from(v, 'hex').toString('base64') : v;
+}
+
+function abortReason(signal: AbortSignal | undefined): Error {
+  const r: unknown = signal?.reason;
+  return r instanceof Error ? r : new Error('aborted');
+}
+
+function emptyStream(): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(c) {
+      c.close();
+    },
+  });
+}
+
+/** Resolves when `ws` has finished (the SDK emits 'finish' after the object resource arrived). */
+async function finish(ws: Writable, start: () => void): Promise<void> {
+  const done = once(ws, 'finish');
+  start();
+  await done;
+}
+
+/**
+ * Feeds a Web stream into the SDK's resumable upload with backpressure. `beforeCommit` runs
+ * after the last byte was handed over and before end(): in chunked mode the SDK sends the
+ * final chunk (the one that creates the object) only after end(), so a failed check leaves
+ * nothing behind but an unfinished session.
+ */
+async function feed(
+  stream: ReadableStream<Uint8Array>,
+  ws: Writable,
+  beforeCommit: () => void,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const reader = stream.getReader();
+  let failed: unknown;
+  const onError = (e: unknown) => {
+    failed ??= e;
+  };
+  ws.on('error', onError);
+  const onAbort = () => {
+    failed ??= signal?.reason;
+    ws.destroy(abortReason(signal));
+    void reader.cancel(signal?.reason).catch(() => {});
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    if (signal?.aborted) onAbort();
+    for (;;) {
+      if (failed !== undefined) throw failed;
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (failed !== undefined) throw failed;
+      if (!ws.write(value)) {
+        await new Promise<void>((resolve, reject) => {
+          const ok = () => {
+            ws.off('error', bad);
+            ws.off('close', ok);
+            resolve();
+          };
+          const bad = (e: unknown) => {
+            ws.off('drain', ok);
+            ws.off('close', ok);
+            reject(e);
+          };
+          ws.once('drain', ok);
+          ws.once('error', bad);
+          ws.once('close', ok);
+        });
+      }
+    }
+    if (failed !== undefined) throw failed;
+    beforeCommit();
+    const finished = new Promise<void>((resolve, reject) => {
+      ws.once('finish', () => resolve());
+      ws.once('error', reject);
+      ws.once('close', () => (failed === undefined ? undefined : reject(failed)));
+    });
+    ws.end();
+    await finished;
+  } catch (err) {
+    failed ??= err;
+    ws.destroy(err instanceof Error ? err : new Error(String(err)));
+    await reader.cancel(err).catch(() => {});
+    throw failed;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    ws.off('error', onError);
+  }
+}
+
+/** Starts a read stream and resolves with its Web form once the response is in (errors reject). */
+function opened(rs: Readable): Promise<ReadableStream<Uint8Array>> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const onError = (e: unknown) => {
+      if (settled) return;
+      settled = true;
+      reject(e);
+    };
+    rs.once('error', onError);
+    rs.once('response', (res: { statusCode?: number }) => {
+      if (settled) return;
+      const status = res.statusCode ?? 200;
+      if (status >= 300) return; // the stream errors next, with the service's message
+      settled = true;
+      rs.off('error', onError);
+      resolve(Readable.toWeb(rs) as ReadableStream<Uint8Array>);
+    });
+    // Nothing is requested until someone reads: start the request without consuming data.
+    rs.pause();
+    rs.read(0);
+  });
+}
+
+export type { File };

@@ -1,0 +1,296 @@
+/**
+ * `npm run emulators:install [-- [--force] [id...]]`: installs the pinned emulators into
+ * .emulators/ (POLYCLOUD_EMULATORS_DIR overrides). Idempotent: an emulator whose stamp matches
+ * its pinned version and pin files is skipped. Installs run in parallel, except the Go builds,
+ * which run one after another so the later ones reuse the build cache of the first.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, type WriteStream } from 'node:fs';
+import path from 'node:path';
+import { CATALOG } from './catalog.js';
+import { emulatorSourcesDir, emulatorsDir, pinnedVersions } from './paths.js';
+import { installState, writeStamp } from './stamps.js';
+import { EMULATOR_IDS, type EmulatorId, isEmulatorId } from './types.js';
+
+interface InstallContext {
+  readonly id: EmulatorId;
+  readonly root: string;
+  readonly version: string;
+  readonly log: WriteStream;
+  readonly env: NodeJS.ProcessEnv;
+  run(command: string, args: readonly string[], options?: { cwd?: string; env?: NodeJS.ProcessEnv }): Promise<void>;
+}
+
+interface Installer {
+  /** Tools that must be on PATH. */
+  readonly tools: readonly string[];
+  /** 'go' installs share a lock (one at a time). */
+  readonly lane: 'go' | 'free';
+  install(ctx: InstallContext): Promise<void>;
+}
+
+function goEnv(ctx: InstallContext, gobin: string): NodeJS.ProcessEnv {
+  return {
+    ...ctx.env,
+    GOBIN: gobin,
+    GOTOOLCHAIN: 'local',
+    GOFLAGS: '-buildvcs=false',
+    CGO_ENABLED: '0',
+  };
+}
+
+function npmCiInto(folder: 'azurite' | 'dynalite'): Installer {
+  return {
+    tools: ['npm'],
+    lane: 'free',
+    async install(ctx) {
+      const dir = path.join(ctx.root, folder);
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      for (const file of ['package.json', 'package-lock.json']) {
+        copyFileSync(path.join(emulatorSourcesDir, folder, file), path.join(dir, file));
+      }
+      // --ignore-scripts: nothing here needs one (dynalite's classic-level ships prebuilt binaries).
+      // Azurite 3.35+ declares node >= 22 but runs on Node 20 (smoke-tested); engine-strict off.
+      await ctx.run(
+        'npm',
+        [
+          'ci',
+          '--prefix',
+          dir,
+          '--ignore-scripts',
+          '--omit=dev',
+          '--no-audit',
+          '--no-fund',
+          '--engine-strict=false',
+          '--loglevel=warn',
+        ],
+        { cwd: dir },
+      );
+    },
+  };
+}
+
+function goInstall(id: 'fake-gcs-server' | 'bigtable-emulator', modulePath: string): Installer {
+  return {
+    tools: ['go'],
+    lane: 'go',
+    async install(ctx) {
+      const bin = path.join(ctx.root, id, 'bin');
+      rmSync(path.join(ctx.root, id), { recursive: true, force: true });
+      mkdirSync(bin, { recursive: true });
+      await ctx.run('go', ['install', '-trimpath', '-ldflags=-s -w', `${modulePath}@${ctx.version}`], {
+        env: goEnv(ctx, bin),
+      });
+    },
+  };
+}
+
+const INSTALLERS: Readonly<Record<EmulatorId, Installer>> = {
+  moto: {
+    tools: [],
+    lane: 'free',
+    async install(ctx) {
+      const python = ctx.env.POLYCLOUD_PYTHON || 'python3';
+      const venv = path.join(ctx.root, 'moto-venv');
+      rmSync(venv, { recursive: true, force: true });
+      await ctx.run(python, ['-m', 'venv', venv]);
+      await ctx.run(path.join(venv, 'bin', 'python'), [
+        '-m',
+        'pip',
+        'install',
+        '--no-input',
+        '--disable-pip-version-check',
+        '--quiet',
+        '-r',
+        path.join(emulatorSourcesDir, 'moto', 'requirements.txt'),
+      ]);
+    },
+  },
+  elasticmq: {
+    tools: ['mvn', 'java'],
+    lane: 'free',
+    async install(ctx) {
+      const dir = path.join(ctx.root, 'elasticmq');
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      await ctx.run('mvn', [
+        '-B',
+        '-q',
+        '-f',
+        path.join(emulatorSourcesDir, 'elasticmq', 'pom.xml'),
+        'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies',
+        `-DoutputDirectory=${path.join(dir, 'lib')}`,
+        '-DincludeScope=runtime',
+      ]);
+    },
+  },
+  dynalite: npmCiInto('dynalite'),
+  'fake-gcs-server': goInstall('fake-gcs-server', 'github.com/fsouza/fake-gcs-server'),
+  pstest: {
+    tools: ['go'],
+    lane: 'go',
+    async install(ctx) {
+      const bin = path.join(ctx.root, 'pstest', 'bin');
+      rmSync(path.join(ctx.root, 'pstest'), { recursive: true, force: true });
+      mkdirSync(bin, { recursive: true });
+      await ctx.run('go', ['build', '-mod=readonly', '-trimpath', '-ldflags=-s -w', '-o', path.join(bin, 'pstest'), '.'], {
+        cwd: path.join(emulatorSourcesDir, 'pstest'),
+        env: goEnv(ctx, bin),
+      });
+    },
+  },
+  'bigtable-emulator': goInstall('bigtable-emulator', 'cloud.google.com/go/bigtable/cmd/emulator'),
+  azurite: npmCiInto('azurite'),
+};
+
+function onPath(tool: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
+}
+
+function firstLine(command: string, args: string[]): string {
+  const r = spawnSync(command, args, { encoding: 'utf8' });
+  return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n')[0] ?? '';
+}
+
+/** One lock per lane. */
+function makeLock(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>) => {
+    const result = tail.then(fn, fn);
+    tail = result.catch(() => undefined);
+    return result;
+  };
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+export interface InstallResult {
+  readonly id: EmulatorId;
+  readonly version: string;
+  readonly outcome: 'installed' | 'skipped' | 'failed';
+  readonly ms: number;
+  readonly detail: string;
+}
+
+export async function install(ids: readonly EmulatorId[], force: boolean): Promise<InstallResult[]> {
+  const env = process.env;
+  const root = emulatorsDir(env);
+  const logsDir = path.join(root, 'logs');
+  mkdirSync(logsDir, { recursive: true });
+  const goLock = makeLock();
+  const versions = pinnedVersions().emulators;
+
+  const needsGo = ids.some((id) => INSTALLERS[id].lane === 'go' && (force || installState(id, CATALOG[id].marker(root), env).state !== 'installed'));
+  if (needsGo && onPath('go')) {
+    const proxy = firstLine('go', ['env', 'GOPROXY']);
+    console.log(`go: ${firstLine('go', ['version'])}; GOPROXY=${proxy}`);
+    if (proxy === 'off' || proxy === '') {
+      console.log('go: GOPROXY is off: Go emulators need the module proxy (set GOPROXY=https://proxy.golang.org)');
+    }
+  }
+
+  return Promise.all(
+    ids.map(async (id): Promise<InstallResult> => {
+      const version = versions[id].version;
+      const state = installState(id, CATALOG[id].marker(root), env);
+      if (!force && state.state === 'installed') {
+        const detail = `already installed (stamp ${state.stamp.installedAt}, took ${seconds(state.stamp.installMs)}): nothing to do`;
+        console.log(`${id} ${version}: ${detail}`);
+        return { id, version, outcome: 'skipped', ms: 0, detail };
+      }
+      const installer = INSTALLERS[id];
+      const missingTools = installer.tools.filter((t) => !onPath(t));
+      if (missingTools.length > 0) {
+        const detail = `needs ${missingTools.join(', ')} on PATH`;
+        console.log(`${id} ${version}: FAILED: ${detail}`);
+        return { id, version, outcome: 'failed', ms: 0, detail };
+      }
+      const logFile = path.join(logsDir, `install-${id}.log`);
+      const work = async (): Promise<InstallResult> => {
+        console.log(`${id} ${version}: installing${state.state === 'outdated' ? ` (${state.reason})` : ''}...`);
+        const log = createWriteStream(logFile);
+        const started = performance.now();
+        const ctx: InstallContext = {
+          id,
+          root,
+          version,
+          log,
+          env,
+          run: (command, args, options = {}) =>
+            new Promise((resolve, reject) => {
+              log.write(`$ ${command} ${args.join(' ')}\n`);
+              const child = spawn(command, [...args], {
+                cwd: options.cwd ?? root,
+                env: options.env ?? env,
+                stdio: ['ignore', 'pipe', 'pipe'],
+              });
+              child.stdout.pipe(log, { end: false });
+              child.stderr.pipe(log, { end: false });
+              child.on('error', reject);
+              child.on('close', (code, signal) =>
+                code === 0 ? resolve() : reject(new Error(`${command} ${args[0] ?? ''} failed (${signal ?? `exit ${code}`})`)),
+              );
+            }),
+        };
+        try {
+          await installer.install(ctx);
+          const ms = Math.round(performance.now() - started);
+          const marker = CATALOG[id].marker(root);
+          if (!existsSync(marker)) {
+            throw new Error(`install finished but ${marker} is missing`);
+          }
+          writeStamp(id, ms, env);
+          console.log(`${id} ${version}: installed in ${seconds(ms)}`);
+          return { id, version, outcome: 'installed', ms, detail: `installed in ${seconds(ms)}` };
+        } catch (err) {
+          const ms = Math.round(performance.now() - started);
+          await new Promise<void>((resolve) => log.end(resolve));
+          const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-25).join('\n    ');
+          const detail = `${err instanceof Error ? err.message : String(err)}; log: ${logFile}`;
+          console.log(`${id} ${version}: FAILED after ${seconds(ms)}: ${detail}\n    ${tail}`);
+          return { id, version, outcome: 'failed', ms, detail };
+        } finally {
+          if (!log.closed) log.end();
+        }
+      };
+      return installer.lane === 'go' ? goLock(work) : work();
+    }),
+  );
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const force = argv.includes('--force');
+  const words = argv.filter((a) => !a.startsWith('--'));
+  const unknown = words.filter((w) => !isEmulatorId(w));
+  if (unknown.length > 0 || argv.includes('--help')) {
+    console.log(
+      `usage: npm run emulators:install [-- [--force] [${EMULATOR_IDS.join('|')}]...]` +
+        (unknown.length ? `\nunknown: ${unknown.join(', ')}` : ''),
+    );
+    return unknown.length ? 2 : 0;
+  }
+  const ids = words.length > 0 ? EMULATOR_IDS.filter((id) => words.includes(id)) : [...EMULATOR_IDS];
+  const root = emulatorsDir();
+  console.log(`Installing emulators into ${root}${force ? ' (--force)' : ''}`);
+  const started = performance.now();
+  const results = await install(ids, force);
+  const total = Math.round(performance.now() - started);
+  const widths = [18, 9, 10];
+  console.log(`\n${'emulator'.padEnd(widths[0]!)}${'version'.padEnd(widths[1]!)}${'result'.padEnd(widths[2]!)}time`);
+  for (const r of results) {
+    console.log(
+      `${r.id.padEnd(widths[0]!)}${r.version.padEnd(widths[1]!)}${r.outcome.padEnd(widths[2]!)}${
+        r.outcome === 'installed' ? seconds(r.ms) : r.outcome === 'skipped' ? '-' : r.detail
+      }`,
+    );
+  }
+  const failed = results.filter((r) => r.outcome === 'failed');
+  const nothing = results.every((r) => r.outcome === 'skipped');
+  console.log(
+    nothing
+      ? `\nAll ${results.length} emulators already installed; nothing to do (${seconds(total)}).`
+      : `\n${failed.length === 0 ? 'Done' : `${failed.length} failed`} in ${seconds(total)} wall-clock.`,
+  );
+  return failed.length === 0 ? 0 : 1;
+}

@@ -1,0 +1,53 @@
+/**
+ * @polycloud/conformance — the shared conformance suites every polycloud adapter runs.
+ *
+ * An adapter's test file is one call per service:
+ *
+ * @example
+ * import { bucketSuite } from '@polycloud/conformance';
+ * bucketSuite({ adapter: 'memory', emulator: null, open: async () => ({ bucket: memoryBucket() }) });
+ *
+ * Each run writes reports/conformance/<reportName>.json at the repository root; see
+ * docs/conformance.md. Emulator start-up lives in `@polycloud/conformance/emulators`.
+ */
+export type { EmulatorGap } from './emulators/gaps.js';
+export type { EmulatorId } from './emulators/types.js';
+export type { BucketHarness, HarnessInfo, KvHarness, QueueHarness } from './harness.js';
+export {
+  type BodyResult,
+  buildReport,
+  type ConformanceReport,
+  type ConformanceService,
+  classify,
+  errorReason,
+  findRepoRoot,
+  gapReason,
+  notRunReport,
+  readReport,
+  reportPath,
+  safeReportName,
+  TEST_OUTCOMES,
+  type TestOutcome,
+  type TestRecord,
+  writeReport,
+} from './report.js';
+export { BLOB_INVALID_KEY_CASES, BLOB_KEY_CASES, bucketSuite } from './suites/bucket.js';
+export {
+  type RegisterTest,
+  runSuite,
+  type TestBody,
+  type TestCtx,
+  type TestOptions,
+} from './suites/framework.js';
+export {
+  checkBytes,
+  expectCode,
+  expectPolycloudError,
+  expectUnsupported,
+  GeneratedBody,
+  hashStream,
+  randomData,
+  randomName,
+} from './suites/helpers.js';
+export { KV_INVALID_KEY_CASES, KV_JSON_CASES, KV_KEY_CASES, kvSuite } from './suites/kv.js';
+export { QUEUE_JSON_CASES, queueSuite } from './suites/queue.js';

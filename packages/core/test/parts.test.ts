@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { isPolycloudError, uploadParts } from '../src/index.js';
+
+function source(total: number, chunk: number): ReadableStream<Uint8Array> {
+  let sent = 0;
+  return new ReadableStream({
+    pull(c) {
+      if (sent >= total) return c.close();
+      const n = Math.min(chunk, total - sent);
+      const b = new Uint8Array(n);
+      for (let i = 0; i < n; i++) b[i] = (sent + i) % 251;
+      sent += n;
+      c.enqueue(b);
+    },
+  });
+}
+
+describe('uploadParts', () => {
+  it('splits into exact parts in order and reassembles byte-exact', async () => {
+    const seen: Uint8Array[] = [];
+    const { results, totalBytes } = await uploadParts(source(10_000, 333), { partSize: 1024, concurrency: 3 }, async (part, n) => {
+      seen[n - 1] = part.slice();
+      return n;
+    });
+    expect(totalBytes).toBe(10_000);
+    expect(results).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(seen.slice(0, 9).every((p) => p.byteLength === 1024)).toBe(true);
+    expect(seen[9]!.byteLength).toBe(10_000 - 9 * 1024);
+    const all = new Uint8Array(10_000);
+    let off = 0;
+    for (const p of seen) {
+      all.set(p, off);
+      off += p.byteLength;
+    }
+    expect(all.every((v, i) => v === i % 251)).toBe(true);
+  });
+
+  it('never has more than `concurrency` uploads in flight', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    await uploadParts(source(64 * 1024, 1000), { partSize: 4096, concurrency: 2 }, async () => {
+      peak = Math.max(peak, ++inFlight);
+      await new Promise((r) => setTimeout(r, 2));
+      inFlight--;
+    });
+    expect(peak).toBeLessThanOrEqual(2);
+    expect(peak).toBe(2);
+  });
+
+  it('uploads one empty part for an empty stream', async () => {
+    const sizes: number[] = [];
+    await uploadParts(source(0, 1), { partSize: 16, concurrency: 1 }, async (p) => {
+      sizes.push(p.byteLength);
+    });
+    expect(sizes).toEqual([0]);
+  });
+
+  it('stops reading and rethrows when a part fails', async () => {
+    let pulled = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(c) {
+        pulled++;
+        c.enqueue(new Uint8Array(1024));
+      },
+    });
+    await expect(
+      uploadParts(stream, { partSize: 1024, concurrency: 2 }, async (_p, n) => {
+        if (n === 3) throw new Error('part 3 failed');
+      }),
+    ).rejects.toThrow('part 3 failed');
+    expect(pulled).toBeLessThan(20);
+  });
+
+  it('rejects with CANCELLED when the caller aborts', async () => {
+    const ac = new AbortController();
+    const stream = new ReadableStream<Uint8Array>({
+      pull(c) {
+        c.enqueue(new Uint8Array(512));
+      },
+    });
+    const p = uploadParts(stream, { partSize: 1024, concurrency: 1, signal: ac.signal }, async (_p, n, signal) => {
+      if (n === 2) ac.abort();
+      await new Promise((r) => setTimeout(r, 1));
+      if (signal.aborted) throw signal.reason;
+    });
+    const err = await p.catch((e: unknown) => e);
+    expect(isPolycloudError(err, 'CANCELLED')).toBe(true);
+  });
+});
