@@ -10,12 +10,22 @@ export default defineConfig({
       { find: /^@polycloud\/core$/, replacement: here('./packages/core/src/index.ts') },
       { find: /^@polycloud\/memory$/, replacement: here('./adapters/memory/src/index.ts') },
       { find: /^@polycloud\/conformance$/, replacement: here('./conformance/src/index.ts') },
-      { find: /^@polycloud\/conformance\/emulators$/, replacement: here('./conformance/src/emulators/index.ts') },
-      { find: /^@polycloud\/(aws|gcp|azure)\/([a-z0-9]+)$/, replacement: here('./adapters/$1/src/$2/index.ts') },
+      {
+        find: /^@polycloud\/conformance\/emulators$/,
+        replacement: here('./conformance/src/emulators/index.ts'),
+      },
+      {
+        find: /^@polycloud\/(aws|gcp|azure)\/([a-z0-9]+)$/,
+        replacement: here('./adapters/$1/src/$2/index.ts'),
+      },
     ],
   },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'adapters/*/test/**/*.test.ts', 'conformance/test/**/*.test.ts'],
+    include: [
+      'packages/*/test/**/*.test.ts',
+      'adapters/*/test/**/*.test.ts',
+      'conformance/test/**/*.test.ts',
+    ],
     globalSetup: ['./conformance/src/emulators/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 4,

@@ -140,15 +140,25 @@ interface NativeShape {
   $response?: { statusCode?: number | undefined; headers?: Record<string, string | undefined> } | undefined;
 }
 
+/** Candidate code names of a native error, most specific first (`Code`, then `name`, then `code`). */
+function errorNames(err: unknown): string[] {
+  if (typeof err !== 'object' || err === null) return [];
+  const e = err as NativeShape;
+  const out: string[] = [];
+  // SQS over JSON sends the legacy query code in a header and the SDK keeps it in `Code`;
+  // some servers send a shape id instead (`com.amazonaws.sqs#QueueDoesNotExist`).
+  for (const v of [e.Code, e.name, e.code]) {
+    if (typeof v !== 'string' || v === '' || v === 'Error') continue;
+    const n = v.includes('#') ? v.slice(v.lastIndexOf('#') + 1) : v;
+    if (!out.includes(n)) out.push(n);
+  }
+  return out;
+}
+
 /** The native error's code name (e.g. `NoSuchKey`, `ConditionalCheckFailedException`). */
 export function awsErrorName(err: unknown): string | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const e = err as NativeShape;
-  // SQS over JSON sends the legacy query code in a header; the SDK keeps it in `Code`.
-  if (typeof e.Code === 'string' && e.Code !== '') return e.Code;
-  if (typeof e.name === 'string' && e.name !== '' && e.name !== 'Error') return e.name;
-  if (typeof e.code === 'string') return e.code;
-  return undefined;
+  const names = errorNames(err);
+  return names.find((n) => BY_NAME[n] !== undefined) ?? names[0];
 }
 
 /** HTTP status of a service error, where there was a response. */

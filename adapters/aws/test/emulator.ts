@@ -1,4 +1,9 @@
-import { type EmulatorEndpoint, type EmulatorId, emulatorNotRunReason, useEmulator } from '@polycloud/conformance/emulators';
+import {
+  type EmulatorEndpoint,
+  type EmulatorId,
+  emulatorNotRunReason,
+  useEmulator,
+} from '@polycloud/conformance/emulators';
 
 /** What a test needs to reach an AWS emulator without touching process.env. */
 export interface AwsTarget {
@@ -20,7 +25,8 @@ export function awsTarget(
   const e: EmulatorEndpoint | undefined = useEmulator(id);
   if (!e) return { notRun: emulatorNotRunReason(id) };
   const endpoint = e.env[`AWS_ENDPOINT_URL_${service}`] ?? e.env.AWS_ENDPOINT_URL;
-  if (!endpoint) throw new Error(`emulator ${id} provides no endpoint for ${service}: ${JSON.stringify(e.env)}`);
+  if (!endpoint)
+    throw new Error(`emulator ${id} provides no endpoint for ${service}: ${JSON.stringify(e.env)}`);
   return {
     target: {
       emulator: id,

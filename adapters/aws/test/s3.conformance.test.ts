@@ -8,7 +8,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { createS3Client } from '@polycloud/aws/s3';
-import { bucketSuite } from '../../../conformance/src/suites/bucket.js';
+import { bucketSuite } from '@polycloud/conformance';
 import { openBucket } from '@polycloud/core';
 import { awsTarget, rand } from './emulator.js';
 
@@ -36,7 +36,11 @@ bucketSuite({
   notRun,
   async beforeAll() {
     if (!target) return;
-    admin = createS3Client({ endpoint: target.endpoint, region: target.region, clientConfig: { credentials: target.credentials } });
+    admin = createS3Client({
+      endpoint: target.endpoint,
+      region: target.region,
+      clientConfig: { credentials: target.credentials },
+    });
   },
   async afterAll() {
     admin?.destroy();
@@ -48,7 +52,9 @@ bucketSuite({
     await client.send(new CreateBucketCommand({ Bucket: name }));
     // Opened by URL, so URL parsing and the driver options path are exercised too.
     const url = `s3://${name}?endpoint=${encodeURIComponent(target.endpoint)}&region=${target.region}`;
-    const bucket = await openBucket(url, { driverOptions: { clientConfig: { credentials: target.credentials } } });
+    const bucket = await openBucket(url, {
+      driverOptions: { clientConfig: { credentials: target.credentials } },
+    });
     return {
       bucket,
       cleanup: async () => {

@@ -1,4 +1,4 @@
-import { queueSuite } from '../../../conformance/src/suites/queue.js';
+import { queueSuite } from '@polycloud/conformance';
 import { sqsHarness } from './sqs-harness.js';
 
 queueSuite(sqsHarness('elasticmq', 'aws-queue-elasticmq'));

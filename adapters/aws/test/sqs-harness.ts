@@ -5,7 +5,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { createSqsClient } from '@polycloud/aws/sqs';
-import type { QueueHarness } from '../../../conformance/src/harness.js';
+import type { QueueHarness } from '@polycloud/conformance';
 import { openQueue } from '@polycloud/core';
 import { type AwsTarget, awsTarget, rand } from './emulator.js';
 
@@ -35,7 +35,8 @@ export function sqsHarness(emulator: 'moto' | 'elasticmq', reportName: string): 
       const client = admin;
       const name = `pc-${rand()}`;
       const attributes: Record<string, string> = {};
-      if (opts.visibilityTimeoutSeconds !== undefined) attributes.VisibilityTimeout = String(opts.visibilityTimeoutSeconds);
+      if (opts.visibilityTimeoutSeconds !== undefined)
+        attributes.VisibilityTimeout = String(opts.visibilityTimeoutSeconds);
       const created: string[] = [];
       let dlqName: string | undefined;
       if (opts.deadLetter) {
@@ -53,9 +54,12 @@ export function sqsHarness(emulator: 'moto' | 'elasticmq', reportName: string): 
       const q = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
       created.push(q.QueueUrl!);
       const open = (n: string) =>
-        openQueue<unknown>(`sqs://${n}?endpoint=${encodeURIComponent(target.endpoint)}&region=${target.region}`, {
-          driverOptions: { clientConfig: { credentials: target.credentials } },
-        });
+        openQueue<unknown>(
+          `sqs://${n}?endpoint=${encodeURIComponent(target.endpoint)}&region=${target.region}`,
+          {
+            driverOptions: { clientConfig: { credentials: target.credentials } },
+          },
+        );
       const queue = await open(name);
       const deadLetter = dlqName ? await open(dlqName) : undefined;
       return {
@@ -64,7 +68,8 @@ export function sqsHarness(emulator: 'moto' | 'elasticmq', reportName: string): 
         cleanup: async () => {
           await queue.close();
           await deadLetter?.close();
-          for (const url of created) await client.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => {});
+          for (const url of created)
+            await client.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => {});
         },
       };
     },

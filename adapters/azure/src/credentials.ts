@@ -38,9 +38,24 @@ export type AzureService = 'blob' | 'queue' | 'table';
 
 /** Resolved credentials for one service. */
 export type ResolvedCredentials =
-  | { readonly kind: 'connectionString'; readonly connectionString: string; readonly endpoint: string; readonly account: string | undefined }
-  | { readonly kind: 'sharedKey'; readonly account: string; readonly accountKey: string; readonly endpoint: string }
-  | { readonly kind: 'token'; readonly account: string | undefined; readonly credential: AzureTokenCredential; readonly endpoint: string };
+  | {
+      readonly kind: 'connectionString';
+      readonly connectionString: string;
+      readonly endpoint: string;
+      readonly account: string | undefined;
+    }
+  | {
+      readonly kind: 'sharedKey';
+      readonly account: string;
+      readonly accountKey: string;
+      readonly endpoint: string;
+    }
+  | {
+      readonly kind: 'token';
+      readonly account: string | undefined;
+      readonly credential: AzureTokenCredential;
+      readonly endpoint: string;
+    };
 
 const CS_ENDPOINT_KEY: Record<AzureService, string> = {
   blob: 'BlobEndpoint',
@@ -119,11 +134,14 @@ export function resolveCredentials(
     const fromCs = cs === undefined ? undefined : connectionStringEndpoint(cs, service);
     if (fromCs !== undefined) return fromCs;
     if (acct === undefined) {
-      throw invalidArgument(`azure ${service}: no storage account given; pass account= or set AZURE_STORAGE_ACCOUNT`, {
-        provider: PROVIDER,
-        service: svcName,
-        operation: 'open',
-      });
+      throw invalidArgument(
+        `azure ${service}: no storage account given; pass account= or set AZURE_STORAGE_ACCOUNT`,
+        {
+          provider: PROVIDER,
+          service: svcName,
+          operation: 'open',
+        },
+      );
     }
     return defaultEndpoint(acct, service);
   };
@@ -135,7 +153,12 @@ export function resolveCredentials(
     if (opts.endpoint !== undefined && key !== undefined && csAccount !== undefined) {
       return { kind: 'sharedKey', account: csAccount, accountKey: key, endpoint: endpointFor(csAccount) };
     }
-    return { kind: 'connectionString', connectionString: cs, endpoint: endpointFor(csAccount, cs), account: csAccount };
+    return {
+      kind: 'connectionString',
+      connectionString: cs,
+      endpoint: endpointFor(csAccount, cs),
+      account: csAccount,
+    };
   };
 
   if (opts.connectionString !== undefined) return fromConnectionString(opts.connectionString);
@@ -149,7 +172,8 @@ export function resolveCredentials(
   const envCs = env('AZURE_STORAGE_CONNECTION_STRING');
   if (envCs !== undefined) {
     const csAccount = connectionStringAccount(envCs);
-    if (account === undefined || csAccount === undefined || csAccount === account) return fromConnectionString(envCs);
+    if (account === undefined || csAccount === undefined || csAccount === account)
+      return fromConnectionString(envCs);
   }
   return { kind: 'token', account, credential: lazyDefaultCredential(), endpoint: endpointFor(account) };
 }
@@ -186,7 +210,9 @@ export function isInsecure(endpoint: string): boolean {
 }
 
 /** Picks credential fields out of untyped driver options (from `openBucket(url, { driverOptions })`). */
-export function credentialOptionsFrom(o: Readonly<Record<string, unknown>> | undefined): AzureCredentialOptions {
+export function credentialOptionsFrom(
+  o: Readonly<Record<string, unknown>> | undefined,
+): AzureCredentialOptions {
   if (!o) return {};
   const str = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
   const credential = o.credential;
@@ -199,7 +225,11 @@ export function credentialOptionsFrom(o: Readonly<Record<string, unknown>> | und
   if (key !== undefined) out.accountKey = key;
   const endpoint = str('endpoint');
   if (endpoint !== undefined) out.endpoint = endpoint;
-  if (typeof credential === 'object' && credential !== null && typeof (credential as AzureTokenCredential).getToken === 'function') {
+  if (
+    typeof credential === 'object' &&
+    credential !== null &&
+    typeof (credential as AzureTokenCredential).getToken === 'function'
+  ) {
     out.credential = credential as AzureTokenCredential;
   }
   return out;

@@ -1,4 +1,10 @@
-import { codeFromHttpStatus, type ErrorCode, isPolycloudError, type PolycloudError, pcError } from '@polycloud/core';
+import {
+  codeFromHttpStatus,
+  type ErrorCode,
+  isPolycloudError,
+  type PolycloudError,
+  pcError,
+} from '@polycloud/core';
 
 /** The provider name every Azure driver reports. */
 export const PROVIDER = 'azure';
@@ -189,8 +195,11 @@ export function mapAzureError(err: unknown, ctx: AzureErrorContext): PolycloudEr
   }
   let code: ErrorCode = (azCode !== undefined ? BY_CODE[azCode] : undefined) ?? codeFromHttpStatus(status);
   if (code === 'UNKNOWN' && status === undefined && isNetwork(err)) code = 'UNAVAILABLE';
-  const retryable = code === 'THROTTLED' || code === 'UNAVAILABLE' || code === 'TIMEOUT' || code === 'INTERNAL';
-  const detail = [status === undefined ? undefined : `HTTP ${status}`, azCode].filter((x) => x !== undefined).join(' ');
+  const retryable =
+    code === 'THROTTLED' || code === 'UNAVAILABLE' || code === 'TIMEOUT' || code === 'INTERNAL';
+  const detail = [status === undefined ? undefined : `HTTP ${status}`, azCode]
+    .filter((x) => x !== undefined)
+    .join(' ');
   return pcError(code, `${where} failed${detail ? ` (${detail})` : ''}: ${hint(code, describe(err))}`, {
     ...base,
     retryable,

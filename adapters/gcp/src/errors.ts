@@ -3,7 +3,13 @@
  * Pub/Sub and Bigtable, Node network errors) to PolycloudError. Every driver funnels its
  * failures through `gcpError`, so no native error reaches the caller; the native one is `cause`.
  */
-import { codeFromGrpcStatus, codeFromHttpStatus, type ErrorCode, isPolycloudError, PolycloudError } from '@polycloud/core';
+import {
+  codeFromGrpcStatus,
+  codeFromHttpStatus,
+  type ErrorCode,
+  isPolycloudError,
+  PolycloudError,
+} from '@polycloud/core';
 
 export type GcpService = 'blob' | 'queue' | 'kv';
 
@@ -41,7 +47,8 @@ const NETWORK_CODES = new Set([
 const HINTS: Partial<Record<ErrorCode, string>> = {
   NOT_FOUND: 'check that it exists and that the name is right',
   PERMISSION_DENIED: 'check the IAM roles of the credentials in use',
-  UNAUTHENTICATED: 'check the application default credentials (gcloud auth application-default login, GOOGLE_APPLICATION_CREDENTIALS)',
+  UNAUTHENTICATED:
+    'check the application default credentials (gcloud auth application-default login, GOOGLE_APPLICATION_CREDENTIALS)',
   THROTTLED: 'the service is rate limiting; slow down or retry later',
   UNAVAILABLE: 'the service could not be reached; retry later',
 };
@@ -59,7 +66,11 @@ function describe(err: unknown): string {
 /** The HTTP status of a Cloud Storage error (ApiError, GaxiosError, resumable upload errors). */
 export function httpStatusOf(err: unknown): number | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
-  const e = err as { code?: unknown; status?: unknown; response?: { status?: unknown; statusCode?: unknown } };
+  const e = err as {
+    code?: unknown;
+    status?: unknown;
+    response?: { status?: unknown; statusCode?: unknown };
+  };
   for (const v of [e.code, e.status, e.response?.status, e.response?.statusCode]) {
     if (typeof v === 'number' && v >= 100 && v < 600) return v;
     if (typeof v === 'string' && /^[1-5]\d\d$/.test(v)) return Number(v);
@@ -85,12 +96,16 @@ function networkCodeOf(err: unknown): string | undefined {
 }
 
 function isAbort(err: unknown): boolean {
-  return err instanceof Error && (err.name === 'AbortError' || (err as { code?: unknown }).code === 'ABORT_ERR');
+  return (
+    err instanceof Error && (err.name === 'AbortError' || (err as { code?: unknown }).code === 'ABORT_ERR')
+  );
 }
 
 /** A gRPC RESOURCE_EXHAUSTED that is about message size, not quota. */
 function isSizeError(message: string): boolean {
-  return /larger than max|message too large|exceeds the maximum|too large|max(imum)? (message|request) size/i.test(message);
+  return /larger than max|message too large|exceeds the maximum|too large|max(imum)? (message|request) size/i.test(
+    message,
+  );
 }
 
 /**
@@ -128,11 +143,15 @@ export function gcpError(
   } else {
     const status = grpcCodeOf(err);
     code = codeFromGrpcStatus(status);
-    if (status === 8 && isSizeError(native)) code = 'PAYLOAD_TOO_LARGE';
+    // A gRPC size limit (sometimes wrapped by the client's retry loop in a timeout error).
+    if ((status === 8 && isSizeError(native)) || /received message larger than max/i.test(native)) {
+      code = 'PAYLOAD_TOO_LARGE';
+      retryable = false;
+    }
     // ABORTED: a concurrent change got in the way; Google's own clients retry it.
     if (status === 10) code = 'UNAVAILABLE';
     // The client's own deadline: worth another try.
-    if (status === 4) retryable = true;
+    if (status === 4 && code === 'TIMEOUT') retryable = true;
   }
   if (override.retryable !== undefined) retryable = override.retryable;
   const where = `${ctx.operation} on ${ctx.service} "${ctx.name}"${ctx.key === undefined ? '' : ` key "${ctx.key}"`}`;
@@ -151,7 +170,11 @@ export function gcpError(
 }
 
 /** Rejects as soon as `signal` aborts (the SDK call itself may keep running in the background). */
-export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined, onAbort?: () => void): Promise<T> {
+export function raceSignal<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+  onAbort?: () => void,
+): Promise<T> {
   if (!signal) return promise;
   if (signal.aborted) {
     onAbort?.();

@@ -1,11 +1,18 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { type EmulatorEndpoint, type EmulatorId, emulatorNotRunReason, useEmulator } from '@polycloud/conformance/emulators';
+import {
+  type EmulatorEndpoint,
+  type EmulatorId,
+  emulatorNotRunReason,
+  useEmulator,
+} from '@polycloud/conformance/emulators';
 
 /** The project id the Google emulators are used with (they check none). */
 export const PROJECT = 'polycloud-test';
 
 /** An emulator endpoint, or why the tests are not run (POLYCLOUD_EMULATORS selection). */
-export function gcpTarget(id: EmulatorId): { endpoint: EmulatorEndpoint; notRun?: undefined } | { endpoint?: undefined; notRun: string } {
+export function gcpTarget(
+  id: EmulatorId,
+): { endpoint: EmulatorEndpoint; notRun?: undefined } | { endpoint?: undefined; notRun: string } {
   const e = useEmulator(id);
   if (!e) return { notRun: emulatorNotRunReason(id) };
   return { endpoint: e };

@@ -26,7 +26,9 @@ queueSuite({
   emulator: null,
   async open(opts = {}) {
     const driverOptions =
-      opts.visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds };
+      opts.visibilityTimeoutSeconds === undefined
+        ? {}
+        : { visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds };
     const name = `conformance-${randomUUID()}`;
     const queue = await openQueue<unknown>(`mem://${name}`, { driverOptions });
     const deadLetter = opts.deadLetter ? await openQueue<unknown>(`mem://${name}-dlq`) : undefined;

@@ -20,7 +20,8 @@ export const GOOGLE_PROJECT = 'polycloud-test';
 
 /** Azurite's well-known development account (public, documented by Microsoft). */
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
-export const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+export const AZURITE_KEY =
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 export function azuriteConnectionString(blob: string, queue: string, table: string): string {
   return (
@@ -111,7 +112,10 @@ const moto: EmulatorDefinition = {
   env: (host, ports) => ({ AWS_ENDPOINT_URL: url(host, ports.http), ...AWS_DEFAULTS }),
   probe: (env, mode) =>
     mode === 'identity'
-      ? expectHttp(`${env.AWS_ENDPOINT_URL}/moto-api/data.json`, (r) => r.status === 200 && r.body.startsWith('{'))
+      ? expectHttp(
+          `${env.AWS_ENDPOINT_URL}/moto-api/data.json`,
+          (r) => r.status === 200 && r.body.startsWith('{'),
+        )
       : expectHttp(`${env.AWS_ENDPOINT_URL}/`, anyHttpAnswer),
 };
 
@@ -122,7 +126,12 @@ const elasticmq: EmulatorDefinition = {
   portNames: ['http'],
   runtimeTools: ['java'],
   marker: (root) =>
-    path.join(root, 'elasticmq', 'lib', `elasticmq-server_2.13-${pinnedVersions().emulators.elasticmq.version}.jar`),
+    path.join(
+      root,
+      'elasticmq',
+      'lib',
+      `elasticmq-server_2.13-${pinnedVersions().emulators.elasticmq.version}.jar`,
+    ),
   command: ({ root, host, ports, runDir }) => {
     const config = path.join(runDir, 'elasticmq.conf');
     writeFileSync(
@@ -167,7 +176,13 @@ const dynalite: EmulatorDefinition = {
   marker: (root) => path.join(root, 'dynalite', 'node_modules', 'dynalite', 'cli.js'),
   command: ({ root, host, ports }) => ({
     command: process.execPath,
-    args: [path.join(root, 'dynalite', 'node_modules', 'dynalite', 'cli.js'), '--host', host, '--port', String(ports.http)],
+    args: [
+      path.join(root, 'dynalite', 'node_modules', 'dynalite', 'cli.js'),
+      '--host',
+      host,
+      '--port',
+      String(ports.http),
+    ],
   }),
   env: (host, ports) => ({ AWS_ENDPOINT_URL_DYNAMODB: url(host, ports.http), ...AWS_DEFAULTS }),
   probe: (env, mode) =>
@@ -218,7 +233,10 @@ const fakeGcs: EmulatorDefinition = {
     ],
     cwd: runDir,
   }),
-  env: (host, ports) => ({ STORAGE_EMULATOR_HOST: url(host, ports.http), GOOGLE_CLOUD_PROJECT: GOOGLE_PROJECT }),
+  env: (host, ports) => ({
+    STORAGE_EMULATOR_HOST: url(host, ports.http),
+    GOOGLE_CLOUD_PROJECT: GOOGLE_PROJECT,
+  }),
   probe: (env, mode) =>
     expectHttp(`${env.STORAGE_EMULATOR_HOST}/storage/v1/b?project=${GOOGLE_PROJECT}`, (r) =>
       mode === 'identity' ? r.status === 200 && r.body.includes('storage#buckets') : r.status > 0,
@@ -236,7 +254,10 @@ const pstest: EmulatorDefinition = {
     command: path.join(root, 'pstest', 'bin', 'pstest'),
     args: ['-host', host, '-port', String(ports.grpc)],
   }),
-  env: (host, ports) => ({ PUBSUB_EMULATOR_HOST: `${host}:${ports.grpc}`, GOOGLE_CLOUD_PROJECT: GOOGLE_PROJECT }),
+  env: (host, ports) => ({
+    PUBSUB_EMULATOR_HOST: `${host}:${ports.grpc}`,
+    GOOGLE_CLOUD_PROJECT: GOOGLE_PROJECT,
+  }),
   probe: (env) =>
     expectGrpcOk(
       env.PUBSUB_EMULATOR_HOST!,
@@ -256,7 +277,10 @@ const bigtable: EmulatorDefinition = {
     command: path.join(root, 'bigtable-emulator', 'bin', 'emulator'),
     args: ['-host', host, '-port', String(ports.grpc)],
   }),
-  env: (host, ports) => ({ BIGTABLE_EMULATOR_HOST: `${host}:${ports.grpc}`, GOOGLE_CLOUD_PROJECT: GOOGLE_PROJECT }),
+  env: (host, ports) => ({
+    BIGTABLE_EMULATOR_HOST: `${host}:${ports.grpc}`,
+    GOOGLE_CLOUD_PROJECT: GOOGLE_PROJECT,
+  }),
   probe: (env) =>
     expectGrpcOk(
       env.BIGTABLE_EMULATOR_HOST!,
@@ -318,7 +342,11 @@ const azurite: EmulatorDefinition = {
         .filter(([, endpoint]) => endpoint !== undefined)
         .map(([service, endpoint]) =>
           expectHttp(`${endpoint}?comp=list`, (r) =>
-            mode === 'identity' ? String(r.headers.server ?? '').toLowerCase().startsWith(`azurite-${service}`) : r.status > 0,
+            mode === 'identity'
+              ? String(r.headers.server ?? '')
+                  .toLowerCase()
+                  .startsWith(`azurite-${service}`)
+              : r.status > 0,
           ),
         ),
     );

@@ -1,10 +1,9 @@
 /**
- * `npm run emulators [-- --check]`: start the emulators (POLYCLOUD_EMULATORS selects, as in
- * tests), print `export VAR=...` lines, keep them running until Ctrl-C. With --check, stop right
- * after printing (exit code 1 if any selected emulator is not ready).
- *
- * In another shell: eval "$(npm run -s emulators | grep '^export')" is not possible (this one
- * keeps running); copy the lines, or write them to a file with --env-file <path>.
+ * `npm run emulators [-- --check] [-- --write-env FILE]`: start the emulators
+ * (POLYCLOUD_EMULATORS selects, as in tests), print the status table and `export VAR=...` lines,
+ * and keep them running until Ctrl-C / SIGTERM, which stops them all. With --check, stop right
+ * after printing (exit code 1 if a selected emulator is not ready). --write-env also writes the
+ * export lines to FILE, for `source FILE` in another shell.
  */
 import { writeFileSync } from 'node:fs';
 import { formatStatusTable, parseSelection, startEmulators } from './supervisor.js';
@@ -13,7 +12,8 @@ import type { EmulatorId, EmulatorStatus } from './types.js';
 /** Second opinions: their variables would route SQS/DynamoDB away from moto, so they are printed commented out. */
 const SECOND_OPINION: readonly EmulatorId[] = ['elasticmq', 'dynalite'];
 
-const quote = (value: string) => (/^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`);
+const quote = (value: string) =>
+  /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
 
 export function exportLines(statuses: readonly EmulatorStatus[]): string[] {
   const lines: string[] = [];
@@ -21,7 +21,9 @@ export function exportLines(statuses: readonly EmulatorStatus[]): string[] {
   for (const s of statuses) {
     if (s.state !== 'ready' || !s.endpoint) continue;
     const second = SECOND_OPINION.includes(s.id);
-    lines.push(`# ${s.endpoint.description}${second ? ' (second opinion: uncomment to route its service there)' : ''}`);
+    lines.push(
+      `# ${s.endpoint.description}${second ? ' (second opinion: uncomment to route its service there)' : ''}`,
+    );
     for (const [key, value] of Object.entries(s.endpoint.env)) {
       if (printed.get(key) === value) continue; // shared AWS_REGION etc.
       if (!second) printed.set(key, value);
@@ -33,7 +35,7 @@ export function exportLines(statuses: readonly EmulatorStatus[]): string[] {
 
 export async function main(argv: readonly string[]): Promise<number> {
   const check = argv.includes('--check');
-  const envFileAt = argv.indexOf('--env-file');
+  const envFileAt = argv.indexOf('--write-env');
   const envFile = envFileAt >= 0 ? argv[envFileAt + 1] : undefined;
   const selection = parseSelection(process.env.POLYCLOUD_EMULATORS);
   const run = await startEmulators(selection);

@@ -122,12 +122,18 @@ export function containerPlan(id: EmulatorId): ContainerPlan | undefined {
 export function endpointFromContainer(id: EmulatorId, info: StartedContainerInfo): EmulatorEndpoint {
   const def = CATALOG[id];
   for (const name of def.portNames) {
-    if (info.mappedPorts[name] === undefined) throw new Error(`${id}: container has no mapped port "${name}"`);
+    if (info.mappedPorts[name] === undefined)
+      throw new Error(`${id}: container has no mapped port "${name}"`);
   }
   // Docker Desktop and testcontainers report "localhost"; keep IPv4 explicit for gRPC clients.
   const host = info.host === 'localhost' ? LOOPBACK : info.host;
   const where = def.portNames.map((n) => `${host}:${info.mappedPorts[n]}`).join(', ');
-  return { id, source: 'container', env: def.env(host, info.mappedPorts), description: `${id} via container ${info.image} (${where})` };
+  return {
+    id,
+    source: 'container',
+    env: def.env(host, info.mappedPorts),
+    description: `${id} via container ${info.image} (${where})`,
+  };
 }
 
 /** Where the Docker engine is, per DOCKER_HOST or the usual socket paths. */
@@ -135,8 +141,10 @@ export function dockerTarget(
   env: NodeJS.ProcessEnv = process.env,
 ): { socketPath: string; local: true } | { url: string; local: false } | undefined {
   const dockerHost = env.DOCKER_HOST;
-  if (dockerHost?.startsWith('unix://')) return { socketPath: dockerHost.slice('unix://'.length), local: true };
-  if (dockerHost?.startsWith('tcp://')) return { url: `http://${dockerHost.slice('tcp://'.length)}`, local: false };
+  if (dockerHost?.startsWith('unix://'))
+    return { socketPath: dockerHost.slice('unix://'.length), local: true };
+  if (dockerHost?.startsWith('tcp://'))
+    return { url: `http://${dockerHost.slice('tcp://'.length)}`, local: false };
   const candidates = [
     '/var/run/docker.sock',
     path.join(os.homedir(), '.docker', 'run', 'docker.sock'),
@@ -157,7 +165,10 @@ export async function dockerAvailable(env: NodeJS.ProcessEnv = process.env): Pro
       resolve(res.statusCode === 200);
     };
     const req = target.local
-      ? http.request({ socketPath: target.socketPath, path: '/_ping', timeout: 1_500, agent: false }, onResponse)
+      ? http.request(
+          { socketPath: target.socketPath, path: '/_ping', timeout: 1_500, agent: false },
+          onResponse,
+        )
       : http.request(`${target.url}/_ping`, { timeout: 1_500, agent: false }, onResponse);
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
@@ -171,7 +182,10 @@ export interface RunningContainer {
 }
 
 /** Start the container for `plan` (the caller probes readiness with CATALOG[id].probe). */
-export async function startContainer(plan: ContainerPlan, env: NodeJS.ProcessEnv = process.env): Promise<RunningContainer> {
+export async function startContainer(
+  plan: ContainerPlan,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningContainer> {
   const { GenericContainer } = await import('testcontainers');
   const loopbackOnly = dockerTarget(env)?.local ?? false;
   class LoopbackContainer extends GenericContainer {

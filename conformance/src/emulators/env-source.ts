@@ -14,14 +14,22 @@ export interface EnvVariableMapping {
 
 /** Which variable stands for which emulator (documented in docs/emulators.md). */
 export const ENV_SOURCE_VARIABLES: readonly EnvVariableMapping[] = [
-  { variable: 'AWS_ENDPOINT_URL', emulator: 'moto', meaning: 'one AWS-compatible server for S3, SQS and DynamoDB' },
+  {
+    variable: 'AWS_ENDPOINT_URL',
+    emulator: 'moto',
+    meaning: 'one AWS-compatible server for S3, SQS and DynamoDB',
+  },
   {
     variable: 'AWS_ENDPOINT_URL_S3',
     emulator: 'moto',
     meaning: 'S3 override, passed on with AWS_ENDPOINT_URL (alone it is an error)',
   },
   { variable: 'AWS_ENDPOINT_URL_SQS', emulator: 'elasticmq', meaning: 'the second-opinion SQS server' },
-  { variable: 'AWS_ENDPOINT_URL_DYNAMODB', emulator: 'dynalite', meaning: 'the second-opinion DynamoDB server' },
+  {
+    variable: 'AWS_ENDPOINT_URL_DYNAMODB',
+    emulator: 'dynalite',
+    meaning: 'the second-opinion DynamoDB server',
+  },
   { variable: 'STORAGE_EMULATOR_HOST', emulator: 'fake-gcs-server', meaning: 'Cloud Storage, with scheme' },
   { variable: 'PUBSUB_EMULATOR_HOST', emulator: 'pstest', meaning: 'Pub/Sub, host:port' },
   { variable: 'BIGTABLE_EMULATOR_HOST', emulator: 'bigtable-emulator', meaning: 'Bigtable, host:port' },
@@ -68,14 +76,26 @@ function isHostPort(value: string): boolean {
  * The endpoint the environment names for `id`, an explanation when the variable is set but
  * unusable, or undefined when the environment says nothing about it.
  */
-export function endpointFromEnv(id: EmulatorId, env: NodeJS.ProcessEnv = process.env): EnvSourceResult | undefined {
+export function endpointFromEnv(
+  id: EmulatorId,
+  env: NodeJS.ProcessEnv = process.env,
+): EnvSourceResult | undefined {
   const version = pinnedVersions().emulators[id].version;
   const make = (vars: Record<string, string>, variables: string[], where: string): EnvSourceResult => ({
     kind: 'endpoint',
     variables,
-    endpoint: { id, source: 'env', env: vars, description: `${id} from environment (${where}); pinned ${version} not started` },
+    endpoint: {
+      id,
+      source: 'env',
+      env: vars,
+      description: `${id} from environment (${where}); pinned ${version} not started`,
+    },
   });
-  const invalid = (reason: string, variables: string[]): EnvSourceResult => ({ kind: 'invalid', reason, variables });
+  const invalid = (reason: string, variables: string[]): EnvSourceResult => ({
+    kind: 'invalid',
+    reason,
+    variables,
+  });
 
   switch (id) {
     case 'moto': {
@@ -90,11 +110,13 @@ export function endpointFromEnv(id: EmulatorId, env: NodeJS.ProcessEnv = process
             )
           : undefined;
       }
-      if (!isHttpUrl(all)) return invalid(`AWS_ENDPOINT_URL=${all} is not an http(s) URL`, ['AWS_ENDPOINT_URL']);
+      if (!isHttpUrl(all))
+        return invalid(`AWS_ENDPOINT_URL=${all} is not an http(s) URL`, ['AWS_ENDPOINT_URL']);
       const vars: Record<string, string> = { AWS_ENDPOINT_URL: all, ...awsCommon(env) };
       const variables = ['AWS_ENDPOINT_URL'];
       if (nonEmpty(s3)) {
-        if (!isHttpUrl(s3)) return invalid(`AWS_ENDPOINT_URL_S3=${s3} is not an http(s) URL`, ['AWS_ENDPOINT_URL_S3']);
+        if (!isHttpUrl(s3))
+          return invalid(`AWS_ENDPOINT_URL_S3=${s3} is not an http(s) URL`, ['AWS_ENDPOINT_URL_S3']);
         vars.AWS_ENDPOINT_URL_S3 = s3;
         variables.push('AWS_ENDPOINT_URL_S3');
       }
@@ -112,13 +134,15 @@ export function endpointFromEnv(id: EmulatorId, env: NodeJS.ProcessEnv = process
       const value = env.STORAGE_EMULATOR_HOST;
       if (!nonEmpty(value)) return undefined;
       if (!isHttpUrl(value)) {
-        return invalid(
-          `STORAGE_EMULATOR_HOST=${value} must include the scheme, e.g. http://127.0.0.1:4443`,
-          ['STORAGE_EMULATOR_HOST'],
-        );
+        return invalid(`STORAGE_EMULATOR_HOST=${value} must include the scheme, e.g. http://127.0.0.1:4443`, [
+          'STORAGE_EMULATOR_HOST',
+        ]);
       }
       return make(
-        { STORAGE_EMULATOR_HOST: value.replace(/\/+$/, ''), GOOGLE_CLOUD_PROJECT: env.GOOGLE_CLOUD_PROJECT || GOOGLE_PROJECT },
+        {
+          STORAGE_EMULATOR_HOST: value.replace(/\/+$/, ''),
+          GOOGLE_CLOUD_PROJECT: env.GOOGLE_CLOUD_PROJECT || GOOGLE_PROJECT,
+        },
         ['STORAGE_EMULATOR_HOST'],
         `STORAGE_EMULATOR_HOST=${value}`,
       );
@@ -128,7 +152,8 @@ export function endpointFromEnv(id: EmulatorId, env: NodeJS.ProcessEnv = process
       const variable = id === 'pstest' ? 'PUBSUB_EMULATOR_HOST' : 'BIGTABLE_EMULATOR_HOST';
       const value = env[variable];
       if (!nonEmpty(value)) return undefined;
-      if (!isHostPort(value)) return invalid(`${variable}=${value} must be host:port (no scheme)`, [variable]);
+      if (!isHostPort(value))
+        return invalid(`${variable}=${value} must be host:port (no scheme)`, [variable]);
       return make(
         { [variable]: value, GOOGLE_CLOUD_PROJECT: env.GOOGLE_CLOUD_PROJECT || GOOGLE_PROJECT },
         [variable],

@@ -8,6 +8,7 @@
  * ones are "not run", a list of ids = only those, `none` = start nothing.
  */
 import type { TestProject } from 'vitest/node';
+import { emulatorLogsDir } from './paths.js';
 import { PROVIDE_KEY } from './provided.js';
 import { formatStatusTable, parseSelection, startEmulators } from './supervisor.js';
 import type { EmulatorsContext } from './types.js';
@@ -27,6 +28,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     for (const s of run.statuses) {
       if (s.state === 'failed' || s.state === 'missing') console.log(`  ${s.id}: ${s.reason}\n`);
     }
+    if (run.statuses.some((s) => s.logFile)) console.log(`  process logs: ${emulatorLogsDir}\n`);
   }
   return () => run.stop();
 }

@@ -11,8 +11,8 @@ import { PROVIDE_KEY } from './provided.js';
 import { INSTALL_COMMAND } from './supervisor.js';
 import type { EmulatorEndpoint, EmulatorId, EmulatorStatus, EmulatorsContext } from './types.js';
 
-export { EMULATOR_GAPS, type EmulatorGap, findGap } from './gaps.js';
 export { EMULATOR_ENV_VARIABLES, ENV_SOURCE_VARIABLES } from './env-source.js';
+export { EMULATOR_GAPS, type EmulatorGap, findGap } from './gaps.js';
 export { INSTALL_COMMAND } from './supervisor.js';
 export * from './types.js';
 
@@ -58,11 +58,12 @@ export function emulatorStatus(id?: EmulatorId): readonly EmulatorStatus[] | Emu
 /**
  * The endpoint of emulator `id`.
  * - ready: returns it;
- * - missing or failed: throws EmulatorUnavailableError naming `npm run emulators:install` (or the
- *   start failure), so the tests for that service FAIL;
- * - under POLYCLOUD_EMULATORS=optional, or when POLYCLOUD_EMULATORS selects a subset without
- *   `id`: returns undefined, and the caller reports its tests "not run" (never passed), with
- *   `emulatorNotRunReason(id)`.
+ * - missing: throws EmulatorUnavailableError naming `npm run emulators:install`, so the tests
+ *   for that service FAIL; under POLYCLOUD_EMULATORS=optional it returns undefined instead;
+ * - failed (installed or named but did not answer): throws, with the start failure and log;
+ * - not selected (POLYCLOUD_EMULATORS lists other emulators): returns undefined.
+ * On undefined the caller reports its tests "not run" (never passed), with
+ * `emulatorNotRunReason(id)`.
  */
 export function useEmulator(id: EmulatorId): EmulatorEndpoint | undefined {
   return selectEndpoint(requireContext(id), id);
@@ -73,7 +74,8 @@ export function selectEndpoint(ctx: EmulatorsContext, id: EmulatorId): EmulatorE
   const status = ctx.statuses.find((s) => s.id === id);
   if (status?.state === 'ready' && status.endpoint) return status.endpoint;
   if (status?.state === 'not-selected') return undefined;
-  if (ctx.optional) return undefined;
+  // `optional` forgives an emulator that is not there, never one that is there but broken.
+  if (ctx.optional && status?.state === 'missing') return undefined;
   throw new EmulatorUnavailableError(
     id,
     status?.reason ?? `emulator ${id} is not available: run \`${INSTALL_COMMAND}\``,

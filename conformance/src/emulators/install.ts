@@ -1,11 +1,20 @@
 /**
  * `npm run emulators:install [-- [--force] [id...]]`: installs the pinned emulators into
  * .emulators/ (POLYCLOUD_EMULATORS_DIR overrides). Idempotent: an emulator whose stamp matches
- * its pinned version and pin files is skipped. Installs run in parallel, except the Go builds,
- * which run one after another so the later ones reuse the build cache of the first.
+ * its pinned version and pin files is skipped. All installs run in parallel (concurrent Go
+ * builds are safe: the module and build caches lock; cold, in parallel they took half as long as
+ * one after another).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, type WriteStream } from 'node:fs';
+import {
+  copyFileSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  type WriteStream,
+} from 'node:fs';
 import path from 'node:path';
 import { CATALOG } from './catalog.js';
 import { emulatorSourcesDir, emulatorsDir, pinnedVersions } from './paths.js';
@@ -18,14 +27,16 @@ interface InstallContext {
   readonly version: string;
   readonly log: WriteStream;
   readonly env: NodeJS.ProcessEnv;
-  run(command: string, args: readonly string[], options?: { cwd?: string; env?: NodeJS.ProcessEnv }): Promise<void>;
+  run(
+    command: string,
+    args: readonly string[],
+    options?: { cwd?: string; env?: NodeJS.ProcessEnv },
+  ): Promise<void>;
 }
 
 interface Installer {
   /** Tools that must be on PATH. */
   readonly tools: readonly string[];
-  /** 'go' installs share a lock (one at a time). */
-  readonly lane: 'go' | 'free';
   install(ctx: InstallContext): Promise<void>;
 }
 
@@ -33,7 +44,8 @@ function goEnv(ctx: InstallContext, gobin: string): NodeJS.ProcessEnv {
   return {
     ...ctx.env,
     GOBIN: gobin,
-    GOTOOLCHAIN: 'local',
+    // The installed Go must do (go.mod files say which); set GOTOOLCHAIN=auto to let Go fetch one.
+    GOTOOLCHAIN: ctx.env.GOTOOLCHAIN || 'local',
     GOFLAGS: '-buildvcs=false',
     CGO_ENABLED: '0',
   };
@@ -42,7 +54,6 @@ function goEnv(ctx: InstallContext, gobin: string): NodeJS.ProcessEnv {
 function npmCiInto(folder: 'azurite' | 'dynalite'): Installer {
   return {
     tools: ['npm'],
-    lane: 'free',
     async install(ctx) {
       const dir = path.join(ctx.root, folder);
       rmSync(dir, { recursive: true, force: true });
@@ -74,7 +85,6 @@ function npmCiInto(folder: 'azurite' | 'dynalite'): Installer {
 function goInstall(id: 'fake-gcs-server' | 'bigtable-emulator', modulePath: string): Installer {
   return {
     tools: ['go'],
-    lane: 'go',
     async install(ctx) {
       const bin = path.join(ctx.root, id, 'bin');
       rmSync(path.join(ctx.root, id), { recursive: true, force: true });
@@ -89,7 +99,6 @@ function goInstall(id: 'fake-gcs-server' | 'bigtable-emulator', modulePath: stri
 const INSTALLERS: Readonly<Record<EmulatorId, Installer>> = {
   moto: {
     tools: [],
-    lane: 'free',
     async install(ctx) {
       const python = ctx.env.POLYCLOUD_PYTHON || 'python3';
       const venv = path.join(ctx.root, 'moto-venv');
@@ -109,7 +118,6 @@ const INSTALLERS: Readonly<Record<EmulatorId, Installer>> = {
   },
   elasticmq: {
     tools: ['mvn', 'java'],
-    lane: 'free',
     async install(ctx) {
       const dir = path.join(ctx.root, 'elasticmq');
       rmSync(dir, { recursive: true, force: true });
@@ -129,15 +137,18 @@ const INSTALLERS: Readonly<Record<EmulatorId, Installer>> = {
   'fake-gcs-server': goInstall('fake-gcs-server', 'github.com/fsouza/fake-gcs-server'),
   pstest: {
     tools: ['go'],
-    lane: 'go',
     async install(ctx) {
       const bin = path.join(ctx.root, 'pstest', 'bin');
       rmSync(path.join(ctx.root, 'pstest'), { recursive: true, force: true });
       mkdirSync(bin, { recursive: true });
-      await ctx.run('go', ['build', '-mod=readonly', '-trimpath', '-ldflags=-s -w', '-o', path.join(bin, 'pstest'), '.'], {
-        cwd: path.join(emulatorSourcesDir, 'pstest'),
-        env: goEnv(ctx, bin),
-      });
+      await ctx.run(
+        'go',
+        ['build', '-mod=readonly', '-trimpath', '-ldflags=-s -w', '-o', path.join(bin, 'pstest'), '.'],
+        {
+          cwd: path.join(emulatorSourcesDir, 'pstest'),
+          env: goEnv(ctx, bin),
+        },
+      );
     },
   },
   'bigtable-emulator': goInstall('bigtable-emulator', 'cloud.google.com/go/bigtable/cmd/emulator'),
@@ -151,16 +162,6 @@ function onPath(tool: string): boolean {
 function firstLine(command: string, args: string[]): string {
   const r = spawnSync(command, args, { encoding: 'utf8' });
   return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n')[0] ?? '';
-}
-
-/** One lock per lane. */
-function makeLock(): <T>(fn: () => Promise<T>) => Promise<T> {
-  let tail: Promise<unknown> = Promise.resolve();
-  return <T>(fn: () => Promise<T>) => {
-    const result = tail.then(fn, fn);
-    tail = result.catch(() => undefined);
-    return result;
-  };
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -178,15 +179,20 @@ export async function install(ids: readonly EmulatorId[], force: boolean): Promi
   const root = emulatorsDir(env);
   const logsDir = path.join(root, 'logs');
   mkdirSync(logsDir, { recursive: true });
-  const goLock = makeLock();
   const versions = pinnedVersions().emulators;
 
-  const needsGo = ids.some((id) => INSTALLERS[id].lane === 'go' && (force || installState(id, CATALOG[id].marker(root), env).state !== 'installed'));
+  const needsGo = ids.some(
+    (id) =>
+      INSTALLERS[id].tools.includes('go') &&
+      (force || installState(id, CATALOG[id].marker(root), env).state !== 'installed'),
+  );
   if (needsGo && onPath('go')) {
     const proxy = firstLine('go', ['env', 'GOPROXY']);
     console.log(`go: ${firstLine('go', ['version'])}; GOPROXY=${proxy}`);
     if (proxy === 'off' || proxy === '') {
-      console.log('go: GOPROXY is off: Go emulators need the module proxy (set GOPROXY=https://proxy.golang.org)');
+      console.log(
+        'go: GOPROXY is off: Go emulators need the module proxy (set GOPROXY=https://proxy.golang.org)',
+      );
     }
   }
 
@@ -208,7 +214,9 @@ export async function install(ids: readonly EmulatorId[], force: boolean): Promi
       }
       const logFile = path.join(logsDir, `install-${id}.log`);
       const work = async (): Promise<InstallResult> => {
-        console.log(`${id} ${version}: installing${state.state === 'outdated' ? ` (${state.reason})` : ''}...`);
+        console.log(
+          `${id} ${version}: installing${state.state === 'outdated' ? ` (${state.reason})` : ''}...`,
+        );
         const log = createWriteStream(logFile);
         const started = performance.now();
         const ctx: InstallContext = {
@@ -229,7 +237,9 @@ export async function install(ids: readonly EmulatorId[], force: boolean): Promi
               child.stderr.pipe(log, { end: false });
               child.on('error', reject);
               child.on('close', (code, signal) =>
-                code === 0 ? resolve() : reject(new Error(`${command} ${args[0] ?? ''} failed (${signal ?? `exit ${code}`})`)),
+                code === 0
+                  ? resolve()
+                  : reject(new Error(`${command} ${args[0] ?? ''} failed (${signal ?? `exit ${code}`})`)),
               );
             }),
         };
@@ -254,7 +264,7 @@ export async function install(ids: readonly EmulatorId[], force: boolean): Promi
           if (!log.closed) log.end();
         }
       };
-      return installer.lane === 'go' ? goLock(work) : work();
+      return work();
     }),
   );
 }
@@ -277,7 +287,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   const results = await install(ids, force);
   const total = Math.round(performance.now() - started);
   const widths = [18, 9, 10];
-  console.log(`\n${'emulator'.padEnd(widths[0]!)}${'version'.padEnd(widths[1]!)}${'result'.padEnd(widths[2]!)}time`);
+  console.log(
+    `\n${'emulator'.padEnd(widths[0]!)}${'version'.padEnd(widths[1]!)}${'result'.padEnd(widths[2]!)}time`,
+  );
   for (const r of results) {
     console.log(
       `${r.id.padEnd(widths[0]!)}${r.version.padEnd(widths[1]!)}${r.outcome.padEnd(widths[2]!)}${

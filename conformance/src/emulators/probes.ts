@@ -35,7 +35,11 @@ export function httpRequest(url: string, options: HttpRequestOptions = {}): Prom
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
         );
       },
     );
@@ -75,7 +79,12 @@ export function protoStringField1(value: string): Buffer {
  * One unary gRPC call over plain-text HTTP/2; resolves with the grpc-status code (0 = OK).
  * `path` is '/package.Service/Method'; `message` the encoded request.
  */
-export function grpcUnaryStatus(address: string, path: string, message: Buffer, timeoutMs = 2_000): Promise<number> {
+export function grpcUnaryStatus(
+  address: string,
+  path: string,
+  message: Buffer,
+  timeoutMs = 2_000,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const session = http2.connect(`http://${address}`);
     let settled = false;

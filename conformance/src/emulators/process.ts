@@ -4,7 +4,7 @@
  * SIGTERM, SIGHUP, and, through a tiny watchdog, even a SIGKILL of this process).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { freePorts } from './ports.js';
 
@@ -55,7 +55,8 @@ export interface RunningProcess {
   stop(): Promise<void>;
 }
 
-const ADDRESS_IN_USE = /address already in use|EADDRINUSE|BindException|Address in use|port is already allocated/i;
+const ADDRESS_IN_USE =
+  /address already in use|EADDRINUSE|BindException|Address in use|port is already allocated/i;
 
 /** Every group started by this process and not yet stopped. */
 const live = new Map<number, { name: string; watchdog: ChildProcess | undefined }>();
@@ -117,7 +118,8 @@ function installExitHandlers(): void {
  */
 function startWatchdog(pgid: number): ChildProcess | undefined {
   if (process.platform === 'win32') return undefined;
-  const script = `while kill -0 ${process.pid} 2>/dev/null; do kill -0 -- -${pgid} 2>/dev/null || exit 0; sleep 1; done; kill -KILL -- -${pgid} 2>/dev/null`;
+  // `kill -0 -PGID` (no `--`): the form both dash and bash accept.
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do kill -0 -${pgid} 2>/dev/null || exit 0; sleep 1; done; kill -9 -${pgid} 2>/dev/null`;
   const watchdog = spawn('/bin/sh', ['-c', script], { detached: true, stdio: 'ignore' });
   watchdog.on('error', () => {});
   watchdog.unref();

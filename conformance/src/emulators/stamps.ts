@@ -53,7 +53,11 @@ export function readStamp(id: EmulatorId, env: NodeJS.ProcessEnv = process.env):
   }
 }
 
-export function writeStamp(id: EmulatorId, installMs: number, env: NodeJS.ProcessEnv = process.env): InstallStamp {
+export function writeStamp(
+  id: EmulatorId,
+  installMs: number,
+  env: NodeJS.ProcessEnv = process.env,
+): InstallStamp {
   const stamp: InstallStamp = {
     id,
     version: pinnedVersions().emulators[id].version,
@@ -72,9 +76,17 @@ export type InstallState =
   | { readonly state: 'absent'; readonly reason: string };
 
 /** Whether the pinned version of `id` is installed; `marker` is a file the install must have produced. */
-export function installState(id: EmulatorId, marker: string, env: NodeJS.ProcessEnv = process.env): InstallState {
+export function installState(
+  id: EmulatorId,
+  marker: string,
+  env: NodeJS.ProcessEnv = process.env,
+): InstallState {
   const stamp = readStamp(id, env);
-  if (!stamp) return { state: 'absent', reason: `not installed (no ${path.relative(process.cwd(), stampFile(id, env))})` };
+  if (!stamp)
+    return {
+      state: 'absent',
+      reason: `not installed (no ${path.relative(process.cwd(), stampFile(id, env))})`,
+    };
   const pinned = pinnedVersions().emulators[id].version;
   if (stamp.version !== pinned) {
     return { state: 'outdated', stamp, reason: `installed ${stamp.version}, pinned ${pinned}` };
@@ -82,6 +94,7 @@ export function installState(id: EmulatorId, marker: string, env: NodeJS.Process
   if (stamp.fingerprint !== fingerprint(id)) {
     return { state: 'outdated', stamp, reason: `installed ${stamp.version} from older pin files` };
   }
-  if (!existsSync(marker)) return { state: 'outdated', stamp, reason: `stamp present but ${marker} is missing` };
+  if (!existsSync(marker))
+    return { state: 'outdated', stamp, reason: `stamp present but ${marker} is missing` };
   return { state: 'installed', stamp };
 }

@@ -5,14 +5,14 @@
  *   (c) container  a Docker engine answers: start the pinned image through testcontainers;
  * otherwise the emulator is "missing" and says what to install.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { CATALOG, type EmulatorDefinition, type ProbeMode } from './catalog.js';
 import { containerPlan, dockerAvailable, startContainer } from './containers.js';
 import { ENV_SOURCE_VARIABLES, endpointFromEnv } from './env-source.js';
 import { emulatorLogsDir, emulatorsDir, pinnedVersions } from './paths.js';
 import { LOOPBACK } from './ports.js';
-import { ProcessStartError, type StartOnPortsOptions, startOnFreePorts } from './process.js';
+import { ProcessStartError, processAlive, type StartOnPortsOptions, startOnFreePorts } from './process.js';
 import { installState, readStamp } from './stamps.js';
 import { EMULATOR_IDS, type EmulatorId, type EmulatorStatus, isEmulatorId } from './types.js';
 
@@ -54,7 +54,11 @@ export function parseSelection(value: string | undefined): Selection {
       );
     }
   }
-  const chosen = none ? [] : ids.length > 0 ? EMULATOR_IDS.filter((id) => ids.includes(id)) : [...EMULATOR_IDS];
+  const chosen = none
+    ? []
+    : ids.length > 0
+      ? EMULATOR_IDS.filter((id) => ids.includes(id))
+      : [...EMULATOR_IDS];
   return { optional, ids: chosen, raw };
 }
 
@@ -63,6 +67,21 @@ function onPath(tool: string, env: NodeJS.ProcessEnv): boolean {
 }
 
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A scratch directory .emulators/run/<id>-<pid>-XXXXXX for one start, removed on stop. Directories
+ * left by processes that no longer exist (killed before cleaning up) are removed here.
+ */
+function makeRunDir(root: string, id: EmulatorId): string {
+  const runRoot = path.join(root, 'run');
+  mkdirSync(runRoot, { recursive: true });
+  for (const entry of readdirSync(runRoot)) {
+    const owner = /-(\d+)-[^-]+$/.exec(entry)?.[1];
+    if (owner && !processAlive(Number(owner)))
+      rmSync(path.join(runRoot, entry), { recursive: true, force: true });
+  }
+  return mkdtempSync(path.join(runRoot, `${id}-${process.pid}-`));
+}
 
 /** Probe until it answers or `timeoutMs` passes; resolves with the time it took. */
 async function probeUntilReady(
@@ -124,7 +143,12 @@ export async function startEmulator(id: EmulatorId, options: StartOptions = {}):
   }
   if (fromEnv?.kind === 'endpoint') {
     try {
-      const startupMs = await probeUntilReady(def, fromEnv.endpoint.env, 'protocol', Math.min(timeoutMs, 10_000));
+      const startupMs = await probeUntilReady(
+        def,
+        fromEnv.endpoint.env,
+        'protocol',
+        Math.min(timeoutMs, 10_000),
+      );
       return { status: { ...base, state: 'ready', endpoint: fromEnv.endpoint, startupMs }, stop: noop };
     } catch (err) {
       return {
@@ -147,12 +171,15 @@ export async function startEmulator(id: EmulatorId, options: StartOptions = {}):
     const missingTool = def.runtimeTools.find((tool) => !onPath(tool, env));
     if (missingTool) {
       return {
-        status: { ...base, state: 'failed', reason: `${def.title} is installed but needs \`${missingTool}\` on PATH` },
+        status: {
+          ...base,
+          state: 'failed',
+          reason: `${def.title} is installed but needs \`${missingTool}\` on PATH`,
+        },
         stop: noop,
       };
     }
-    mkdirSync(path.join(root, 'run'), { recursive: true });
-    const runDir = mkdtempSync(path.join(root, 'run', `${id}-`));
+    const runDir = makeRunDir(root, id);
     const logFile = path.join(options.logDir ?? emulatorLogsDir, `${options.logName ?? id}.log`);
     const cleanRunDir = () => rmSync(runDir, { recursive: true, force: true });
     try {
@@ -185,7 +212,14 @@ export async function startEmulator(id: EmulatorId, options: StartOptions = {}):
         description: `${id} ${version} (process on ${where}${retried})`,
       };
       return {
-        status: { ...base, state: 'ready', endpoint, startupMs: started.process.startupMs, pid: started.process.pid, logFile },
+        status: {
+          ...base,
+          state: 'ready',
+          endpoint,
+          startupMs: started.process.startupMs,
+          pid: started.process.pid,
+          logFile,
+        },
         stop: async () => {
           await started.process.stop();
           cleanRunDir();
@@ -195,7 +229,9 @@ export async function startEmulator(id: EmulatorId, options: StartOptions = {}):
       cleanRunDir();
       const message = err instanceof Error ? err.message : String(err);
       const hint =
-        err instanceof ProcessStartError && err.kind === 'missing-binary' ? '' : ` (reinstall: ${INSTALL_COMMAND} -- --force ${id})`;
+        err instanceof ProcessStartError && err.kind === 'missing-binary'
+          ? ''
+          : ` (reinstall: ${INSTALL_COMMAND} -- --force ${id})`;
       return { status: { ...base, state: 'failed', reason: `${message}${hint}`, logFile }, stop: noop };
     }
   }
@@ -214,7 +250,10 @@ export async function startEmulator(id: EmulatorId, options: StartOptions = {}):
         throw err;
       }
       const startupMs = Math.round(performance.now() - started);
-      return { status: { ...base, state: 'ready', endpoint: container.endpoint, startupMs }, stop: container.stop };
+      return {
+        status: { ...base, state: 'ready', endpoint: container.endpoint, startupMs },
+        stop: container.stop,
+      };
     } catch (err) {
       return {
         status: {
@@ -231,7 +270,8 @@ export async function startEmulator(id: EmulatorId, options: StartOptions = {}):
   const variables = ENV_SOURCE_VARIABLES.filter((m) => m.emulator === id && !m.variable.endsWith('_S3'))
     .map((m) => m.variable)
     .join(' or ');
-  const why = installed.state === 'outdated' ? `installed copy is outdated: ${installed.reason}` : 'not installed';
+  const why =
+    installed.state === 'outdated' ? `installed copy is outdated: ${installed.reason}` : 'not installed';
   return {
     status: {
       ...base,
@@ -253,7 +293,10 @@ export interface EmulatorsRun {
 }
 
 /** Start the selected emulators in parallel. */
-export async function startEmulators(selection: Selection, options: StartOptions = {}): Promise<EmulatorsRun> {
+export async function startEmulators(
+  selection: Selection,
+  options: StartOptions = {},
+): Promise<EmulatorsRun> {
   const versions = pinnedVersions().emulators;
   const handles = await Promise.all(
     EMULATOR_IDS.map(async (id): Promise<EmulatorHandle> => {
@@ -311,6 +354,10 @@ export function formatStatusTable(statuses: readonly EmulatorStatus[]): string {
   }
   const header = ['emulator', 'version', 'state', 'source', 'endpoint', 'startup ms', 'install s'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }

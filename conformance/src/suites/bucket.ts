@@ -418,10 +418,8 @@ function registerBucketTests(h: BucketHarness, test: RegisterTest): void {
       return;
     }
     await b.put('d', 'x', { contentDisposition: cd });
-    check(
-      (await b.head('d')).contentDisposition === cd,
-      `head contentDisposition ${(await b.head('d')).contentDisposition}`,
-    );
+    const got = (await b.head('d')).contentDisposition;
+    check(got === cd, `head contentDisposition ${got}`);
     check((await b.get('d')).info.contentDisposition === cd, 'get info.contentDisposition differs');
   });
 
@@ -433,7 +431,8 @@ function registerBucketTests(h: BucketHarness, test: RegisterTest): void {
       return;
     }
     await b.put('c', 'x', { cacheControl: cc });
-    check((await b.head('c')).cacheControl === cc, `head cacheControl ${(await b.head('c')).cacheControl}`);
+    const got = (await b.head('c')).cacheControl;
+    check(got === cc, `head cacheControl ${got}`);
   });
 
   test('metadata: keys are lower-cased and unicode values round-trip', async (t) => {
@@ -1219,6 +1218,22 @@ function registerBucketTests(h: BucketHarness, test: RegisterTest): void {
     { timeout: 120_000 },
   );
 
+  test('abort: a small streamed upload aborted while the stream is read fails with CANCELLED', async (t) => {
+    const b = await open(t);
+    const ac = new AbortController();
+    const gen = new GeneratedBody(200 * KiB, 8 * KiB);
+    const stream = gen.stream(async (produced) => {
+      if (produced >= 64 * KiB && !ac.signal.aborted) ac.abort(new Error('conformance: abort while reading'));
+      if (ac.signal.aborted) await sleep(5);
+    });
+    await expectCode(
+      'CANCELLED',
+      () => b.put('k', stream, { signal: ac.signal }),
+      'a small streamed put aborted mid-read',
+    );
+    await expectCode('NOT_FOUND', () => b.head('k'), 'head after an aborted small upload');
+  });
+
   test('abort: a signal aborted before the call fails with CANCELLED', async (t) => {
     const b = await open(t);
     await b.put('existing', 'x');
@@ -1226,6 +1241,11 @@ function registerBucketTests(h: BucketHarness, test: RegisterTest): void {
     await expectCode('CANCELLED', () => b.put('k', 'x', { signal: aborted }), 'put with an aborted signal');
     await expectCode('CANCELLED', () => b.get('existing', { signal: aborted }), 'get with an aborted signal');
     await expectCode('CANCELLED', () => b.list({ signal: aborted }), 'list with an aborted signal');
+    await expectCode(
+      'CANCELLED',
+      () => b.put('k', new GeneratedBody(1000).stream(), { signal: aborted }),
+      'put of a stream with an aborted signal',
+    );
     check(!(await b.exists('k')), 'put with an aborted signal wrote the object');
   });
 
@@ -1326,7 +1346,7 @@ function registerBucketTests(h: BucketHarness, test: RegisterTest): void {
     await b.put('doc.bin', data, { contentType: 'application/octet-stream' });
     const url = await b.signedUrl('doc.bin', { method: 'GET', expiresIn: 300 });
     const res = await fetch(url);
-    check(res.status === 200, `GET ${redact(url)} answered ${res.status}: ${await safeText(res)}`);
+    await checkStatus(res, 'GET', url, (st) => st === 200);
     checkBytes(new Uint8Array(await res.arrayBuffer()), data, 'body fetched with the signed GET URL');
   });
 
@@ -1334,10 +1354,7 @@ function registerBucketTests(h: BucketHarness, test: RegisterTest): void {
     const data = randomData(10 * KiB + 1);
     const url = await b.signedUrl('upload.txt', { method: 'PUT', expiresIn: 300, contentType: 'text/plain' });
     const res = await fetch(url, { method: 'PUT', body: data, headers: { 'content-type': 'text/plain' } });
-    check(
-      res.status >= 200 && res.status < 300,
-      `PUT ${redact(url)} answered ${res.status}: ${await safeText(res)}`,
-    );
+    await checkStatus(res, 'PUT', url, (st) => st >= 200 && st < 300);
     checkBytes(await b.getBytes('upload.txt'), data, 'object written through the signed PUT URL');
     const head = await b.head('upload.txt');
     check(head.contentType === 'text/plain', `contentType after a signed PUT is ${head.contentType}`);
@@ -1347,10 +1364,7 @@ function registerBucketTests(h: BucketHarness, test: RegisterTest): void {
     await b.put('gone', 'x');
     const url = await b.signedUrl('gone', { method: 'DELETE', expiresIn: 300 });
     const res = await fetch(url, { method: 'DELETE' });
-    check(
-      res.status >= 200 && res.status < 300,
-      `DELETE ${redact(url)} answered ${res.status}: ${await safeText(res)}`,
-    );
+    await checkStatus(res, 'DELETE', url, (st) => st >= 200 && st < 300);
     check(!(await b.exists('gone')), 'the object still exists after a signed DELETE');
   });
 
@@ -1359,7 +1373,7 @@ function registerBucketTests(h: BucketHarness, test: RegisterTest): void {
     await b.put(key, 'special');
     const url = await b.signedUrl(key, { method: 'GET', expiresIn: 300 });
     const res = await fetch(url);
-    check(res.status === 200, `GET ${redact(url)} answered ${res.status}: ${await safeText(res)}`);
+    await checkStatus(res, 'GET', url, (st) => st === 200);
     check((await res.text()) === 'special', 'a signed GET of a special key returned other content');
   });
 
@@ -1608,6 +1622,17 @@ async function* chunkedIterable(data: Uint8Array, chunk: number): AsyncGenerator
 function redact(url: string): string {
   const i = url.indexOf('?');
   return i < 0 ? url : `${url.slice(0, i)}?…`;
+}
+
+/** Fails with the response's status and the start of its body unless `ok(status)`; reads the body only then. */
+async function checkStatus(
+  res: Response,
+  method: string,
+  url: string,
+  ok: (status: number) => boolean,
+): Promise<void> {
+  if (ok(res.status)) return;
+  throw new Error(`${method} ${redact(url)} answered ${res.status}: ${await safeText(res)}`);
 }
 
 async function safeText(res: Response): Promise<string> {

@@ -45,6 +45,14 @@ interface Hooks {
   afterAll?(): Promise<void>;
 }
 
+/** Seams for the framework's own tests; suites never pass them. */
+export interface SuiteOptions {
+  /** Where documented emulator gaps come from (default: the gap list). */
+  readonly findGap?: typeof findGap;
+  /** Repository root the report goes under (default: found from the working directory). */
+  readonly reportRoot?: string;
+}
+
 /**
  * Registers a suite: a `describe.concurrent` block whose tests record their outcome, and an
  * `afterAll` that writes the report. With `h.notRun` set, every test is registered skipped and
@@ -54,7 +62,9 @@ export function runSuite(
   h: HarnessInfo & Hooks,
   service: ConformanceService,
   register: (test: RegisterTest) => void,
+  suiteOpts: SuiteOptions = {},
 ): void {
+  const gapFor = suiteOpts.findGap ?? findGap;
   const tests: { name: string; body: TestBody; timeout: number }[] = [];
   const names = new Set<string>();
   register((name, body, opts) => {
@@ -71,6 +81,7 @@ export function runSuite(
     const path = writeReport(
       notRunReport({ adapter: h.adapter, service, emulator: h.emulator, names: order, reason: h.notRun }),
       reportName,
+      suiteOpts.reportRoot,
     );
     describe.skipIf(true)(`${title} — not run: ${h.notRun} (report: ${path})`, () => {
       for (const t of tests) it(t.name, () => {});
@@ -103,6 +114,7 @@ export function runSuite(
             setupError,
           }),
           reportName,
+          suiteOpts.reportRoot,
         );
       } finally {
         await h.afterAll?.();
@@ -118,7 +130,7 @@ export function runSuite(
           const record = classify(
             t.name,
             result,
-            result.kind === 'error' ? findGap(h.emulator, t.name) : undefined,
+            result.kind === 'error' ? gapFor(h.emulator, t.name) : undefined,
           );
           records.set(t.name, record);
           if (record.outcome === 'unsupported')

@@ -337,11 +337,12 @@ function registerKvTests(h: KvHarness, test: RegisterTest): void {
     async (t) => {
       const kv = await open(t);
       if (!kv.capabilities.ttl) return ttlUnsupported(t, kv);
-      await kv.set('short', 'x', { ttlSeconds: 2 });
+      const start = Date.now();
+      await kv.set('short', 'x', { ttlSeconds: 3 });
       await kv.set('long', 'y', { ttlSeconds: 600 });
       const soon = await kv.get('short');
-      check(soon?.value === 'x', 'an entry with a 2 s TTL was not readable at once');
-      await sleep(3500, t.signal);
+      check(soon?.value === 'x', 'an entry with a 3 s TTL was not readable at once');
+      await sleepUntil(start, 5000, t.signal);
       check((await kv.get('short')) === undefined, 'get returned an entry after its TTL');
       check((await kv.get('long'))?.value === 'y', 'an entry with a 10-minute TTL is gone');
     },
@@ -353,9 +354,10 @@ function registerKvTests(h: KvHarness, test: RegisterTest): void {
     async (t) => {
       const kv = await open(t);
       if (!kv.capabilities.ttl) return ttlUnsupported(t, kv);
+      const start = Date.now();
       await kv.set('a', 1, { ttlSeconds: 1 });
       await kv.set('b', 2);
-      await sleep(2500, t.signal);
+      await sleepUntil(start, 3000, t.signal);
       const got = await kv.getMany(['a', 'b']);
       check(got[0] === undefined, 'getMany returned an expired entry');
       check(got[1]?.value === 2, 'getMany lost a live entry');
@@ -373,8 +375,9 @@ function registerKvTests(h: KvHarness, test: RegisterTest): void {
         { key: 'p/2', value: 2 },
         { key: 'p/3', value: 3 },
       ]);
+      const start = Date.now();
       await kv.set('p/2', 2, { ttlSeconds: 1 });
-      await sleep(2500, t.signal);
+      await sleepUntil(start, 3000, t.signal);
       const keys = await listKeys(kv, { prefix: 'p/', limit: 1 });
       check(JSON.stringify(keys) === '["p/1","p/3"]', `list after expiry: ${JSON.stringify(keys)}`);
     },
@@ -390,13 +393,14 @@ function registerKvTests(h: KvHarness, test: RegisterTest): void {
         await expectUnsupported(t, 'ifAbsent', (signal) => kv.set('k', 1, { ifAbsent: true, signal }));
         return;
       }
-      await kv.set('lock', 'old holder', { ttlSeconds: 1 });
+      const start = Date.now();
+      await kv.set('lock', 'old holder', { ttlSeconds: 3 });
       await expectCode(
         'ALREADY_EXISTS',
         () => kv.set('lock', 'early', { ifAbsent: true }),
         'ifAbsent before expiry',
       );
-      await sleep(2500, t.signal);
+      await sleepUntil(start, 5000, t.signal);
       await kv.set('lock', 'new holder', { ifAbsent: true });
       const e = await kv.get('lock');
       check(
@@ -416,8 +420,9 @@ function registerKvTests(h: KvHarness, test: RegisterTest): void {
         await expectUnsupported(t, 'ifVersion', (signal) => kv.set('k', 1, { ifVersion: 'v', signal }));
         return;
       }
+      const start = Date.now();
       const { version } = await kv.set('k', 1, { ttlSeconds: 1 });
-      await sleep(2500, t.signal);
+      await sleepUntil(start, 3000, t.signal);
       await expectCode(
         'PRECONDITION_FAILED',
         () => kv.set('k', 2, { ifVersion: version }),
@@ -433,8 +438,9 @@ function registerKvTests(h: KvHarness, test: RegisterTest): void {
     async (t) => {
       const kv = await open(t);
       if (!kv.capabilities.ttl) return ttlUnsupported(t, kv);
+      const start = Date.now();
       await kv.set('k', 1, { ttlSeconds: 1 });
-      await sleep(2500, t.signal);
+      await sleepUntil(start, 3000, t.signal);
       check((await kv.delete('k')) === false, 'delete of an expired entry returned true');
     },
     { timeout: 30_000 },
@@ -456,9 +462,10 @@ function registerKvTests(h: KvHarness, test: RegisterTest): void {
     async (t) => {
       const kv = await open(t);
       if (!kv.capabilities.ttl) return ttlUnsupported(t, kv);
+      const start = Date.now();
       await kv.set('k', 1, { ttlSeconds: 1 });
       await kv.set('k', 2);
-      await sleep(2500, t.signal);
+      await sleepUntil(start, 3000, t.signal);
       const e = await kv.get('k');
       check(e?.value === 2, 'an entry overwritten without TTL still expired');
       check(e.expiresAt === undefined, 'an entry overwritten without TTL still reports expiresAt');
@@ -476,6 +483,7 @@ function registerKvTests(h: KvHarness, test: RegisterTest): void {
         );
         return;
       }
+      const start = Date.now();
       const r = await kv.setMany([
         { key: 'a', value: 1, ttlSeconds: 1 },
         { key: 'b', value: 2 },
@@ -484,7 +492,7 @@ function registerKvTests(h: KvHarness, test: RegisterTest): void {
         r.every((x) => x.ok),
         `setMany failed: ${JSON.stringify(r)}`,
       );
-      await sleep(2500, t.signal);
+      await sleepUntil(start, 3000, t.signal);
       check((await kv.get('a')) === undefined, 'a setMany item with a TTL did not expire');
       check((await kv.get('b'))?.value === 2, 'a setMany item without TTL expired');
     },
@@ -500,8 +508,9 @@ function registerKvTests(h: KvHarness, test: RegisterTest): void {
         await expectUnsupported(t, 'increment', (signal) => kv.increment('c', 1, { signal }));
         return;
       }
+      const start = Date.now();
       await kv.set('c', 41, { ttlSeconds: 1 });
-      await sleep(2500, t.signal);
+      await sleepUntil(start, 3000, t.signal);
       const { value } = await kv.increment('c', 1);
       check(value === 1, `increment of an expired counter returned ${value}, expected 1`);
     },
@@ -756,10 +765,8 @@ function registerKvTests(h: KvHarness, test: RegisterTest): void {
         }),
       );
       const total = callers * each;
-      check(
-        (await kv.get('counter'))?.value === total,
-        `counter is ${(await kv.get('counter'))?.value}, expected ${total}`,
-      );
+      const final = (await kv.get('counter'))?.value;
+      check(final === total, `counter is ${final}, expected ${total}`);
       const sorted = [...returned].sort((a, b) => a - b);
       check(
         sorted.every((v, i) => v === i + 1),
@@ -1099,6 +1106,11 @@ function registerKvTests(h: KvHarness, test: RegisterTest): void {
     check(c.maxBatchSize >= 1 && c.maxListLimit >= 1, 'maxBatchSize and maxListLimit must be at least 1');
     check(typeof kv.namespace === 'string' && kv.namespace.length > 0, 'the store reports no namespace');
   });
+}
+
+/** Sleeps until `ms` after `since` (TTL tests measure from before the write). */
+function sleepUntil(since: number, ms: number, signal: AbortSignal): Promise<void> {
+  return sleep(Math.max(0, since + ms - Date.now()), signal);
 }
 
 /** Every key under the prefix, through all pages (checking no page repeats a key). */

@@ -68,7 +68,9 @@ describe('readiness', () => {
     expect(err).toBeInstanceOf(ProcessStartError);
     expect((err as ProcessStartError).kind).toBe('timeout');
     expect((err as Error).message).toMatch(/did not become ready within 700 ms \(last probe: HTTP 503\)/);
-    expect(await new Promise((r) => net.connect(port!, '127.0.0.1').on('error', () => r('refused')))).toBe('refused');
+    expect(await new Promise((r) => net.connect(port!, '127.0.0.1').on('error', () => r('refused')))).toBe(
+      'refused',
+    );
   });
 
   it('reports a process that exits before it is ready, with its log', async () => {
@@ -83,7 +85,8 @@ describe('readiness', () => {
 
 describe('a port already taken', () => {
   async function occupy(): Promise<{ port: number; close: () => Promise<void> }> {
-    const server = net.createServer();
+    // Another program holding the port: accepts connections and drops them.
+    const server = net.createServer((socket) => socket.destroy());
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     return {
       port: (server.address() as net.AddressInfo).port,
@@ -131,7 +134,10 @@ describe('a port already taken', () => {
 describe('a missing binary', () => {
   it('names the install command (absolute path)', async () => {
     const err = await startProcess(
-      fakeSpec(1, [], { command: path.join(tmp, 'no-such-emulator'), missingHint: 'run `npm run emulators:install`' }),
+      fakeSpec(1, [], {
+        command: path.join(tmp, 'no-such-emulator'),
+        missingHint: 'run `npm run emulators:install`',
+      }),
     ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProcessStartError);
     expect((err as ProcessStartError).kind).toBe('missing-binary');
@@ -166,9 +172,13 @@ describe('teardown', () => {
 
   it('kills the emulator when the process that started it is SIGKILLed (watchdog)', async () => {
     const log = path.join(tmp, 'orphan.log');
-    const parent = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures', 'orphan-parent.ts'), log], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const parent = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(here, 'fixtures', 'orphan-parent.ts'), log],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     parent.stdout.on('data', (c: Buffer) => {
       out += c.toString();

@@ -20,7 +20,10 @@ await using counters = await openKv(countersUrl);
 
 // 1. Store three documents; the third only if nobody created it first.
 for (const name of ['a.txt', 'b.txt']) {
-  await uploads.put(`inbox/${name}`, `hello from ${name}`, { contentType: 'text/plain', metadata: { source: 'quickstart' } });
+  await uploads.put(`inbox/${name}`, `hello from ${name}`, {
+    contentType: 'text/plain',
+    metadata: { source: 'quickstart' },
+  });
 }
 await uploads.put('inbox/c.txt', 'created once', { ifNoneMatch: '*' });
 
@@ -49,4 +52,6 @@ console.log(`provider:   ${uploads.provider} (${uploadsUrl}, ${jobsUrl}, ${count
 console.log(`stored:     ${keys.join(', ')}`);
 console.log(`queued:     ${sent.filter((r) => r.ok).length} jobs`);
 console.log(`processed:  ${documents} documents, ${bytes} bytes`);
-console.log(`left:       ${(await jobs.withCodec(bytesCodec).receive({ maxMessages: 10 })).length} messages in the queue`);
+console.log(
+  `left:       ${(await jobs.withCodec(bytesCodec).receive({ maxMessages: 10 })).length} messages in the queue`,
+);

@@ -18,7 +18,11 @@ export type BodyInput =
  */
 export type NormalizedBody =
   | { readonly kind: 'bytes'; readonly data: Uint8Array }
-  | { readonly kind: 'stream'; readonly stream: ReadableStream<Uint8Array>; readonly size: number | undefined };
+  | {
+      readonly kind: 'stream';
+      readonly stream: ReadableStream<Uint8Array>;
+      readonly size: number | undefined;
+    };
 
 /** Turns any accepted body into bytes or a Web stream without reading a stream into memory. */
 export function normalizeBody(body: BodyInput): NormalizedBody {
@@ -30,7 +34,9 @@ export function normalizeBody(body: BodyInput): NormalizedBody {
   }
   if (isWebStream(body)) return { kind: 'stream', stream: checkedChunks(body), size: undefined };
   if (isNodeReadable(body)) {
-    const web = Readable.toWeb(body instanceof Readable ? body : Readable.from(body)) as ReadableStream<unknown>;
+    const web = Readable.toWeb(
+      body instanceof Readable ? body : Readable.from(body),
+    ) as ReadableStream<unknown>;
     return { kind: 'stream', stream: checkedChunks(web), size: undefined };
   }
   if (isAsyncIterable(body)) {
@@ -47,7 +53,10 @@ export async function bodyToBytes(body: NormalizedBody, signal?: AbortSignal): P
   return streamToBytes(body.stream, signal);
 }
 
-export async function streamToBytes(stream: ReadableStream<Uint8Array>, signal?: AbortSignal): Promise<Uint8Array> {
+export async function streamToBytes(
+  stream: ReadableStream<Uint8Array>,
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   const reader = stream.getReader();
@@ -82,7 +91,10 @@ function checkedChunks(stream: ReadableStream<unknown>): ReadableStream<Uint8Arr
         if (chunk instanceof Uint8Array) controller.enqueue(chunk);
         else if (typeof chunk === 'string') controller.enqueue(utf8(chunk));
         else if (chunk instanceof ArrayBuffer) controller.enqueue(new Uint8Array(chunk));
-        else controller.error(invalidArgument(`a body stream yielded ${describe(chunk)}; streams must yield Uint8Array chunks`));
+        else
+          controller.error(
+            invalidArgument(`a body stream yielded ${describe(chunk)}; streams must yield Uint8Array chunks`),
+          );
       },
     }),
   );
@@ -102,7 +114,11 @@ function isNodeReadable(x: unknown): x is NodeJS.ReadableStream {
 }
 
 function isAsyncIterable(x: unknown): x is AsyncIterable<unknown> {
-  return typeof x === 'object' && x !== null && typeof (x as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
+  );
 }
 
 function describe(x: unknown): string {

@@ -20,11 +20,15 @@ export async function copyBetween(
   const put: PutOptions = {
     ...opts,
     ...(i.contentType !== undefined ? { contentType: i.contentType } : {}),
-    ...(i.contentEncoding !== undefined && dst.capabilities.contentEncoding ? { contentEncoding: i.contentEncoding } : {}),
+    ...(i.contentEncoding !== undefined && dst.capabilities.contentEncoding
+      ? { contentEncoding: i.contentEncoding }
+      : {}),
     ...(i.contentDisposition !== undefined && dst.capabilities.contentDisposition
       ? { contentDisposition: i.contentDisposition }
       : {}),
-    ...(i.cacheControl !== undefined && dst.capabilities.cacheControl ? { cacheControl: i.cacheControl } : {}),
+    ...(i.cacheControl !== undefined && dst.capabilities.cacheControl
+      ? { cacheControl: i.cacheControl }
+      : {}),
     ...(Object.keys(i.metadata).length > 0 && dst.capabilities.metadata ? { metadata: i.metadata } : {}),
   };
   return dst.put(dstKey, r.body, put);

@@ -19,7 +19,12 @@ export const ERROR_CODES = [
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Codes that are worth retrying unless the caller says otherwise. */
-const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set(['THROTTLED', 'UNAVAILABLE', 'TIMEOUT', 'INTERNAL']);
+const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set([
+  'THROTTLED',
+  'UNAVAILABLE',
+  'TIMEOUT',
+  'INTERNAL',
+]);
 
 export interface PolycloudErrorOptions {
   code: ErrorCode;
@@ -103,7 +108,10 @@ export function pcError(
   return new PolycloudError({ code, message, ...extra });
 }
 
-export function invalidArgument(message: string, extra: Omit<PolycloudErrorOptions, 'code' | 'message'> = {}) {
+export function invalidArgument(
+  message: string,
+  extra: Omit<PolycloudErrorOptions, 'code' | 'message'> = {},
+) {
   return pcError('INVALID_ARGUMENT', message, extra);
 }
 

@@ -1,4 +1,4 @@
-export { Bucket, type BlobReader, type BucketOptions } from './blob/bucket.js';
+export { type BlobReader, Bucket, type BucketOptions } from './blob/bucket.js';
 export type { BucketDriver, DriverPutOptions } from './blob/driver.js';
 export type * from './blob/types.js';
 export { type BodyInput, bodyToBytes, type NormalizedBody, normalizeBody, streamToBytes } from './body.js';

@@ -21,7 +21,10 @@ export function validateKey(key: unknown, maxBytes: number, ctx: KeyContext): as
     });
   }
   if (key.length === 0) {
-    throw invalidArgument(`${where}: the key is empty; keys are 1 to ${maxBytes} bytes of UTF-8`, errCtx(ctx));
+    throw invalidArgument(
+      `${where}: the key is empty; keys are 1 to ${maxBytes} bytes of UTF-8`,
+      errCtx(ctx),
+    );
   }
   if (!key.isWellFormed()) {
     throw invalidArgument(

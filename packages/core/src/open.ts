@@ -51,7 +51,8 @@ const SCHEMES: Readonly<Record<string, SchemeEntry>> = {
 
 const EXAMPLES: Record<Service, string> = {
   blob: 'mem://name, file:///dir, s3://bucket, gs://bucket, azblob://container',
-  queue: 'mem://name, local:///path.db?queue=name, sqs://queue, gcppubsub://projects/P/topics/T?subscription=S, azqueue://queue',
+  queue:
+    'mem://name, local:///path.db?queue=name, sqs://queue, gcppubsub://projects/P/topics/T?subscription=S, azqueue://queue',
   kv: 'mem://name, local:///path.db?table=t, dynamodb://table, bigtable://projects/P/instances/I/tables/T, aztable://table',
 };
 
@@ -79,11 +80,14 @@ function parseUrl(input: string | URL, service: Service): { url: URL; entry: Sch
   }
   const scheme = url.protocol.replace(/:$/, '');
   const entry = SCHEMES[scheme];
-  if (!entry || !entry.services.includes(service)) {
-    throw invalidArgument(`no ${service} adapter for scheme "${scheme}:" in ${redact(url)}; expected one of ${EXAMPLES[service]}`, {
-      service,
-      operation: 'open',
-    });
+  if (!entry?.services.includes(service)) {
+    throw invalidArgument(
+      `no ${service} adapter for scheme "${scheme}:" in ${redact(url)}; expected one of ${EXAMPLES[service]}`,
+      {
+        service,
+        operation: 'open',
+      },
+    );
   }
   if (url.username || url.password) {
     throw invalidArgument(
@@ -115,10 +119,14 @@ async function load<T>(entry: SchemeEntry, service: Service, fn: string): Promis
   }
   const f = (mod as Record<string, unknown>)[fn];
   if (typeof f !== 'function') {
-    throw pcError('INTERNAL', `${entry.module} does not export ${fn}(); is it a polycloud adapter of a matching version?`, {
-      service,
-      operation: 'open',
-    });
+    throw pcError(
+      'INTERNAL',
+      `${entry.module} does not export ${fn}(); is it a polycloud adapter of a matching version?`,
+      {
+        service,
+        operation: 'open',
+      },
+    );
   }
   return f as T;
 }
@@ -129,7 +137,10 @@ async function load<T>(entry: SchemeEntry, service: Service, fn: string): Promis
  * @example
  * const bucket = await openBucket(process.env.UPLOADS_URL ?? 'mem://uploads');
  */
-export async function openBucket(url: string | URL, opts: BucketOptions & DriverOpenOptions = {}): Promise<Bucket> {
+export async function openBucket(
+  url: string | URL,
+  opts: BucketOptions & DriverOpenOptions = {},
+): Promise<Bucket> {
   const { url: u, entry } = parseUrl(url, 'blob');
   const open = await load<BlobModule['openBucketDriver']>(entry, 'blob', 'openBucketDriver');
   const driver = await wrapOpen(() => open(u, opts), 'blob', u);
@@ -173,12 +184,16 @@ async function wrapOpen<T>(fn: () => Promise<T>, service: Service, url: URL): Pr
     return await fn();
   } catch (err) {
     if (isPolycloudError(err)) throw err;
-    throw pcError('UNKNOWN', `opening ${redact(url)} failed: ${err instanceof Error ? err.message : String(err)}`, {
-      service,
-      operation: 'open',
-      cause: err,
-      retryable: false,
-    });
+    throw pcError(
+      'UNKNOWN',
+      `opening ${redact(url)} failed: ${err instanceof Error ? err.message : String(err)}`,
+      {
+        service,
+        operation: 'open',
+        cause: err,
+        retryable: false,
+      },
+    );
   }
 }
 
@@ -205,7 +220,11 @@ export function urlParams(url: URL, allowed: readonly string[], service: Service
         { service, operation: 'open' },
       );
     }
-    if (k in out) throw invalidArgument(`URL parameter "${k}" appears twice in ${redact(url)}`, { service, operation: 'open' });
+    if (k in out)
+      throw invalidArgument(`URL parameter "${k}" appears twice in ${redact(url)}`, {
+        service,
+        operation: 'open',
+      });
     out[k] = v;
   }
   return out;
@@ -216,10 +235,15 @@ export function urlBool(value: string | undefined, name: string, service: Servic
   if (value === undefined) return undefined;
   if (value === 'true' || value === '1') return true;
   if (value === 'false' || value === '0') return false;
-  throw invalidArgument(`URL parameter ${name} must be true or false, got "${value}"`, { service, operation: 'open' });
+  throw invalidArgument(`URL parameter ${name} must be true or false, got "${value}"`, {
+    service,
+    operation: 'open',
+  });
 }
 
 /** The scheme table, for docs and tools. */
-export function registeredSchemes(): Readonly<Record<string, { module: string; services: readonly Service[] }>> {
+export function registeredSchemes(): Readonly<
+  Record<string, { module: string; services: readonly Service[] }>
+> {
   return SCHEMES;
 }

@@ -28,7 +28,10 @@ export async function uploadParts<R>(
 ): Promise<{ results: R[]; totalBytes: number }> {
   const { partSize, concurrency } = opts;
   if (!(partSize > 0) || !(concurrency > 0)) {
-    throw pcError('INVALID_ARGUMENT', `partSize and concurrency must be positive (got ${partSize}, ${concurrency})`);
+    throw pcError(
+      'INVALID_ARGUMENT',
+      `partSize and concurrency must be positive (got ${partSize}, ${concurrency})`,
+    );
   }
   const inner = new AbortController();
   const onOuterAbort = () => inner.abort(opts.signal?.reason);
@@ -81,7 +84,11 @@ export async function uploadParts<R>(
         }
       }
     }
-    if (failure === undefined && !inner.signal.aborted && (filled > 0 || (partNumber === 0 && opts.emptyPart !== false))) {
+    if (
+      failure === undefined &&
+      !inner.signal.aborted &&
+      (filled > 0 || (partNumber === 0 && opts.emptyPart !== false))
+    ) {
       while (inFlight.size >= concurrency) await Promise.race(inFlight);
       launch(buf.subarray(0, filled));
     }
@@ -98,7 +105,8 @@ export async function uploadParts<R>(
   if (failure === undefined && inner.signal.aborted) failure = inner.signal.reason;
   if (failure !== undefined) {
     if (isPolycloudError(failure)) throw failure;
-    if (opts.signal?.aborted) throw pcError('CANCELLED', 'upload was cancelled', { cause: failure, retryable: false });
+    if (opts.signal?.aborted)
+      throw pcError('CANCELLED', 'upload was cancelled', { cause: failure, retryable: false });
     throw failure;
   }
   return { results, totalBytes };

@@ -2,9 +2,9 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import {
   bodyToBytes,
+  Crc32c,
   checkKvValue,
   compareUtf8,
-  Crc32c,
   decodeKvValue,
   encodeKvValue,
   isPolycloudError,
@@ -79,12 +79,30 @@ describe('compareUtf8', () => {
 
 describe('kv values', () => {
   it('round-trips JSON and bytes through the tagged encoding', () => {
-    for (const v of [null, 0, -1.5, 'x', true, [1, 'a', null], { a: { b: [1] } }, new Uint8Array([0, 255, 7])]) {
+    for (const v of [
+      null,
+      0,
+      -1.5,
+      'x',
+      true,
+      [1, 'a', null],
+      { a: { b: [1] } },
+      new Uint8Array([0, 255, 7]),
+    ]) {
       expect(decodeKvValue(encodeKvValue(v))).toEqual(v);
     }
   });
   it('rejects values JSON would change', () => {
-    for (const v of [undefined, Number.NaN, Infinity, () => 1, new Date(), { a: undefined }, [new Map()], 10n]) {
+    for (const v of [
+      undefined,
+      Number.NaN,
+      Infinity,
+      () => 1,
+      new Date(),
+      { a: undefined },
+      [new Map()],
+      10n,
+    ]) {
       expect(() => checkKvValue(v, 'set')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     }
     const circular: Record<string, unknown> = {};
@@ -96,6 +114,8 @@ describe('kv values', () => {
 describe('Crc32c', () => {
   it('matches the standard check value', () => {
     // CRC-32C("123456789") = 0xE3069283
-    expect(new Crc32c().update(utf8('123456789')).digestBase64()).toBe(Buffer.from('e3069283', 'hex').toString('base64'));
+    expect(new Crc32c().update(utf8('123456789')).digestBase64()).toBe(
+      Buffer.from('e3069283', 'hex').toString('base64'),
+    );
   });
 });

@@ -1,10 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { codeFromGrpcStatus, codeFromHttpStatus, isPolycloudError, PolycloudError, pcError } from '../src/index.js';
+import {
+  codeFromGrpcStatus,
+  codeFromHttpStatus,
+  isPolycloudError,
+  PolycloudError,
+  pcError,
+} from '../src/index.js';
 
 describe('PolycloudError', () => {
   it('carries code, retryable default, context and cause', () => {
     const cause = new Error('native');
-    const e = pcError('THROTTLED', 'slow down', { provider: 'aws', service: 'blob', resource: { name: 'b', key: 'k' }, cause });
+    const e = pcError('THROTTLED', 'slow down', {
+      provider: 'aws',
+      service: 'blob',
+      resource: { name: 'b', key: 'k' },
+      cause,
+    });
     expect(e.code).toBe('THROTTLED');
     expect(e.retryable).toBe(true);
     expect(e.cause).toBe(cause);

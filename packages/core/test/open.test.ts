@@ -18,7 +18,9 @@ async function errorOf(p: Promise<unknown>) {
 describe('opening by URL', () => {
   it('names the package to install when an adapter is missing', async () => {
     setModuleLoader(async () => {
-      throw Object.assign(new Error("Cannot find package '@polycloud/aws'"), { code: 'ERR_MODULE_NOT_FOUND' });
+      throw Object.assign(new Error("Cannot find package '@polycloud/aws'"), {
+        code: 'ERR_MODULE_NOT_FOUND',
+      });
     });
     const err = await errorOf(openBucket('s3://bucket'));
     expect(isPolycloudError(err, 'UNSUPPORTED')).toBe(true);
@@ -55,7 +57,9 @@ describe('opening by URL', () => {
 
   it('urlParams rejects unknown and repeated parameters', () => {
     expect(urlParams(new URL('s3://b?region=x'), ['region'], 'blob')).toEqual({ region: 'x' });
-    expect(() => urlParams(new URL('s3://b?regoin=x'), ['region'], 'blob')).toThrow(/unknown URL parameter "regoin"/);
+    expect(() => urlParams(new URL('s3://b?regoin=x'), ['region'], 'blob')).toThrow(
+      /unknown URL parameter "regoin"/,
+    );
     expect(() => urlParams(new URL('s3://b?region=x&region=y'), ['region'], 'blob')).toThrow(/twice/);
   });
 });

@@ -18,10 +18,14 @@ function source(total: number, chunk: number): ReadableStream<Uint8Array> {
 describe('uploadParts', () => {
   it('splits into exact parts in order and reassembles byte-exact', async () => {
     const seen: Uint8Array[] = [];
-    const { results, totalBytes } = await uploadParts(source(10_000, 333), { partSize: 1024, concurrency: 3 }, async (part, n) => {
-      seen[n - 1] = part.slice();
-      return n;
-    });
+    const { results, totalBytes } = await uploadParts(
+      source(10_000, 333),
+      { partSize: 1024, concurrency: 3 },
+      async (part, n) => {
+        seen[n - 1] = part.slice();
+        return n;
+      },
+    );
     expect(totalBytes).toBe(10_000);
     expect(results).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(seen.slice(0, 9).every((p) => p.byteLength === 1024)).toBe(true);
@@ -78,11 +82,15 @@ describe('uploadParts', () => {
         c.enqueue(new Uint8Array(512));
       },
     });
-    const p = uploadParts(stream, { partSize: 1024, concurrency: 1, signal: ac.signal }, async (_p, n, signal) => {
-      if (n === 2) ac.abort();
-      await new Promise((r) => setTimeout(r, 1));
-      if (signal.aborted) throw signal.reason;
-    });
+    const p = uploadParts(
+      stream,
+      { partSize: 1024, concurrency: 1, signal: ac.signal },
+      async (_p, n, signal) => {
+        if (n === 2) ac.abort();
+        await new Promise((r) => setTimeout(r, 1));
+        if (signal.aborted) throw signal.reason;
+      },
+    );
     const err = await p.catch((e: unknown) => e);
     expect(isPolycloudError(err, 'CANCELLED')).toBe(true);
   });

@@ -63,7 +63,11 @@ describe('withRetry', () => {
         ac.abort();
         throw pcError('UNAVAILABLE', 'down');
       },
-      { policy: { maxAttempts: 10, initialDelayMs: 10_000, maxDelayMs: 10_000 }, signal: ac.signal, what: 't' },
+      {
+        policy: { maxAttempts: 10, initialDelayMs: 10_000, maxDelayMs: 10_000 },
+        signal: ac.signal,
+        what: 't',
+      },
     );
     await expect(p).rejects.toMatchObject({ code: 'CANCELLED' });
   });

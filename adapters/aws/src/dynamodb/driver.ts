@@ -29,8 +29,12 @@ import {
 } from '@polycloud/core';
 import { awsErrorName, mapAwsError } from '../errors.js';
 
-/** DynamoDB's item size limit (names and values of every attribute). */
-const MAX_ITEM_BYTES = 400 * 1024;
+/**
+ * DynamoDB's item size limit (names and values of every attribute) is 400 KB, which AWS
+ * enforces as 409,600 bytes; the declared limit is counted from 400,000 so that servers which
+ * read "400 KB" as decimal (moto refuses items over 405,000 bytes) accept every declared value.
+ */
+const MAX_ITEM_BYTES = 400_000;
 /** Sort key limit. */
 const MAX_KEY_BYTES = 1024;
 /** Room for the other attributes (names, version, expiry numbers) in an item. */
@@ -479,19 +483,27 @@ export class DynamoKvDriver implements KvDriver {
     opts: Sig,
   ): Promise<readonly ({ existed: boolean } | { error: PolycloudError })[]> {
     const results: ({ existed: boolean } | { error: PolycloudError })[] = new Array(keys.length);
-    let next = 0;
+    // A key named twice is deleted in input order (the second finds nothing); distinct keys in parallel.
+    const groups = new Map<string, number[]>();
+    keys.forEach((k, i) => {
+      const g = groups.get(k);
+      if (g) g.push(i);
+      else groups.set(k, [i]);
+    });
+    const queue = [...groups.entries()];
     const worker = async () => {
-      while (next < keys.length) {
-        const i = next++;
-        const key = keys[i]!;
-        try {
-          results[i] = { existed: await this.delete(key, { ifVersion: undefined, signal: opts.signal }) };
-        } catch (err) {
-          results[i] = { error: this.err(err, 'deleteMany', key) };
+      for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+        const [key, indexes] = next;
+        for (const i of indexes) {
+          try {
+            results[i] = { existed: await this.delete(key, { ifVersion: undefined, signal: opts.signal }) };
+          } catch (err) {
+            results[i] = { error: this.err(err, 'deleteMany', key) };
+          }
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, keys.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, queue.length) }, worker));
     return results;
   }
 

@@ -177,7 +177,12 @@ export class S3BucketDriver implements BucketDriver {
     const op = 'put';
     // Fail fast before sending any part; the commit below carries the same condition, which is
     // what makes it atomic on S3.
-    await this.checkPutPrecondition(key, opts);
+    try {
+      await this.checkPutPrecondition(key, opts);
+    } catch (err) {
+      await stream.cancel(err).catch(() => {});
+      throw err;
+    }
     let partSize = Math.max(opts.partSize, MIN_PART);
     if (size !== undefined && Math.ceil(size / partSize) > MAX_PARTS) {
       partSize = Math.min(MAX_PART, Math.ceil(size / MAX_PARTS / MiB) * MiB);
@@ -413,13 +418,17 @@ export class S3BucketDriver implements BucketDriver {
     const op = 'delete';
     try {
       // With ifMatch S3 answers 412 for another etag and 404 for a missing object.
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.name, Key: key, IfMatch: opts.ifMatch }), {
-        abortSignal: opts.signal,
-      });
+      await this.client.send(
+        new DeleteObjectCommand({ Bucket: this.name, Key: key, IfMatch: opts.ifMatch }),
+        {
+          abortSignal: opts.signal,
+        },
+      );
     } catch (err) {
       const e = this.err(err, op, key);
       if (e.code === 'PRECONDITION_FAILED') throw this.precondition(op, key, opts, err);
-      if (e.code === 'NOT_FOUND' && opts.ifMatch === undefined && awsErrorName(err) !== 'NoSuchBucket') return;
+      if (e.code === 'NOT_FOUND' && opts.ifMatch === undefined && awsErrorName(err) !== 'NoSuchBucket')
+        return;
       throw e;
     }
   }
@@ -743,11 +752,8 @@ function stripChecksumHeaders<A extends { request: unknown }, R>(
     return next(args);
   };
 }
-const STRIP_OPTIONS = {
-  step: 'finalizeRequest',
-  priority: 'high',
-  name: 'polycloudStripPresignChecksum',
-} as const;
+/** After the flexible-checksums middleware (step build, normal priority) has added its headers. */
+const STRIP_OPTIONS = { step: 'build', priority: 'low', name: 'polycloudStripPresignChecksum' } as const;
 
 /** Internal: the copy's source etag no longer matched. */
 class SourceChanged extends Error {
@@ -780,7 +786,12 @@ function totalFromContentRange(cr: string | undefined): number | undefined {
 
 /** Decodes a key from ListObjectsV2 with EncodingType=url (S3 encodes spaces as '+'). */
 export function decodeS3Url(s: string): string {
-  return decodeURIComponent(s.replace(/\+/g, ' '));
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    // A server that claims url encoding but sent a raw '%': the key as given is the best answer.
+    return s;
+  }
 }
 
 /** `bucket/key` for x-amz-copy-source, every byte outside the unreserved set percent-encoded. */

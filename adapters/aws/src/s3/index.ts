@@ -58,9 +58,14 @@ export function createS3Client(
   const endpoint = resolveEndpoint(opts.endpoint ?? endpointOf(opts.clientConfig), 'S3');
   const region = resolveRegion(opts.region, endpoint);
   const custom = endpoint !== undefined;
+  // S3-compatible servers often reject the SDK's default CRC32 headers; the standard variables
+  // (AWS_REQUEST_CHECKSUM_CALCULATION, AWS_RESPONSE_CHECKSUM_VALIDATION) still win when set.
   const config: S3ClientConfig = {
-    ...(custom
-      ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
+    ...(custom && !process.env.AWS_REQUEST_CHECKSUM_CALCULATION
+      ? { requestChecksumCalculation: 'WHEN_REQUIRED' }
+      : {}),
+    ...(custom && !process.env.AWS_RESPONSE_CHECKSUM_VALIDATION
+      ? { responseChecksumValidation: 'WHEN_REQUIRED' }
       : {}),
     ...opts.clientConfig,
     ...(region !== undefined ? { region } : {}),

@@ -1,1 +1,154 @@
-export {};
+/**
+ * Pub/Sub for polycloud: `gcppubsub://projects/P/topics/T?subscription=S` URLs,
+ * `pubsubQueue({ topic, subscription })`, and the driver.
+ *
+ * @example
+ * import { pubsubQueue } from '@polycloud/gcp/pubsub';
+ * await using jobs = await pubsubQueue<{ id: number }>({ topic: 'projects/p/topics/jobs', subscription: 'jobs-worker' });
+ * await jobs.send({ id: 1 });
+ */
+import type { PubSub } from '@google-cloud/pubsub';
+import {
+  type DriverOpenOptions,
+  invalidArgument,
+  Queue,
+  type QueueDriver,
+  type QueueOptions,
+  urlParams,
+} from '@polycloud/core';
+import { gcpError } from '../errors.js';
+import {
+  fullName,
+  type PubSubQueueConfig,
+  PubSubQueueDriver,
+  pubsubClient,
+  readSubscriptionConfig,
+  type SubscriptionConfig,
+} from './driver.js';
+
+export {
+  fullName,
+  type PubSubQueueConfig,
+  PubSubQueueDriver,
+  pubsubCapabilities,
+  pubsubClient,
+  readSubscriptionConfig,
+  type SubscriptionConfig,
+} from './driver.js';
+
+/** Options for `pubsubQueue`: topic, subscription, client, and the portable options. */
+export type PubSubQueueOptions<T> = PubSubQueueConfig & QueueOptions<T>;
+
+/** A Queue whose `native()` is the Pub/Sub client. */
+export type PubSubQueue<T = unknown> = Queue<T, PubSub>;
+
+/**
+ * Opens a Pub/Sub topic + subscription as a portable Queue. The subscription's configuration
+ * (dead-letter policy, message ordering, ack deadline) is read once to decide the capabilities,
+ * unless `subscriptionConfig` is given.
+ *
+ * @example
+ * const q = await pubsubQueue({ topic: 'orders', subscription: 'orders-worker', projectId: 'p', client: new PubSub() });
+ */
+export async function pubsubQueue<T = unknown>(opts: PubSubQueueOptions<T>): Promise<PubSubQueue<T>> {
+  const driver = await createDriver(opts);
+  return new Queue<T, PubSub>(driver, opts);
+}
+
+async function createDriver(opts: PubSubQueueConfig): Promise<PubSubQueueDriver> {
+  const project =
+    opts.projectId ?? (opts.topic.startsWith('projects/') ? opts.topic.split('/')[1] : undefined);
+  const subscription = fullName('subscriptions', opts.subscription, project);
+  const topic = fullName('topics', opts.topic, project);
+  if (opts.visibilityTimeoutSeconds !== undefined) {
+    const v = opts.visibilityTimeoutSeconds;
+    if (!Number.isInteger(v) || v < 0 || v > 600) {
+      throw invalidArgument(`visibilityTimeoutSeconds must be an integer from 0 to 600, got ${v}`, {
+        service: 'queue',
+        operation: 'open',
+      });
+    }
+  }
+  const client = opts.client ?? pubsubClient(opts);
+  let config: SubscriptionConfig | undefined = opts.subscriptionConfig;
+  if (!config) {
+    try {
+      config = await readSubscriptionConfig(client, subscription);
+    } catch (err) {
+      const e = gcpError(err, { service: 'queue', operation: 'open', name: subscription }, 'grpc');
+      if (e.code !== 'PERMISSION_DENIED') {
+        if (!opts.client) await client.close().catch(() => {});
+        throw e;
+      }
+      // Allowed to publish and pull but not to read the subscription: assume the defaults.
+      config = { deadLetter: false, messageOrdering: false, ackDeadlineSeconds: 10 };
+    }
+  }
+  return new PubSubQueueDriver({
+    ...opts,
+    topic,
+    subscription,
+    client,
+    subscriptionConfig: config,
+    ...(opts.client ? {} : { ownsClient: true }),
+  });
+}
+
+/**
+ * URL opener used by core's `openQueue('gcppubsub://projects/P/topics/T?subscription=S')`.
+ * `driverOptions` may carry `client` (a PubSub), `apiEndpoint`, `visibilityTimeoutSeconds`
+ * and `subscriptionConfig`.
+ */
+export async function openQueueDriver(url: URL, opts: DriverOpenOptions): Promise<QueueDriver> {
+  const params = urlParams(url, ['subscription'], 'queue');
+  const topic = `${url.host}${url.pathname}`.replace(/\/+$/, '');
+  if (!/^projects\/[^/]+\/topics\/[^/]+$/.test(topic)) {
+    throw invalidArgument(
+      `${url.href} does not name a topic; use gcppubsub://projects/P/topics/T?subscription=S`,
+      {
+        service: 'queue',
+        operation: 'open',
+      },
+    );
+  }
+  if (!params.subscription) {
+    throw invalidArgument(
+      `${url.href} names no subscription; add ?subscription=S (an id or projects/P/subscriptions/S)`,
+      {
+        service: 'queue',
+        operation: 'open',
+      },
+    );
+  }
+  const d = opts.driverOptions ?? {};
+  const client = d.client;
+  if (
+    client !== undefined &&
+    (typeof client !== 'object' || client === null || typeof (client as PubSub).topic !== 'function')
+  ) {
+    throw invalidArgument('driverOptions.client must be a @google-cloud/pubsub PubSub', {
+      service: 'queue',
+      operation: 'open',
+    });
+  }
+  return createDriver({
+    topic: decodeURIComponent(topic),
+    subscription: decodeURIComponent(params.subscription),
+    ...(client !== undefined ? { client: client as PubSub } : {}),
+    ...(typeof d.apiEndpoint === 'string' ? { apiEndpoint: d.apiEndpoint } : {}),
+    ...(typeof d.visibilityTimeoutSeconds === 'number'
+      ? { visibilityTimeoutSeconds: d.visibilityTimeoutSeconds }
+      : {}),
+    ...(isConfig(d.subscriptionConfig) ? { subscriptionConfig: d.subscriptionConfig } : {}),
+  });
+}
+
+function isConfig(v: unknown): v is SubscriptionConfig {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as SubscriptionConfig).deadLetter === 'boolean' &&
+    typeof (v as SubscriptionConfig).messageOrdering === 'boolean' &&
+    typeof (v as SubscriptionConfig).ackDeadlineSeconds === 'number'
+  );
+}

@@ -7,6 +7,7 @@ import {
   type BucketCapabilities,
   type BucketDriver,
   type ByteRange,
+  compareUtf8,
   type DriverPutOptions,
   defineCapabilities,
   isPolycloudError,
@@ -111,14 +112,12 @@ export class GcsBucketDriver implements BucketDriver {
   readonly capabilities = GCS_CAPABILITIES;
   readonly name: string;
   private readonly storage: Storage;
+  private readonly bucket: ReturnType<Storage['bucket']>;
 
   constructor(opts: GcsDriverOptions) {
     this.name = opts.bucket;
     this.storage = opts.client ?? storageClient(opts);
-  }
-
-  private get bucket() {
-    return this.storage.bucket(this.name);
+    this.bucket = this.storage.bucket(this.name);
   }
 
   /** The SDK File for a key (keys Cloud Storage refuses are stored under an encoded name). */
@@ -148,18 +147,26 @@ export class GcsBucketDriver implements BucketDriver {
     const common = {
       metadata,
       validation: false as const,
-      ...(ifGenerationMatch !== undefined ? { preconditionOpts: { ifGenerationMatch: Number(ifGenerationMatch) } } : {}),
+      ...(ifGenerationMatch !== undefined
+        ? { preconditionOpts: { ifGenerationMatch: Number(ifGenerationMatch) } }
+        : {}),
     };
     try {
-      if (body.kind === 'bytes') {
+      if (body.kind === 'bytes' && body.data.byteLength <= opts.partSize) {
+        // Small: one multipart request, which the portable layer can retry as a whole.
         const ws = file.createWriteStream({ ...common, resumable: false });
-        await raceSignal(finish(ws, () => ws.end(Buffer.from(body.data.buffer, body.data.byteOffset, body.data.byteLength))), opts.signal, () =>
-          ws.destroy(abortReason(opts.signal)),
+        await raceSignal(
+          finish(ws, () => ws.end(Buffer.from(body.data.buffer, body.data.byteOffset, body.data.byteLength))),
+          opts.signal,
+          () => ws.destroy(abortReason(opts.signal)),
         );
       } else {
         const chunkSize = Math.ceil(Math.max(opts.partSize, CHUNK_QUANTUM) / CHUNK_QUANTUM) * CHUNK_QUANTUM;
         const ws = file.createWriteStream({ ...common, resumable: true, chunkSize });
-        await feed(body.stream, ws, opts.beforeCommit, opts.signal);
+        // Large or of unknown length: a resumable session, chunk by chunk (each chunk retried
+        // by the SDK); the object exists only once the final chunk is in.
+        const stream = body.kind === 'bytes' ? bytesStream(body.data, chunkSize) : body.stream;
+        await feed(stream, ws, opts.beforeCommit, opts.signal);
       }
     } catch (err) {
       throw this.uploadError(err, ctx, opts.ifMatch);
@@ -182,7 +189,8 @@ export class GcsBucketDriver implements BucketDriver {
         throw this.precondition(ctx, `its etag (generation) is ${info.etag}, not ${opts.ifMatch}`);
       }
       const start = Math.min(opts.range?.offset ?? 0, info.size);
-      const end = opts.range?.length === undefined ? info.size : Math.min(info.size, start + opts.range.length);
+      const end =
+        opts.range?.length === undefined ? info.size : Math.min(info.size, start + opts.range.length);
       if (end <= start) return { info, body: emptyStream() };
       const pinned = this.file(key, info.etag);
       const rs = pinned.createReadStream({
@@ -197,7 +205,7 @@ export class GcsBucketDriver implements BucketDriver {
           opts.signal.addEventListener('abort', onAbort, { once: true });
           rs.once('close', () => opts.signal?.removeEventListener('abort', onAbort));
         }
-        return { info, body: web };
+        return { info, body: mapErrors(web, (e) => gcpError(e, ctx, 'http')) };
       } catch (err) {
         rs.destroy();
         if (httpStatusOf(err) === 404 && attempt < 3 && !opts.signal?.aborted) continue;
@@ -213,7 +221,10 @@ export class GcsBucketDriver implements BucketDriver {
     return this.info(key, await this.metadata(key, this.ctx('head', key), opts.signal));
   }
 
-  async delete(key: string, opts: { ifMatch: string | undefined; signal: AbortSignal | undefined }): Promise<void> {
+  async delete(
+    key: string,
+    opts: { ifMatch: string | undefined; signal: AbortSignal | undefined },
+  ): Promise<void> {
     const ctx = this.ctx('delete', key);
     if (opts.ifMatch === undefined) {
       try {
@@ -232,7 +243,8 @@ export class GcsBucketDriver implements BucketDriver {
     try {
       await raceSignal(this.file(key).delete({ ifGenerationMatch: Number(gen) }), opts.signal);
     } catch (err) {
-      if (httpStatusOf(err) === 412) throw this.precondition(ctx, `its etag (generation) is not ${opts.ifMatch}`, err);
+      if (httpStatusOf(err) === 412)
+        throw this.precondition(ctx, `its etag (generation) is not ${opts.ifMatch}`, err);
       throw gcpError(err, ctx, 'http');
     }
   }
@@ -293,7 +305,20 @@ export class GcsBucketDriver implements BucketDriver {
         });
       }
       const rawPrefixes = ((raw as { prefixes?: unknown } | undefined)?.prefixes ?? []) as string[];
-      const prefixes = rawPrefixes.map(decodeName).filter((p) => p.startsWith(opts.prefix));
+      let prefixes = rawPrefixes.map(decodeName).filter((p) => p.startsWith(opts.prefix));
+      if (opts.delimiter) {
+        // An encoded name can hide a delimiter (".well-known/acme-challenge/…"): group again.
+        const d = opts.delimiter;
+        const grouped = new Set(prefixes);
+        for (let i = items.length - 1; i >= 0; i--) {
+          const rest = items[i]!.key.slice(opts.prefix.length);
+          const at = rest.indexOf(d);
+          if (at < 0) continue;
+          grouped.add(opts.prefix + rest.slice(0, at + d.length));
+          items.splice(i, 1);
+        }
+        if (grouped.size !== prefixes.length) prefixes = [...grouped].sort(compareUtf8);
+      }
       const token = (next as { pageToken?: unknown } | null | undefined)?.pageToken;
       return { items, prefixes, ...(typeof token === 'string' && token ? { cursor: token } : {}) };
     } catch (err) {
@@ -326,12 +351,18 @@ export class GcsBucketDriver implements BucketDriver {
       let token: string | undefined;
       for (;;) {
         const [body] = await raceSignal(
-          source.request({ method: 'POST', uri, qs: { ...qs, ...(token ? { rewriteToken: token } : {}) }, json: {} }),
+          source.request({
+            method: 'POST',
+            uri,
+            qs: { ...qs, ...(token ? { rewriteToken: token } : {}) },
+            json: {},
+          }),
           opts.signal,
         );
         const res = body as { done?: boolean; rewriteToken?: string; resource?: FileMetadata };
         if (res.done !== false && res.resource) return this.info(dst, res.resource);
-        if (!res.rewriteToken) throw pcError('INTERNAL', 'rewrite returned neither a resource nor a rewriteToken');
+        if (!res.rewriteToken)
+          throw pcError('INTERNAL', 'rewrite returned neither a resource nor a rewriteToken');
         token = res.rewriteToken;
       }
     } catch (err) {
@@ -339,7 +370,9 @@ export class GcsBucketDriver implements BucketDriver {
       if (status === 412) {
         throw this.precondition(
           ctx,
-          opts.ifNoneMatch === '*' ? 'the destination already exists and ifNoneMatch is "*"' : `the source's etag is not ${opts.ifMatch}`,
+          opts.ifNoneMatch === '*'
+            ? 'the destination already exists and ifNoneMatch is "*"'
+            : `the source's etag is not ${opts.ifMatch}`,
           err,
         );
       }
@@ -349,13 +382,17 @@ export class GcsBucketDriver implements BucketDriver {
           .exists()
           .then(([e]) => e)
           .catch(() => false);
-        if (exists) throw this.precondition(this.ctx('copy', src), `the source's etag is not ${opts.ifMatch}`, err);
+        if (exists)
+          throw this.precondition(this.ctx('copy', src), `the source's etag is not ${opts.ifMatch}`, err);
       }
       throw gcpError(err, status === 404 ? this.ctx('copy', src) : ctx, 'http');
     }
   }
 
-  async signedUrl(key: string, opts: { method: SignedUrlMethod; expiresIn: number; contentType: string | undefined }): Promise<string> {
+  async signedUrl(
+    key: string,
+    opts: { method: SignedUrlMethod; expiresIn: number; contentType: string | undefined },
+  ): Promise<string> {
     const action = opts.method === 'GET' ? 'read' : opts.method === 'PUT' ? 'write' : 'delete';
     try {
       const [url] = await this.file(key).getSignedUrl({
@@ -367,7 +404,10 @@ export class GcsBucketDriver implements BucketDriver {
       return url;
     } catch (err) {
       const status = httpStatusOf(err);
-      if (status === undefined && /sign|client_email|credential/i.test(err instanceof Error ? err.message : '')) {
+      if (
+        status === undefined &&
+        /sign|client_email|credential/i.test(err instanceof Error ? err.message : '')
+      ) {
         throw gcpError(err, this.ctx('signedUrl', key), 'http', {
           code: 'UNAUTHENTICATED',
           retryable: false,
@@ -387,7 +427,11 @@ export class GcsBucketDriver implements BucketDriver {
     return this.storage;
   }
 
-  private async metadata(key: string, ctx: ErrorContext, signal: AbortSignal | undefined): Promise<FileMetadata> {
+  private async metadata(
+    key: string,
+    ctx: ErrorContext,
+    signal: AbortSignal | undefined,
+  ): Promise<FileMetadata> {
     try {
       const [md] = await raceSignal(this.file(key).getMetadata(), signal);
       return md;
@@ -434,18 +478,25 @@ export class GcsBucketDriver implements BucketDriver {
   }
 
   private precondition(ctx: ErrorContext, why: string, cause?: unknown): PolycloudError {
-    return pcError('PRECONDITION_FAILED', `${ctx.operation} on blob "${this.name}" key "${ctx.key}": ${why}`, {
-      provider: 'gcp',
-      service: 'blob',
-      operation: ctx.operation,
-      resource: { name: this.name, ...(ctx.key === undefined ? {} : { key: ctx.key }) },
-      retryable: false,
-      ...(cause === undefined ? {} : { cause }),
-    });
+    return pcError(
+      'PRECONDITION_FAILED',
+      `${ctx.operation} on blob "${this.name}" key "${ctx.key}": ${why}`,
+      {
+        provider: 'gcp',
+        service: 'blob',
+        operation: ctx.operation,
+        resource: { name: this.name, ...(ctx.key === undefined ? {} : { key: ctx.key }) },
+        retryable: false,
+        ...(cause === undefined ? {} : { cause }),
+      },
+    );
   }
 
   private noMatch(ctx: ErrorContext, etag: string): PolycloudError {
-    return this.precondition(ctx, `"${etag}" is not an etag of this bucket (Cloud Storage etags are object generations)`);
+    return this.precondition(
+      ctx,
+      `"${etag}" is not an etag of this bucket (Cloud Storage etags are object generations)`,
+    );
   }
 
   private ctx(operation: string, key?: string): ErrorContext {
@@ -467,6 +518,44 @@ function md5Hash(v: string): string {
 function abortReason(signal: AbortSignal | undefined): Error {
   const r: unknown = signal?.reason;
   return r instanceof Error ? r : new Error('aborted');
+}
+
+/** The same stream, with errors raised while it is read mapped to PolycloudErrors. */
+function mapErrors(
+  body: ReadableStream<Uint8Array>,
+  map: (err: unknown) => unknown,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(c) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) c.close();
+        else c.enqueue(value);
+      } catch (err) {
+        c.error(map(err));
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+}
+
+/** A stream over bytes already in memory, in views of `chunk` bytes (no copies). */
+function bytesStream(data: Uint8Array, chunk: number): ReadableStream<Uint8Array> {
+  let off = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (off >= data.byteLength) {
+        c.close();
+        return;
+      }
+      const end = Math.min(off + chunk, data.byteLength);
+      c.enqueue(data.subarray(off, end));
+      off = end;
+    },
+  });
 }
 
 function emptyStream(): ReadableStream<Uint8Array> {

@@ -23,7 +23,7 @@ export { GCS_CAPABILITIES, GcsBucketDriver, type GcsDriverOptions } from './driv
 export interface GcsBucketOptions extends GcsDriverOptions, BucketOptions {}
 
 /** A Bucket whose `native()` is the Cloud Storage client. */
-export type GcsBucket = Bucket & { native(): Storage };
+export type GcsBucket = Bucket<Storage>;
 
 /**
  * Opens a Cloud Storage bucket as a portable Bucket. Pass `client` to reuse a configured
@@ -35,7 +35,7 @@ export type GcsBucket = Bucket & { native(): Storage };
  */
 export function gcsBucket(opts: GcsBucketOptions): GcsBucket {
   const driver = new GcsBucketDriver(opts);
-  return new Bucket(driver, opts) as GcsBucket;
+  return new Bucket<Storage>(driver, opts);
 }
 
 /**
@@ -45,23 +45,35 @@ export function gcsBucket(opts: GcsBucketOptions): GcsBucket {
 export async function openBucketDriver(url: URL, opts: DriverOpenOptions): Promise<BucketDriver> {
   const params = urlParams(url, ['projectId', 'endpoint'], 'blob');
   const bucket = decodeURIComponent(url.hostname);
-  if (!bucket) throw invalidArgument(`gs:// URL ${url.href} names no bucket; use gs://bucket-name`, { service: 'blob', operation: 'open' });
-  if (url.pathname !== '' && url.pathname !== '/') {
-    throw invalidArgument(`gs:// URL ${url.href} has a path; a bucket URL is gs://bucket-name (keys go in calls, not the URL)`, {
+  if (!bucket)
+    throw invalidArgument(`gs:// URL ${url.href} names no bucket; use gs://bucket-name`, {
       service: 'blob',
       operation: 'open',
     });
+  if (url.pathname !== '' && url.pathname !== '/') {
+    throw invalidArgument(
+      `gs:// URL ${url.href} has a path; a bucket URL is gs://bucket-name (keys go in calls, not the URL)`,
+      {
+        service: 'blob',
+        operation: 'open',
+      },
+    );
   }
   const d = opts.driverOptions ?? {};
   const client = d.client;
   if (client !== undefined && !isStorage(client)) {
-    throw invalidArgument('driverOptions.client must be a @google-cloud/storage Storage', { service: 'blob', operation: 'open' });
+    throw invalidArgument('driverOptions.client must be a @google-cloud/storage Storage', {
+      service: 'blob',
+      operation: 'open',
+    });
   }
   return new GcsBucketDriver({
     bucket,
     ...(client !== undefined ? { client } : {}),
-    ...(str(d.projectId) ?? params.projectId ? { projectId: (str(d.projectId) ?? params.projectId)! } : {}),
-    ...(str(d.apiEndpoint) ?? params.endpoint ? { apiEndpoint: (str(d.apiEndpoint) ?? params.endpoint)! } : {}),
+    ...((str(d.projectId) ?? params.projectId) ? { projectId: (str(d.projectId) ?? params.projectId)! } : {}),
+    ...((str(d.apiEndpoint) ?? params.endpoint)
+      ? { apiEndpoint: (str(d.apiEndpoint) ?? params.endpoint)! }
+      : {}),
     ...(isCredentials(d.credentials) ? { credentials: d.credentials } : {}),
   });
 }

@@ -8,13 +8,14 @@
  *   literal X          → X U+0001
  *   LF (0x0A)          → TAB X X        ("the character before, plus one")
  *   CR (0x0D)          → U+000C X X
- *   leading "." of ".well-known/acme-challenge/…" → "-" X X
+ *   the "/" ending a leading ".well-known/acme-challenge/" → "." X X
  *   whole key "." or ".." → the key followed by X U+0002
  *
  * `c X X` sorts after every `c…` name and before `c+1`, exactly where the original character
  * sorted, so listings stay in UTF-8 byte order (the "." and ".." keys excepted: they sort after
- * their extensions instead of before them). Such keys take more bytes (X is 4 bytes) toward
- * the 1024-byte name limit.
+ * their extensions instead of before them), and every prefix of a key is a prefix of its name
+ * once encoded the same way. Such keys take more bytes (X is 4 bytes) toward the 1024-byte
+ * name limit.
  */
 
 const X = '\u{10FFFF}';
@@ -23,7 +24,9 @@ const EMPTY = '\u0002';
 const ACME = '.well-known/acme-challenge/';
 
 function needsWork(s: string): boolean {
-  return s.includes('\n') || s.includes('\r') || s.includes(X) || s.startsWith(ACME) || s === '.' || s === '..';
+  return (
+    s.includes('\n') || s.includes('\r') || s.includes(X) || s.startsWith(ACME) || s === '.' || s === '..'
+  );
 }
 
 function charwise(s: string): string {
@@ -34,7 +37,7 @@ function charwise(s: string): string {
     else if (ch === X) out += `${X}${LITERAL}`;
     else out += ch;
   }
-  if (out.startsWith(ACME)) out = `-${X}${X}${out.slice(1)}`;
+  if (out.startsWith(ACME)) out = `${ACME.slice(0, -1)}.${X}${X}${out.slice(ACME.length)}`;
   return out;
 }
 

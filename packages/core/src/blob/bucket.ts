@@ -1,15 +1,16 @@
-import { type BodyInput, normalizeBody, type NormalizedBody, streamToBytes } from '../body.js';
+import { type BodyInput, type NormalizedBody, normalizeBody, streamToBytes } from '../body.js';
 import { type BucketCapabilities, requireCapability } from '../capabilities.js';
-import { invalidArgument, isPolycloudError, pcError, type PolycloudError } from '../errors.js';
-import { validateKey, validatePrefix } from '../keys.js';
+import { abortError, invalidArgument, isPolycloudError, type PolycloudError, pcError } from '../errors.js';
 import { fromUtf8, utf8Length } from '../internal/bytes.js';
 import { BodyDigests } from '../internal/checksum.js';
 import { CallRunner, type PortableOptions } from '../internal/context.js';
 import { checkInt, checkOptions, checkString } from '../internal/validate.js';
+import { validateKey, validatePrefix } from '../keys.js';
 import type { BucketDriver } from './driver.js';
 import type {
   BlobInfo,
   BlobListItem,
+  CallOptions,
   CopyOptions,
   DeleteManyResult,
   DeleteOptions,
@@ -18,7 +19,6 @@ import type {
   ListPage,
   PutOptions,
   SignedUrlOptions,
-  CallOptions,
 } from './types.js';
 
 export interface BucketOptions extends PortableOptions {
@@ -63,7 +63,7 @@ const PUT_OPTIONS = [
  * await bucket.put('hello.txt', 'hi', { contentType: 'text/plain' });
  * console.log(await bucket.getText('hello.txt'));
  */
-export class Bucket {
+export class Bucket<TNative = unknown> {
   readonly capabilities: BucketCapabilities;
   readonly name: string;
   readonly provider: string;
@@ -72,7 +72,7 @@ export class Bucket {
   private readonly concurrency: number;
 
   constructor(
-    private readonly driver: BucketDriver,
+    private readonly driver: BucketDriver<TNative>,
     opts: BucketOptions = {},
   ) {
     this.capabilities = driver.capabilities;
@@ -99,8 +99,21 @@ export class Bucket {
     checkOptions(opts, PUT_OPTIONS, ctx);
     const caps = this.capabilities;
     const need = (flag: boolean, name: string) =>
-      requireCapability(flag, name, { provider: this.provider, service: 'blob', operation: op, name: this.name, key });
-    for (const h of ['contentType', 'contentEncoding', 'contentDisposition', 'cacheControl', 'md5', 'crc32c'] as const) {
+      requireCapability(flag, name, {
+        provider: this.provider,
+        service: 'blob',
+        operation: op,
+        name: this.name,
+        key,
+      });
+    for (const h of [
+      'contentType',
+      'contentEncoding',
+      'contentDisposition',
+      'cacheControl',
+      'md5',
+      'crc32c',
+    ] as const) {
       checkString(opts[h], h, ctx);
     }
     if (opts.contentEncoding !== undefined) need(caps.contentEncoding, 'contentEncoding');
@@ -136,6 +149,10 @@ export class Bucket {
     // can be retried, which a half-consumed stream cannot.
     if (normalized.kind === 'stream' && (normalized.size === undefined || normalized.size <= partSize)) {
       normalized = await peek(normalized, partSize, opts.signal).catch((err: unknown) => {
+        // Aborted while the body was being read: CANCELLED (or TIMEOUT), as for any other call.
+        if (opts.signal?.aborted) {
+          throw this.runner.normalize(abortError(opts.signal, `put on blob "${this.name}"`), op, key);
+        }
         throw this.runner.normalize(err, op, key);
       });
     }
@@ -205,12 +222,18 @@ export class Bucket {
       beforeCommit,
     };
     const final = normalized;
-    return this.runner.run(op, key, opts.signal, (signal) => this.driver.put(key, final, { ...driverOpts, signal }), {
-      // A conditional create that timed out may have succeeded; retrying would report a
-      // false conflict. Streams cannot be replayed.
-      retry: final.kind === 'bytes',
-      idempotent: opts.ifNoneMatch === undefined && opts.ifMatch === undefined,
-    });
+    return this.runner.run(
+      op,
+      key,
+      opts.signal,
+      (signal) => this.driver.put(key, final, { ...driverOpts, signal }),
+      {
+        // A conditional create that timed out may have succeeded; retrying would report a
+        // false conflict. Streams cannot be replayed.
+        retry: final.kind === 'bytes',
+        idempotent: opts.ifNoneMatch === undefined && opts.ifMatch === undefined,
+      },
+    );
   }
 
   /**
@@ -232,7 +255,8 @@ export class Bucket {
     }
     let range = opts.range;
     if (range !== undefined) {
-      if (typeof range !== 'object' || range === null) throw invalidArgument('get: range must be { offset, length? }', ctx);
+      if (typeof range !== 'object' || range === null)
+        throw invalidArgument('get: range must be { offset, length? }', ctx);
       checkInt(range.offset, 'range.offset', 0, Number.MAX_SAFE_INTEGER, ctx);
       if (range.offset === undefined) throw invalidArgument('get: range.offset is required', ctx);
       checkInt(range.length, 'range.length', 0, Number.MAX_SAFE_INTEGER, ctx);
@@ -286,7 +310,9 @@ export class Bucket {
       checkString(opts.ifMatch, 'ifMatch', ctx);
       requireCapability(this.capabilities.deleteIfMatch, 'deleteIfMatch', this.capCtx(op, key));
     }
-    await this.runner.run(op, key, opts.signal, (signal) => this.driver.delete(key, { ifMatch: opts.ifMatch, signal }));
+    await this.runner.run(op, key, opts.signal, (signal) =>
+      this.driver.delete(key, { ifMatch: opts.ifMatch, signal }),
+    );
   }
 
   /**
@@ -385,7 +411,8 @@ export class Bucket {
       op,
       dst,
       opts.signal,
-      (signal) => this.driver.copy(src, dst, { ifNoneMatch: opts.ifNoneMatch, ifMatch: opts.ifMatch, signal }),
+      (signal) =>
+        this.driver.copy(src, dst, { ifNoneMatch: opts.ifNoneMatch, ifMatch: opts.ifMatch, signal }),
       { idempotent: opts.ifNoneMatch === undefined },
     );
   }
@@ -412,7 +439,8 @@ export class Bucket {
       this.capCtx(op, key),
     );
     checkInt(opts.expiresIn, 'expiresIn', 1, this.capabilities.maxSignedUrlSeconds, ctx);
-    if (opts.expiresIn === undefined) throw invalidArgument('signedUrl: expiresIn (seconds) is required', ctx);
+    if (opts.expiresIn === undefined)
+      throw invalidArgument('signedUrl: expiresIn (seconds) is required', ctx);
     checkString(opts.contentType, 'contentType', ctx);
     const signer = this.driver.signedUrl!.bind(this.driver);
     return this.runner.run(op, key, undefined, () =>
@@ -420,8 +448,8 @@ export class Bucket {
     );
   }
 
-  /** The native SDK client (typed by the adapter's own open function). */
-  native(): unknown {
+  /** The native SDK client, typed when the bucket came from an adapter's own constructor. */
+  native(): TNative {
     return this.driver.native();
   }
 
@@ -470,9 +498,12 @@ export class Bucket {
           ctx,
         );
       }
-      if (typeof v !== 'string') throw invalidArgument(`${op}: metadata value for "${k}" must be a string`, ctx);
-      if (!v.isWellFormed()) throw invalidArgument(`${op}: metadata value for "${k}" is not valid UTF-8`, ctx);
-      if (lk in out) throw invalidArgument(`${op}: metadata key "${k}" appears twice (keys are case-insensitive)`, ctx);
+      if (typeof v !== 'string')
+        throw invalidArgument(`${op}: metadata value for "${k}" must be a string`, ctx);
+      if (!v.isWellFormed())
+        throw invalidArgument(`${op}: metadata value for "${k}" is not valid UTF-8`, ctx);
+      if (lk in out)
+        throw invalidArgument(`${op}: metadata key "${k}" appears twice (keys are case-insensitive)`, ctx);
       out[lk] = v;
       bytes += utf8Length(lk) + utf8Length(v);
     }
@@ -517,7 +548,11 @@ function makeReader(info: BlobInfo, body: ReadableStream<Uint8Array>): BlobReade
 }
 
 /** Reads up to `limit` bytes: the whole body if it fits, else a stream that replays what was read. */
-async function peek(body: NormalizedBody & { kind: 'stream' }, limit: number, signal?: AbortSignal): Promise<NormalizedBody> {
+async function peek(
+  body: NormalizedBody & { kind: 'stream' },
+  limit: number,
+  signal?: AbortSignal,
+): Promise<NormalizedBody> {
   const reader = body.stream.getReader();
   const head: Uint8Array[] = [];
   let total = 0;
@@ -541,11 +576,12 @@ async function peek(body: NormalizedBody & { kind: 'stream' }, limit: number, si
     total += value.byteLength;
     if (total > limit) break;
   }
-  let i = 0;
   const stream = new ReadableStream<Uint8Array>({
     async pull(c) {
-      if (i < head.length) {
-        c.enqueue(head[i++]!);
+      // shift(), not an index: replayed chunks must not stay referenced for the whole upload.
+      const replay = head.shift();
+      if (replay !== undefined) {
+        c.enqueue(replay);
         return;
       }
       const { done, value } = await reader.read();

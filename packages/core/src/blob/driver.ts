@@ -32,7 +32,7 @@ export interface DriverPutOptions {
  * checks capabilities, retries and maps errors; a driver only talks to its service and maps
  * native errors to PolycloudError (never throws a native error).
  */
-export interface BucketDriver {
+export interface BucketDriver<TNative = unknown> {
   /** e.g. 'aws', 'gcp', 'azure', 'memory'. */
   readonly provider: string;
   /** The bucket/container name. */
@@ -86,5 +86,5 @@ export interface BucketDriver {
   ): Promise<string>;
 
   close(): Promise<void>;
-  native(): unknown;
+  native(): TNative;
 }

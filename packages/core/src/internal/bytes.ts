@@ -1,7 +1,7 @@
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-export function utf8(s: string): Uint8Array {
+export function utf8(s: string): Uint8Array<ArrayBuffer> {
   return encoder.encode(s);
 }
 

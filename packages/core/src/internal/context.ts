@@ -90,7 +90,9 @@ export class CallRunner {
 
   normalize(err: unknown, operation: string, key?: string): PolycloudError {
     if (isPolycloudError(err)) {
-      return err instanceof PolycloudError ? err.withContext(this.ctx(operation, key)) : (err as PolycloudError);
+      return err instanceof PolycloudError
+        ? err.withContext(this.ctx(operation, key))
+        : (err as PolycloudError);
     }
     return pcError('UNKNOWN', `${operation} on ${this.service} "${this.name}" failed: ${describe(err)}`, {
       ...this.ctx(operation, key),

@@ -1,4 +1,4 @@
-import { abortError, isPolycloudError, PolycloudError } from '../errors.js';
+import { abortError, isPolycloudError, type PolycloudError } from '../errors.js';
 import { sleep } from './signal.js';
 
 /** How the portable layer retries retryable errors. */
@@ -11,10 +11,18 @@ export interface RetryPolicy {
   readonly maxDelayMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = Object.freeze({ maxAttempts: 4, initialDelayMs: 100, maxDelayMs: 5000 });
+export const DEFAULT_RETRY: RetryPolicy = Object.freeze({
+  maxAttempts: 4,
+  initialDelayMs: 100,
+  maxDelayMs: 5000,
+});
 
 /** Full-jitter exponential backoff for attempt n (1-based). */
-export function backoffDelay(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  policy: RetryPolicy,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (attempt - 1));
   return Math.floor(random() * ceiling);
 }

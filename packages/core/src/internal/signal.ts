@@ -1,10 +1,14 @@
 import { abortError } from '../errors.js';
 
 /** Combines the caller's signal with a per-call timeout; either aborts the call. */
-export function callSignal(signal: AbortSignal | undefined, timeoutMs: number | undefined): AbortSignal | undefined {
+export function callSignal(
+  signal: AbortSignal | undefined,
+  timeoutMs: number | undefined,
+): AbortSignal | undefined {
   const parts: AbortSignal[] = [];
   if (signal) parts.push(signal);
-  if (timeoutMs !== undefined && timeoutMs > 0 && Number.isFinite(timeoutMs)) parts.push(AbortSignal.timeout(timeoutMs));
+  if (timeoutMs !== undefined && timeoutMs > 0 && Number.isFinite(timeoutMs))
+    parts.push(AbortSignal.timeout(timeoutMs));
   if (parts.length === 0) return undefined;
   if (parts.length === 1) return parts[0];
   return AbortSignal.any(parts);

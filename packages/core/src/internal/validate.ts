@@ -1,6 +1,11 @@
 import { invalidArgument } from '../errors.js';
 
-type Ctx = { provider: string; service: 'blob' | 'queue' | 'kv'; operation: string; resource: { name: string } };
+type Ctx = {
+  provider: string;
+  service: 'blob' | 'queue' | 'kv';
+  operation: string;
+  resource: { name: string };
+};
 
 /** Rejects non-objects and unknown option names, so a typo is not silently ignored. */
 export function checkOptions(opts: unknown, allowed: readonly string[], ctx: Ctx): void {

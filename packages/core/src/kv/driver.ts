@@ -17,7 +17,7 @@ type Sig = { signal: AbortSignal | undefined };
  * Keys arrive validated. Values arrive as given (JSON or Uint8Array); `encodeKvValue` and
  * `decodeKvValue` help drivers that store bytes only.
  */
-export interface KvDriver {
+export interface KvDriver<TNative = unknown> {
   readonly provider: string;
   /** Table name (used in messages). */
   readonly name: string;
@@ -43,7 +43,10 @@ export interface KvDriver {
     items: readonly { key: string; value: KvValue; expiresAt: Date | undefined }[],
     opts: Sig,
   ): Promise<readonly ({ version: string } | { error: PolycloudError })[]>;
-  deleteMany(keys: readonly string[], opts: Sig): Promise<readonly ({ existed: boolean } | { error: PolycloudError })[]>;
+  deleteMany(
+    keys: readonly string[],
+    opts: Sig,
+  ): Promise<readonly ({ existed: boolean } | { error: PolycloudError })[]>;
   /** Ordered by UTF-8 bytes of the key; may include expired entries (filtered by the caller). */
   list(opts: { prefix: string; cursor: string | undefined; limit: number } & Sig): Promise<{
     entries: readonly DriverKvEntry[];
@@ -53,5 +56,5 @@ export interface KvDriver {
   increment(key: string, by: number, opts: Sig): Promise<{ value: number; version: string }>;
 
   close(): Promise<void>;
-  native(): unknown;
+  native(): TNative;
 }

@@ -1,10 +1,18 @@
 import { type KvCapabilities, requireCapability } from '../capabilities.js';
 import { invalidArgument, pcError } from '../errors.js';
-import { validateKey, validatePrefix } from '../keys.js';
 import { CallRunner, type PortableOptions } from '../internal/context.js';
 import { checkInt, checkOptions, checkString } from '../internal/validate.js';
+import { validateKey, validatePrefix } from '../keys.js';
 import type { DriverKvEntry, KvDriver } from './driver.js';
-import type { KvDeleteResult, KvEntry, KvListOptions, KvListPage, KvSetOptions, KvSetResult, KvValue } from './types.js';
+import type {
+  KvDeleteResult,
+  KvEntry,
+  KvListOptions,
+  KvListPage,
+  KvSetOptions,
+  KvSetResult,
+  KvValue,
+} from './types.js';
 import { checkKvValue, kvValueSize } from './value.js';
 
 export type KvStoreOptions = PortableOptions;
@@ -20,7 +28,7 @@ type Sig = { signal?: AbortSignal };
  * const { version } = await kv.set('u1', { name: 'Ada' }, { ifAbsent: true });
  * await kv.set('u1', { name: 'Ada L.' }, { ifVersion: version });
  */
-export class KvStore<V extends KvValue = KvValue> {
+export class KvStore<V extends KvValue = KvValue, TNative = unknown> {
   readonly capabilities: KvCapabilities;
   readonly name: string;
   readonly namespace: string;
@@ -28,7 +36,7 @@ export class KvStore<V extends KvValue = KvValue> {
   private readonly runner: CallRunner;
 
   constructor(
-    private readonly driver: KvDriver,
+    private readonly driver: KvDriver<TNative>,
     opts: KvStoreOptions = {},
   ) {
     this.capabilities = driver.capabilities;
@@ -57,7 +65,9 @@ export class KvStore<V extends KvValue = KvValue> {
     const size = Math.max(1, this.capabilities.maxBatchSize);
     for (let i = 0; i < keys.length; i += size) {
       const chunk = keys.slice(i, i + size);
-      const got = await this.runner.run(op, undefined, opts.signal, (signal) => this.driver.getMany(chunk, { signal }));
+      const got = await this.runner.run(op, undefined, opts.signal, (signal) =>
+        this.driver.getMany(chunk, { signal }),
+      );
       for (let j = 0; j < chunk.length; j++) out.push(this.live(got[j]));
     }
     return out;
@@ -91,7 +101,13 @@ export class KvStore<V extends KvValue = KvValue> {
       op,
       key,
       opts.signal,
-      (signal) => this.driver.set(key, value, { ifVersion: opts.ifVersion, ifAbsent: opts.ifAbsent === true, expiresAt, signal }),
+      (signal) =>
+        this.driver.set(key, value, {
+          ifVersion: opts.ifVersion,
+          ifAbsent: opts.ifAbsent === true,
+          expiresAt,
+          signal,
+        }),
       // A conditional write that timed out may have landed; a retry would then report a conflict.
       { idempotent: !conditional },
     );
@@ -108,9 +124,15 @@ export class KvStore<V extends KvValue = KvValue> {
       checkString(opts.ifVersion, 'ifVersion', ctx);
       requireCapability(this.capabilities.ifVersion, 'ifVersion', this.capCtx(op, key));
     }
-    return this.runner.run(op, key, opts.signal, (signal) => this.driver.delete(key, { ifVersion: opts.ifVersion, signal }), {
-      idempotent: opts.ifVersion === undefined,
-    });
+    return this.runner.run(
+      op,
+      key,
+      opts.signal,
+      (signal) => this.driver.delete(key, { ifVersion: opts.ifVersion, signal }),
+      {
+        idempotent: opts.ifVersion === undefined,
+      },
+    );
   }
 
   /** Unconditional writes of many entries; a result per item, in input order. */
@@ -122,7 +144,8 @@ export class KvStore<V extends KvValue = KvValue> {
     this.runner.ensureOpen(op);
     if (!Array.isArray(items)) throw invalidArgument('setMany: items must be an array', this.runner.ctx(op));
     const prepared = items.map((it) => {
-      if (typeof it !== 'object' || it === null) throw invalidArgument('setMany: each item must be { key, value }', this.runner.ctx(op));
+      if (typeof it !== 'object' || it === null)
+        throw invalidArgument('setMany: each item must be { key, value }', this.runner.ctx(op));
       checkOptions(it, ['key', 'value', 'ttlSeconds'], this.runner.ctx(op));
       this.key(it.key, op);
       this.value(it.value, op, it.key);
@@ -134,7 +157,9 @@ export class KvStore<V extends KvValue = KvValue> {
       const chunk = prepared.slice(i, i + size);
       let res: readonly ({ version: string } | { error: unknown })[];
       try {
-        res = await this.runner.run(op, undefined, opts.signal, (signal) => this.driver.setMany(chunk, { signal }));
+        res = await this.runner.run(op, undefined, opts.signal, (signal) =>
+          this.driver.setMany(chunk, { signal }),
+        );
       } catch (err) {
         const error = this.runner.normalize(err, op);
         res = chunk.map(() => ({ error }));
@@ -159,7 +184,9 @@ export class KvStore<V extends KvValue = KvValue> {
       const chunk = keys.slice(i, i + size);
       let res: readonly ({ existed: boolean } | { error: unknown })[];
       try {
-        res = await this.runner.run(op, undefined, opts.signal, (signal) => this.driver.deleteMany(chunk, { signal }));
+        res = await this.runner.run(op, undefined, opts.signal, (signal) =>
+          this.driver.deleteMany(chunk, { signal }),
+        );
       } catch (err) {
         const error = this.runner.normalize(err, op);
         res = chunk.map(() => ({ error }));
@@ -236,7 +263,8 @@ export class KvStore<V extends KvValue = KvValue> {
     });
   }
 
-  native(): unknown {
+  /** The native SDK client, typed when the store came from an adapter's own constructor. */
+  native(): TNative {
     return this.driver.native();
   }
 
@@ -266,7 +294,8 @@ export class KvStore<V extends KvValue = KvValue> {
   }
 
   private keys(keys: unknown, op: string): asserts keys is string[] {
-    if (!Array.isArray(keys)) throw invalidArgument(`${op}: keys must be an array of strings`, this.runner.ctx(op));
+    if (!Array.isArray(keys))
+      throw invalidArgument(`${op}: keys must be an array of strings`, this.runner.ctx(op));
     for (const k of keys) this.key(k, op);
   }
 
@@ -294,7 +323,10 @@ export class KvStore<V extends KvValue = KvValue> {
     if (ttl === undefined) return undefined;
     requireCapability(this.capabilities.ttl, 'ttl', this.capCtx(op, key));
     if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) {
-      throw invalidArgument(`${op}: ttlSeconds must be a positive number, got ${String(ttl)}`, this.runner.ctx(op, key));
+      throw invalidArgument(
+        `${op}: ttlSeconds must be a positive number, got ${String(ttl)}`,
+        this.runner.ctx(op, key),
+      );
     }
     return new Date(Date.now() + ttl * 1000);
   }
@@ -304,6 +336,12 @@ export class KvStore<V extends KvValue = KvValue> {
   }
 
   private capCtx(operation: string, key?: string) {
-    return { provider: this.provider, service: 'kv' as const, operation, name: this.name, ...(key === undefined ? {} : { key }) };
+    return {
+      provider: this.provider,
+      service: 'kv' as const,
+      operation,
+      name: this.name,
+      ...(key === undefined ? {} : { key }),
+    };
   }
 }

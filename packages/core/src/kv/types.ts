@@ -1,5 +1,11 @@
 /** Any value JSON can carry. */
-export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | readonly JsonValue[]
+  | { readonly [key: string]: JsonValue };
 
 /** What a key-value store holds: JSON-serialisable data or raw bytes. */
 export type KvValue = JsonValue | Uint8Array;

@@ -40,12 +40,14 @@ export function kvValueSize(value: KvValue): number {
 export function checkKvValue(value: unknown, where: string): asserts value is KvValue {
   if (value instanceof Uint8Array) return;
   const problem = jsonProblem(value, 'value', new Set());
-  if (problem) throw invalidArgument(`${where}: ${problem}; values are JSON-serialisable data or a Uint8Array`);
+  if (problem)
+    throw invalidArgument(`${where}: ${problem}; values are JSON-serialisable data or a Uint8Array`);
 }
 
 function jsonProblem(v: unknown, path: string, seen: Set<object>): string | undefined {
   if (v === null || typeof v === 'string' || typeof v === 'boolean') return undefined;
-  if (typeof v === 'number') return Number.isFinite(v) ? undefined : `${path} is ${v}, which JSON cannot hold`;
+  if (typeof v === 'number')
+    return Number.isFinite(v) ? undefined : `${path} is ${v}, which JSON cannot hold`;
   if (typeof v === 'object') {
     if (seen.has(v)) return `${path} is a circular reference`;
     seen.add(v);

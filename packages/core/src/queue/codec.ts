@@ -11,7 +11,8 @@ export interface Codec<T> {
 export const jsonCodec: Codec<unknown> = {
   encode(value) {
     const text = JSON.stringify(value);
-    if (text === undefined) throw invalidArgument('message body is not JSON-serialisable (undefined or a function)');
+    if (text === undefined)
+      throw invalidArgument('message body is not JSON-serialisable (undefined or a function)');
     return utf8(text);
   },
   decode(bytes) {
@@ -22,7 +23,8 @@ export const jsonCodec: Codec<unknown> = {
 /** Raw bytes, unchanged. */
 export const bytesCodec: Codec<Uint8Array> = {
   encode(value) {
-    if (!(value instanceof Uint8Array)) throw invalidArgument('bytesCodec: message body must be a Uint8Array');
+    if (!(value instanceof Uint8Array))
+      throw invalidArgument('bytesCodec: message body must be a Uint8Array');
     return value;
   },
   decode: (bytes) => bytes,

@@ -5,7 +5,10 @@ import type { Queue } from './queue.js';
 import type { Message } from './types.js';
 
 /** `ctx.signal` aborts when stop() is called: a handler may use it to cut work short; the consumer still waits for it. */
-export type MessageHandler<T> = (message: Message<T>, ctx: { signal: AbortSignal }) => unknown | Promise<unknown>;
+export type MessageHandler<T> = (
+  message: Message<T>,
+  ctx: { signal: AbortSignal },
+) => unknown | Promise<unknown>;
 
 export interface ConsumeOptions {
   /** Handlers running at once. Default 4. */
@@ -57,7 +60,8 @@ export function startConsumer<T>(
     throw invalidArgument(`consume: concurrency must be an integer from 1 to 1000, got ${concurrency}`, ctx);
   }
   const batchSize = Math.min(opts.batchSize ?? concurrency, caps.maxReceiveMessages, concurrency);
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw invalidArgument('consume: batchSize must be a positive integer', ctx);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw invalidArgument('consume: batchSize must be a positive integer', ctx);
   const waitSeconds = Math.min(opts.waitSeconds ?? 20, caps.maxWaitSeconds);
   const visibility = caps.visibilityTimeout ? (opts.visibilityTimeoutSeconds ?? 30) : undefined;
   if (opts.maxDeliveries !== undefined) {
@@ -71,7 +75,11 @@ export function startConsumer<T>(
       );
     }
     if (opts.deadLetter && !caps.deliveryCount) {
-      throw pcError('UNSUPPORTED', `consume: maxDeliveries needs capability "deliveryCount", which ${queue.provider} lacks`, ctx);
+      throw pcError(
+        'UNSUPPORTED',
+        `consume: maxDeliveries needs capability "deliveryCount", which ${queue.provider} lacks`,
+        ctx,
+      );
     }
   }
   const retryDelay = opts.retryDelaySeconds ?? ((n: number) => Math.min(2 ** (n - 1), 60));
@@ -93,7 +101,9 @@ export function startConsumer<T>(
   if (opts.signal?.aborted) stopping.abort();
 
   const shouldDeadLetter = (m: Message<T>) =>
-    opts.deadLetter !== undefined && opts.maxDeliveries !== undefined && m.deliveryCount >= opts.maxDeliveries;
+    opts.deadLetter !== undefined &&
+    opts.maxDeliveries !== undefined &&
+    m.deliveryCount >= opts.maxDeliveries;
 
   const handle = async (m: Message<T>) => {
     // A message already past its limit (a consumer crashed mid-way) goes straight to the DLQ.
@@ -135,8 +145,12 @@ export function startConsumer<T>(
       return;
     }
     if (caps.nack) {
-      const delay = caps.nackDelay ? Math.max(0, Math.min(Math.round(retryDelay(m.deliveryCount)), caps.maxVisibilitySeconds)) : 0;
-      await queue.nack(m, delay > 0 ? { delaySeconds: delay } : {}).catch((e: unknown) => onError(e, m as Message<unknown>));
+      const delay = caps.nackDelay
+        ? Math.max(0, Math.min(Math.round(retryDelay(m.deliveryCount)), caps.maxVisibilitySeconds))
+        : 0;
+      await queue
+        .nack(m, delay > 0 ? { delaySeconds: delay } : {})
+        .catch((e: unknown) => onError(e, m as Message<unknown>));
     }
   };
 
@@ -146,10 +160,14 @@ export function startConsumer<T>(
       stats.deadLettered++;
     } catch (e) {
       onError(
-        pcError('UNAVAILABLE', `consume: could not move message ${m.id} to the dead-letter queue; it will be redelivered`, {
-          ...ctx,
-          cause: e ?? cause,
-        }),
+        pcError(
+          'UNAVAILABLE',
+          `consume: could not move message ${m.id} to the dead-letter queue; it will be redelivered`,
+          {
+            ...ctx,
+            cause: e ?? cause,
+          },
+        ),
         m as Message<unknown>,
       );
     }
@@ -173,8 +191,13 @@ export function startConsumer<T>(
     while (!stopping.signal.aborted) {
       if (inFlight >= concurrency) {
         await new Promise<void>((r) => {
-          wake = r;
-          stopping.signal.addEventListener('abort', () => r(), { once: true });
+          // Remove the abort listener once woken, or every wait for a slot leaks one.
+          const onStop = () => r();
+          wake = () => {
+            stopping.signal.removeEventListener('abort', onStop);
+            r();
+          };
+          stopping.signal.addEventListener('abort', onStop, { once: true });
         });
         continue;
       }

@@ -25,7 +25,7 @@ export interface DriverMessage {
  * What an adapter implements for a queue. The portable `Queue` validates, encodes, batches,
  * retries and runs consumers; the driver only talks to its service.
  */
-export interface QueueDriver {
+export interface QueueDriver<TNative = unknown> {
   readonly provider: string;
   readonly name: string;
   readonly capabilities: QueueCapabilities;
@@ -45,14 +45,21 @@ export interface QueueDriver {
   }): Promise<readonly DriverMessage[]>;
 
   /** Deletes received messages; an already-acked message is not an error. Results in order. */
-  ack(receipts: readonly unknown[], opts: { signal: AbortSignal | undefined }): Promise<readonly (PolycloudError | undefined)[]>;
+  ack(
+    receipts: readonly unknown[],
+    opts: { signal: AbortSignal | undefined },
+  ): Promise<readonly (PolycloudError | undefined)[]>;
 
   /**
    * Makes a received message visible again after `seconds` (0: now). Returns the new receipt
    * where the service issues one (Azure's pop receipt), else undefined.
    */
-  changeVisibility(receipt: unknown, seconds: number, opts: { signal: AbortSignal | undefined }): Promise<unknown>;
+  changeVisibility(
+    receipt: unknown,
+    seconds: number,
+    opts: { signal: AbortSignal | undefined },
+  ): Promise<unknown>;
 
   close(): Promise<void>;
-  native(): unknown;
+  native(): TNative;
 }

@@ -1,13 +1,20 @@
 import type { Bucket } from '../blob/bucket.js';
 import { type QueueCapabilities, requireCapability } from '../capabilities.js';
-import { invalidArgument, isPolycloudError, pcError, type PolycloudError } from '../errors.js';
+import { invalidArgument, isPolycloudError, type PolycloudError, pcError } from '../errors.js';
 import { utf8Length } from '../internal/bytes.js';
 import { CallRunner, type PortableOptions } from '../internal/context.js';
 import { checkInt, checkOptions, checkString } from '../internal/validate.js';
 import { type Codec, jsonCodec } from './codec.js';
 import { type ConsumeOptions, type Consumer, type MessageHandler, startConsumer } from './consumer.js';
 import type { DriverMessage, DriverOutgoing, QueueDriver } from './driver.js';
-import type { AckResult, Message, OutgoingMessage, ReceiveOptions, SendOptions, SendResult } from './types.js';
+import type {
+  AckResult,
+  Message,
+  OutgoingMessage,
+  ReceiveOptions,
+  SendOptions,
+  SendResult,
+} from './types.js';
 
 export interface QueueOptions<T> extends PortableOptions {
   /** How bodies become bytes; JSON by default. */
@@ -24,8 +31,8 @@ const RESERVED_ATTRIBUTE = /^(polycloud|aws\.|amazon\.|goog)/i;
 const ATTRIBUTE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
 const CLAIM_CHECK_ATTRIBUTE = 'polycloud-claim-check';
 
-interface Shared {
-  readonly driver: QueueDriver;
+interface Shared<TNative> {
+  readonly driver: QueueDriver<TNative>;
   readonly runner: CallRunner;
   readonly claimCheck: QueueOptions<unknown>['claimCheck'];
 }
@@ -69,7 +76,12 @@ class ReceivedMessage<T> implements Message<T> {
     return this.decoded.value;
   }
   toJSON() {
-    return { id: this.id, deliveryCount: this.deliveryCount, attributes: this.attributes, groupId: this.groupId };
+    return {
+      id: this.id,
+      deliveryCount: this.deliveryCount,
+      attributes: this.attributes,
+      groupId: this.groupId,
+    };
   }
 }
 
@@ -82,19 +94,19 @@ class ReceivedMessage<T> implements Message<T> {
  * const consumer = jobs.consume(async (msg) => handle(msg.body), { concurrency: 8 });
  * // later: await consumer.stop();
  */
-export class Queue<T = unknown> {
+export class Queue<T = unknown, TNative = unknown> {
   readonly capabilities: QueueCapabilities;
   readonly name: string;
   readonly provider: string;
   private readonly codec: Codec<T>;
 
-  constructor(driver: QueueDriver, opts?: QueueOptions<T>);
+  constructor(driver: QueueDriver<TNative>, opts?: QueueOptions<T>);
   /** @internal */
-  constructor(driver: QueueDriver, opts: QueueOptions<T> | undefined, shared: Shared);
+  constructor(driver: QueueDriver<TNative>, opts: QueueOptions<T> | undefined, shared: Shared<TNative>);
   constructor(
-    driver: QueueDriver,
+    driver: QueueDriver<TNative>,
     opts: QueueOptions<T> = {},
-    private readonly shared: Shared = {
+    private readonly shared: Shared<TNative> = {
       driver,
       runner: new CallRunner(driver.provider, 'queue', driver.name, opts),
       claimCheck: opts.claimCheck,
@@ -110,8 +122,8 @@ export class Queue<T = unknown> {
    * The same queue with another codec (e.g. `bytesCodec` for raw bodies). Shares the
    * connection; closing either closes both.
    */
-  withCodec<U>(codec: Codec<U>): Queue<U> {
-    return new Queue<U>(this.shared.driver, { codec }, this.shared);
+  withCodec<U>(codec: Codec<U>): Queue<U, TNative> {
+    return new Queue<U, TNative>(this.shared.driver, { codec }, this.shared);
   }
 
   private get runner() {
@@ -130,7 +142,11 @@ export class Queue<T = unknown> {
   async send(body: T, opts: SendOptions = {}): Promise<{ id: string }> {
     const op = 'send';
     this.runner.ensureOpen(op);
-    checkOptions(opts, ['attributes', 'delaySeconds', 'groupId', 'deduplicationId', 'signal'], this.runner.ctx(op));
+    checkOptions(
+      opts,
+      ['attributes', 'delaySeconds', 'groupId', 'deduplicationId', 'signal'],
+      this.runner.ctx(op),
+    );
     const { signal, ...msgOpts } = opts;
     const [r] = await this.sendBatch([{ ...msgOpts, body }], signal ? { signal } : {});
     if (!r!.ok) throw r!.error;
@@ -141,10 +157,14 @@ export class Queue<T = unknown> {
    * Sends many messages, batched to the provider's limit. Never throws for one message's
    * failure: every message gets a result, in input order.
    */
-  async sendBatch(messages: readonly OutgoingMessage<T>[], opts: { signal?: AbortSignal } = {}): Promise<SendResult[]> {
+  async sendBatch(
+    messages: readonly OutgoingMessage<T>[],
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<SendResult[]> {
     const op = 'sendBatch';
     this.runner.ensureOpen(op);
-    if (!Array.isArray(messages)) throw invalidArgument('sendBatch: messages must be an array', this.runner.ctx(op));
+    if (!Array.isArray(messages))
+      throw invalidArgument('sendBatch: messages must be an array', this.runner.ctx(op));
     const results: (SendResult | undefined)[] = new Array(messages.length);
     const ready: { index: number; msg: DriverOutgoing }[] = [];
     for (let i = 0; i < messages.length; i++) {
@@ -175,7 +195,10 @@ export class Queue<T = unknown> {
         chunk.forEach((c, j) => {
           const r = out[j];
           if (r === undefined) {
-            results[c.index] = { ok: false, error: pcError('INTERNAL', 'driver returned no result', this.runner.ctx(op)) };
+            results[c.index] = {
+              ok: false,
+              error: pcError('INTERNAL', 'driver returned no result', this.runner.ctx(op)),
+            };
           } else if ('id' in r) results[c.index] = { ok: true, id: r.id };
           else results[c.index] = { ok: false, error: this.runner.normalize(r.error, op) };
         });
@@ -227,7 +250,8 @@ export class Queue<T = unknown> {
   async ack(
     input: Message<T> | readonly Message<T>[],
     opts: { signal?: AbortSignal } = {},
-  ): Promise<void | AckResult[]> {
+    // biome-ignore lint/suspicious/noConfusingVoidType: the implementation must cover the single-message overload.
+  ): Promise<AckResult[] | undefined | void> {
     const op = 'ack';
     this.runner.ensureOpen(op);
     const many = Array.isArray(input);
@@ -259,6 +283,7 @@ export class Queue<T = unknown> {
     if (many) return results;
     const r = results[0]!;
     if (!r.ok) throw r.error;
+    return undefined;
   }
 
   /**
@@ -303,7 +328,8 @@ export class Queue<T = unknown> {
     });
   }
 
-  native(): unknown {
+  /** The native SDK client, typed when the queue came from an adapter's own constructor. */
+  native(): TNative {
     return this.driver.native();
   }
 
@@ -319,7 +345,9 @@ export class Queue<T = unknown> {
 
   /** @internal Sends already-encoded bytes (used to dead-letter a message unchanged). */
   async sendRaw(msg: DriverOutgoing, signal?: AbortSignal): Promise<string> {
-    const [r] = await this.runner.run('send', undefined, signal, (s) => this.driver.send([msg], { signal: s }));
+    const [r] = await this.runner.run('send', undefined, signal, (s) =>
+      this.driver.send([msg], { signal: s }),
+    );
     if (!r) throw pcError('INTERNAL', 'driver returned no result', this.runner.ctx('send'));
     if ('error' in r) throw this.runner.normalize(r.error, 'send');
     return r.id;
@@ -340,7 +368,9 @@ export class Queue<T = unknown> {
       signal,
     );
     // The dead-letter copy now owns the claim-check blob, so ack without releasing it.
-    const errors = await this.runner.run('ack', undefined, signal, (s) => this.driver.ack([own.receipt], { signal: s }));
+    const errors = await this.runner.run('ack', undefined, signal, (s) =>
+      this.driver.ack([own.receipt], { signal: s }),
+    );
     const e = errors[0];
     if (e !== undefined && !isPolycloudError(e, 'NOT_FOUND')) throw this.runner.normalize(e, 'ack');
   }
@@ -372,7 +402,8 @@ export class Queue<T = unknown> {
   private checkSendCapabilities(m: OutgoingMessage<T>, op: string) {
     const caps = this.capabilities;
     const ctx = this.runner.ctx(op);
-    if (typeof m !== 'object' || m === null) throw invalidArgument(`${op}: each message must be { body, ...options }`, ctx);
+    if (typeof m !== 'object' || m === null)
+      throw invalidArgument(`${op}: each message must be { body, ...options }`, ctx);
     checkOptions(m, ['body', 'attributes', 'delaySeconds', 'groupId', 'deduplicationId'], ctx);
     if (m.delaySeconds !== undefined && m.delaySeconds !== 0) {
       requireCapability(caps.delay, 'delay', this.capCtx(op));
@@ -393,7 +424,10 @@ export class Queue<T = unknown> {
       const names = Object.keys(m.attributes);
       if (names.length > 0) requireCapability(caps.attributes, 'attributes', this.capCtx(op));
       if (names.length > caps.maxAttributes) {
-        throw invalidArgument(`${op}: ${names.length} attributes is over this queue's limit of ${caps.maxAttributes}`, ctx);
+        throw invalidArgument(
+          `${op}: ${names.length} attributes is over this queue's limit of ${caps.maxAttributes}`,
+          ctx,
+        );
       }
       for (const [k, v] of Object.entries(m.attributes)) {
         if (!ATTRIBUTE_NAME.test(k) || RESERVED_ATTRIBUTE.test(k)) {
@@ -408,14 +442,21 @@ export class Queue<T = unknown> {
     }
   }
 
-  private async encodeOutgoing(m: OutgoingMessage<T>, op: string, signal?: AbortSignal): Promise<DriverOutgoing> {
+  private async encodeOutgoing(
+    m: OutgoingMessage<T>,
+    op: string,
+    signal?: AbortSignal,
+  ): Promise<DriverOutgoing> {
     const ctx = this.runner.ctx(op);
     let body: Uint8Array;
     try {
       body = this.codec.encode(m.body);
     } catch (err) {
       if (isPolycloudError(err)) throw err;
-      throw invalidArgument(`${op}: the codec could not encode the message body: ${String(err)}`, { ...ctx, cause: err });
+      throw invalidArgument(`${op}: the codec could not encode the message body: ${String(err)}`, {
+        ...ctx,
+        cause: err,
+      });
     }
     const attributes: Record<string, string> = { ...m.attributes };
     const attrBytes = Object.entries(attributes).reduce((n, [k, v]) => n + utf8Length(k) + utf8Length(v), 0);
@@ -444,7 +485,8 @@ export class Queue<T = unknown> {
 
   private async wrap(m: DriverMessage, signal?: AbortSignal): Promise<Message<T>> {
     const claimKey = m.attributes[CLAIM_CHECK_ATTRIBUTE];
-    if (claimKey === undefined) return new ReceivedMessage(m, m.body, m.attributes, this.codec, this.name, undefined);
+    if (claimKey === undefined)
+      return new ReceivedMessage(m, m.body, m.attributes, this.codec, this.name, undefined);
     const { [CLAIM_CHECK_ATTRIBUTE]: _, ...attributes } = m.attributes;
     const bucket = this.shared.claimCheck?.bucket;
     if (!bucket) {

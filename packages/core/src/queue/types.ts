@@ -43,4 +43,6 @@ export interface Message<T> {
   readonly groupId: string | undefined;
 }
 
-export type AckResult = { readonly id: string; readonly ok: true } | { readonly id: string; readonly ok: false; readonly error: PolycloudError };
+export type AckResult =
+  | { readonly id: string; readonly ok: true }
+  | { readonly id: string; readonly ok: false; readonly error: PolycloudError };

@@ -1,0 +1,243 @@
+import type { QueueClient } from '@azure/storage-queue';
+import {
+  type DriverMessage,
+  type DriverOutgoing,
+  defineCapabilities,
+  type PolycloudError,
+  pcError,
+  type QueueCapabilities,
+  type QueueDriver,
+  sleep,
+} from '@polycloud/core';
+import { type AzureErrorContext, azureStatus, mapAzureError, PROVIDER } from '../errors.js';
+import {
+  decodeEnvelope,
+  ENVELOPE_ATTRIBUTE_OVERHEAD,
+  ENVELOPE_HEADER_BYTES,
+  encodeEnvelope,
+} from './envelope.js';
+
+/** Queue Storage: message text of at most 64 KiB, so 48 KiB before base64. */
+const MAX_TEXT_BYTES = 64 * 1024;
+const MAX_RAW_BYTES = (MAX_TEXT_BYTES / 4) * 3;
+const MAX_ATTRIBUTES = 32;
+const SEVEN_DAYS = 7 * 24 * 3600;
+/** Parallel requests for sends and acks (Queue Storage has no batch API). */
+const PARALLEL = 16;
+
+/**
+ * The raw body limit: 48 KiB less the envelope's worst-case overhead, so that anything the
+ * portable layer lets through (body + attribute bytes ≤ this) fits one message.
+ */
+export const MAX_MESSAGE_BYTES =
+  MAX_RAW_BYTES - ENVELOPE_HEADER_BYTES - MAX_ATTRIBUTES * ENVELOPE_ATTRIBUTE_OVERHEAD;
+
+export const AZURE_QUEUE_CAPABILITIES: QueueCapabilities = defineCapabilities({
+  delay: true,
+  maxDelaySeconds: SEVEN_DAYS,
+  attributes: true,
+  maxAttributes: MAX_ATTRIBUTES,
+  groupId: false,
+  deduplicationId: false,
+  nack: true,
+  nackDelay: true,
+  extend: true,
+  visibilityTimeout: true,
+  maxVisibilitySeconds: SEVEN_DAYS,
+  nativeDeadLetter: false,
+  deliveryCount: true,
+  maxMessageBytes: MAX_MESSAGE_BYTES,
+  maxBatchSize: 32,
+  maxReceiveMessages: 32,
+  // Queue Storage has no long polling: the driver polls with backoff up to this long.
+  maxWaitSeconds: 20,
+});
+
+/** What `ack` and `changeVisibility` need: the message id and its current pop receipt. */
+export interface AzureReceipt {
+  readonly messageId: string;
+  readonly popReceipt: string;
+}
+
+export interface AzureQueueDriverOptions {
+  /** Visibility timeout of a receive that does not ask for one (the service default is 30 s). */
+  readonly visibilityTimeoutSeconds?: number;
+  /** Time-to-live of sent messages in seconds, -1 for never; default the service's 7 days. */
+  readonly messageTimeToLiveSeconds?: number;
+}
+
+/** Runs `fn` over `items` with at most `limit` at once; results in input order. */
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Queue Storage driver: one queue. Message text is `encodeEnvelope(body, attributes)`. */
+export class AzureQueueDriver implements QueueDriver {
+  readonly provider = PROVIDER;
+  readonly name: string;
+  readonly capabilities = AZURE_QUEUE_CAPABILITIES;
+
+  constructor(
+    readonly client: QueueClient,
+    private readonly opts: AzureQueueDriverOptions = {},
+  ) {
+    this.name = client.name;
+  }
+
+  async send(
+    messages: readonly DriverOutgoing[],
+    opts: { signal: AbortSignal | undefined },
+  ): Promise<readonly ({ id: string } | { error: PolycloudError })[]> {
+    const ctx = this.ctx('send');
+    return mapLimit(messages, PARALLEL, async (m) => {
+      try {
+        const text = encodeEnvelope(m.body, m.attributes);
+        const r = await this.client.sendMessage(text, {
+          ...(m.delaySeconds ? { visibilityTimeout: m.delaySeconds } : {}),
+          ...(this.opts.messageTimeToLiveSeconds === undefined
+            ? {}
+            : { messageTimeToLive: this.opts.messageTimeToLiveSeconds }),
+          abortSignal: opts.signal,
+        });
+        return { id: r.messageId };
+      } catch (err) {
+        return { error: mapAzureError(err, ctx) };
+      }
+    });
+  }
+
+  async receive(opts: {
+    maxMessages: number;
+    waitSeconds: number;
+    visibilityTimeoutSeconds: number | undefined;
+    signal: AbortSignal | undefined;
+  }): Promise<readonly DriverMessage[]> {
+    const ctx = this.ctx('receive');
+    const deadline = Date.now() + opts.waitSeconds * 1000;
+    const visibility = opts.visibilityTimeoutSeconds ?? this.opts.visibilityTimeoutSeconds;
+    // No long polling in Queue Storage: poll, backing off from 100 ms to 1 s, until a message
+    // arrives or waitSeconds pass.
+    let delay = 100;
+    for (;;) {
+      let items: Awaited<ReturnType<QueueClient['receiveMessages']>>['receivedMessageItems'];
+      try {
+        const r = await this.client.receiveMessages({
+          numberOfMessages: opts.maxMessages,
+          ...(visibility === undefined ? {} : { visibilityTimeout: visibility }),
+          abortSignal: opts.signal,
+        });
+        items = r.receivedMessageItems;
+      } catch (err) {
+        throw mapAzureError(err, ctx);
+      }
+      if (items.length > 0) {
+        return items.map((m) => {
+          const { body, attributes } = decodeEnvelope(m.messageText);
+          const receipt: AzureReceipt = { messageId: m.messageId, popReceipt: m.popReceipt };
+          return {
+            id: m.messageId,
+            body,
+            attributes,
+            deliveryCount: m.dequeueCount,
+            enqueuedAt: m.insertedOn,
+            groupId: undefined,
+            receipt,
+          };
+        });
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return [];
+      await sleep(Math.min(delay, left), opts.signal, `receive on queue "${this.name}"`).catch(
+        (err: unknown) => {
+          throw mapAzureError(err, ctx);
+        },
+      );
+      delay = Math.min(delay * 2, 1000);
+    }
+  }
+
+  async ack(
+    receipts: readonly unknown[],
+    opts: { signal: AbortSignal | undefined },
+  ): Promise<readonly (PolycloudError | undefined)[]> {
+    const ctx = this.ctx('ack');
+    return mapLimit(receipts, PARALLEL, async (receipt) => {
+      const r = this.receipt(receipt, ctx);
+      try {
+        await this.client.deleteMessage(r.messageId, r.popReceipt, { abortSignal: opts.signal });
+        return undefined;
+      } catch (err) {
+        // Already deleted (acked twice, or by another consumer after a redelivery): done.
+        if (azureStatus(err) === 404) return undefined;
+        return mapAzureError(err, ctx);
+      }
+    });
+  }
+
+  async changeVisibility(
+    receipt: unknown,
+    seconds: number,
+    opts: { signal: AbortSignal | undefined },
+  ): Promise<unknown> {
+    const ctx = this.ctx('changeVisibility');
+    const r = this.receipt(receipt, ctx);
+    try {
+      // No new text: the message content stays; the service issues a new pop receipt.
+      const u = await this.client.updateMessage(r.messageId, r.popReceipt, undefined, seconds, {
+        abortSignal: opts.signal,
+      });
+      const next: AzureReceipt = { messageId: r.messageId, popReceipt: u.popReceipt ?? r.popReceipt };
+      return next;
+    } catch (err) {
+      throw mapAzureError(err, ctx);
+    }
+  }
+
+  async close(): Promise<void> {
+    // Nothing to release: the SDK pools HTTP connections per process.
+  }
+
+  native(): QueueClient {
+    return this.client;
+  }
+
+  private receipt(receipt: unknown, ctx: AzureErrorContext): AzureReceipt {
+    const r = receipt as Partial<AzureReceipt> | null;
+    if (
+      typeof r !== 'object' ||
+      r === null ||
+      typeof r.messageId !== 'string' ||
+      typeof r.popReceipt !== 'string'
+    ) {
+      throw pcError(
+        'INVALID_ARGUMENT',
+        `${ctx.operation} on queue "${this.name}": not a receipt from this driver`,
+        {
+          provider: PROVIDER,
+          service: 'queue',
+          operation: ctx.operation,
+          resource: { name: this.name },
+          retryable: false,
+        },
+      );
+    }
+    return r as AzureReceipt;
+  }
+
+  private ctx(operation: string): AzureErrorContext {
+    return { service: 'queue', operation, name: this.name };
+  }
+}

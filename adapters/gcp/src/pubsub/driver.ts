@@ -1,0 +1,386 @@
+import { PubSub, type Topic } from '@google-cloud/pubsub';
+import {
+  type DriverMessage,
+  type DriverOutgoing,
+  defineCapabilities,
+  invalidArgument,
+  type PolycloudError,
+  type QueueCapabilities,
+  type QueueDriver,
+} from '@polycloud/core';
+import { type ErrorContext, gcpError, grpcCodeOf, raceSignal } from '../errors.js';
+
+/** Pub/Sub refuses a message with neither data nor attributes; an empty body carries this. */
+const EMPTY_MARKER = 'polycloud-empty';
+/**
+ * Pub/Sub's limit is 10 MB for a message (data, attributes, ordering key) and for a publish
+ * request. Portable bodies plus attributes may use all but 64 KiB of it, which leaves room
+ * for the ordering key (≤ 1 KiB), the request framing and attribute-count overhead.
+ */
+const MAX_MESSAGE_BYTES = 10_000_000 - 64 * 1024;
+/** In-process delivery counts kept for subscriptions without a dead-letter policy. */
+const MAX_TRACKED = 100_000;
+
+export interface PubSubQueueConfig {
+  /** `projects/P/topics/T`, or the topic id with `projectId`. */
+  readonly topic: string;
+  /** `projects/P/subscriptions/S`, or the subscription id (same project as the topic). */
+  readonly subscription: string;
+  readonly projectId?: string;
+  /** An already-configured client; `apiEndpoint` is then ignored. */
+  readonly client?: PubSub;
+  /** e.g. `127.0.0.1:8085` for an emulator; default PUBSUB_EMULATOR_HOST, else the service. */
+  readonly apiEndpoint?: string;
+  /**
+   * Hide received messages this long unless a receive says otherwise (applied with
+   * modifyAckDeadline right after each pull). Default: the subscription's ack deadline.
+   * Use it for visibility timeouts under Pub/Sub's 10-second minimum ack deadline.
+   */
+  readonly visibilityTimeoutSeconds?: number;
+  /**
+   * What the subscription is configured with. Read from the service when the queue is
+   * opened (`pubsubQueue`, URL opening); pass it to skip that lookup.
+   */
+  readonly subscriptionConfig?: SubscriptionConfig;
+}
+
+/** The parts of a subscription's configuration the capabilities depend on. */
+export interface SubscriptionConfig {
+  /** The subscription has a dead-letter policy: the service counts deliveries and dead-letters. */
+  readonly deadLetter: boolean;
+  /** Message ordering is enabled: ordering keys (groupId) are delivered in order. */
+  readonly messageOrdering: boolean;
+  /** The subscription's ack deadline in seconds. */
+  readonly ackDeadlineSeconds: number;
+}
+
+/** Capabilities for a subscription configured as `sub` says. */
+export function pubsubCapabilities(sub: SubscriptionConfig): QueueCapabilities {
+  return defineCapabilities({
+    // Pub/Sub has no per-message delay.
+    delay: false,
+    maxDelaySeconds: 0,
+    attributes: true,
+    // 100 per message; one is left for the portable layer's claim-check reference.
+    maxAttributes: 99,
+    groupId: sub.messageOrdering,
+    deduplicationId: false,
+    nack: true,
+    nackDelay: true,
+    extend: true,
+    visibilityTimeout: true,
+    maxVisibilitySeconds: 600,
+    nativeDeadLetter: sub.deadLetter,
+    // deliveryAttempt where a dead-letter policy exists, else counted by this driver.
+    deliveryCount: true,
+    maxMessageBytes: MAX_MESSAGE_BYTES,
+    maxBatchSize: 1000,
+    maxReceiveMessages: 1000,
+    maxWaitSeconds: 20,
+  });
+}
+
+interface Receipt {
+  readonly ackId: string;
+  readonly messageId: string;
+}
+
+interface PulledMessage {
+  ackId?: string | null;
+  deliveryAttempt?: number | null;
+  message?: {
+    data?: Uint8Array | string | null;
+    attributes?: Record<string, string> | null;
+    messageId?: string | null;
+    publishTime?: { seconds?: number | string | { toString(): string } | null; nanos?: number | null } | null;
+    orderingKey?: string | null;
+  } | null;
+}
+
+/** `projects/P/topics/T` from a full name or an id. */
+export function fullName(
+  kind: 'topics' | 'subscriptions',
+  name: string,
+  projectId: string | undefined,
+): string {
+  if (name.startsWith('projects/')) {
+    const parts = name.split('/');
+    if (parts.length !== 4 || parts[2] !== kind || !parts[1] || !parts[3]) {
+      throw invalidArgument(`"${name}" is not a ${kind.slice(0, -1)} name (projects/P/${kind}/NAME)`, {
+        service: 'queue',
+        operation: 'open',
+      });
+    }
+    return name;
+  }
+  if (!projectId) {
+    throw invalidArgument(
+      `${kind.slice(0, -1)} "${name}" needs a project: pass projects/P/${kind}/${name} or projectId`,
+      {
+        service: 'queue',
+        operation: 'open',
+      },
+    );
+  }
+  return `projects/${projectId}/${kind}/${name}`;
+}
+
+/** The PubSub client a driver makes when none is given. */
+export function pubsubClient(opts: { projectId?: string; apiEndpoint?: string }): PubSub {
+  return new PubSub({
+    ...(opts.projectId ? { projectId: opts.projectId } : {}),
+    ...(opts.apiEndpoint ? { apiEndpoint: opts.apiEndpoint } : {}),
+  });
+}
+
+/** Reads the capability-relevant configuration of a subscription. */
+export async function readSubscriptionConfig(
+  client: PubSub,
+  subscription: string,
+): Promise<SubscriptionConfig> {
+  const [md] = await client.subscription(subscription).getMetadata();
+  return {
+    deadLetter: Boolean(md.deadLetterPolicy?.deadLetterTopic),
+    messageOrdering: md.enableMessageOrdering === true,
+    ackDeadlineSeconds: md.ackDeadlineSeconds ?? 10,
+  };
+}
+
+/**
+ * The Pub/Sub driver: publishes to a topic (batched, per-message results, ordering keys for
+ * groupId) and pulls synchronously from a subscription.
+ */
+export class PubSubQueueDriver implements QueueDriver {
+  readonly provider = 'gcp';
+  readonly name: string;
+  readonly capabilities: QueueCapabilities;
+  readonly topicName: string;
+  readonly subscriptionName: string;
+  private readonly client: PubSub;
+  private readonly owned: boolean;
+  private readonly publisher: Topic;
+  private readonly sub: SubscriptionConfig;
+  private readonly visibility: number | undefined;
+  /** messageId → deliveries seen by this driver (subscriptions without dead-letter policy). */
+  private readonly deliveries = new Map<string, number>();
+
+  constructor(opts: PubSubQueueConfig & { subscriptionConfig: SubscriptionConfig; ownsClient?: boolean }) {
+    const project =
+      opts.projectId ?? (opts.topic.startsWith('projects/') ? opts.topic.split('/')[1] : undefined);
+    this.topicName = fullName('topics', opts.topic, project);
+    this.subscriptionName = fullName('subscriptions', opts.subscription, project);
+    this.name = `${this.topicName.split('/')[3]}/${this.subscriptionName.split('/')[3]}`;
+    this.client = opts.client ?? pubsubClient(opts);
+    this.owned = opts.ownsClient ?? opts.client === undefined;
+    this.sub = opts.subscriptionConfig;
+    this.capabilities = pubsubCapabilities(this.sub);
+    this.visibility = opts.visibilityTimeoutSeconds;
+    this.publisher = this.client.topic(this.topicName, {
+      // Ordering keys need this on the publisher; messages without a key are unaffected.
+      messageOrdering: true,
+      batching: { maxMessages: 1000, maxMilliseconds: 10, maxBytes: 9 * 1024 * 1024 },
+    });
+  }
+
+  async send(
+    messages: readonly DriverOutgoing[],
+    opts: { signal: AbortSignal | undefined },
+  ): Promise<readonly ({ id: string } | { error: PolycloudError })[]> {
+    const ctx = this.ctx('send');
+    const pending = messages.map((m) => {
+      const attributes: Record<string, string> = { ...m.attributes };
+      if (m.body.byteLength === 0 && Object.keys(attributes).length === 0) attributes[EMPTY_MARKER] = '1';
+      const data = Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength);
+      try {
+        return this.publisher
+          .publishMessage({
+            data,
+            attributes,
+            ...(m.groupId !== undefined ? { orderingKey: m.groupId } : {}),
+          })
+          .catch((err: unknown) => {
+            // An ordering key stops publishing after a failure until it is resumed.
+            if (m.groupId !== undefined) this.publisher.resumePublishing(m.groupId);
+            throw err;
+          });
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    });
+    const settled = await raceSignal(Promise.allSettled(pending), opts.signal);
+    return settled.map((r) =>
+      r.status === 'fulfilled' ? { id: r.value } : { error: gcpError(r.reason, ctx, 'grpc') },
+    );
+  }
+
+  async receive(opts: {
+    maxMessages: number;
+    waitSeconds: number;
+    visibilityTimeoutSeconds: number | undefined;
+    signal: AbortSignal | undefined;
+  }): Promise<readonly DriverMessage[]> {
+    const ctx = this.ctx('receive');
+    const deadline = Date.now() + opts.waitSeconds * 1000;
+    let pulled: PulledMessage[] = [];
+    for (;;) {
+      // Long-poll while at least a second is left; the rest is one immediate pull (a call cut
+      // off by its deadline can leave messages leased until their ack deadline passes).
+      const left = deadline - Date.now();
+      const immediate = opts.waitSeconds === 0 || left < 1000;
+      const timeout = immediate ? 30_000 : left;
+      const started = Date.now();
+      try {
+        pulled = await raceSignal(
+          this.call<{ receivedMessages?: PulledMessage[] | null }>(
+            'SubscriberClient',
+            'pull',
+            {
+              subscription: this.subscriptionName,
+              maxMessages: opts.maxMessages,
+              returnImmediately: immediate,
+            },
+            immediate ? { timeout } : { timeout, retry: null },
+          ).then((r) => r.receivedMessages ?? []),
+          opts.signal,
+        );
+      } catch (err) {
+        // The deadline ending a long poll means "nothing yet". grpc-js reports it as
+        // DEADLINE_EXCEEDED, or now and then as CANCELLED when its timer wins a race.
+        const code = grpcCodeOf(err);
+        const expired = Date.now() - started >= timeout - 20;
+        if (!immediate && !opts.signal?.aborted && (code === 4 || (code === 1 && expired))) pulled = [];
+        else throw gcpError(err, ctx, 'grpc');
+      }
+      if (pulled.length > 0 || immediate) break;
+    }
+    if (pulled.length === 0) return [];
+    const visibility = opts.visibilityTimeoutSeconds ?? this.visibility;
+    if (visibility !== undefined && visibility !== this.sub.ackDeadlineSeconds) {
+      const ackIds = pulled.map((p) => p.ackId ?? '').filter((a) => a.length > 0);
+      try {
+        await this.call('SubscriberClient', 'modifyAckDeadline', {
+          subscription: this.subscriptionName,
+          ackIds,
+          ackDeadlineSeconds: visibility,
+        });
+      } catch (err) {
+        // The messages stay received with the subscription's deadline; report the failure.
+        throw gcpError(err, ctx, 'grpc');
+      }
+    }
+    return pulled.map((p) => this.toMessage(p));
+  }
+
+  async ack(
+    receipts: readonly unknown[],
+    opts: { signal: AbortSignal | undefined },
+  ): Promise<readonly (PolycloudError | undefined)[]> {
+    const rs = receipts as readonly Receipt[];
+    try {
+      await raceSignal(
+        this.call('SubscriberClient', 'acknowledge', {
+          subscription: this.subscriptionName,
+          ackIds: rs.map((r) => r.ackId),
+        }),
+        opts.signal,
+      );
+    } catch (err) {
+      const e = gcpError(err, this.ctx('ack'), 'grpc');
+      return rs.map(() => e);
+    }
+    for (const r of rs) this.deliveries.delete(r.messageId);
+    return rs.map(() => undefined);
+  }
+
+  async changeVisibility(
+    receipt: unknown,
+    seconds: number,
+    opts: { signal: AbortSignal | undefined },
+  ): Promise<unknown> {
+    const r = receipt as Receipt;
+    try {
+      await raceSignal(
+        this.call('SubscriberClient', 'modifyAckDeadline', {
+          subscription: this.subscriptionName,
+          ackIds: [r.ackId],
+          ackDeadlineSeconds: seconds,
+        }),
+        opts.signal,
+      );
+    } catch (err) {
+      throw gcpError(err, this.ctx(seconds === 0 ? 'nack' : 'changeVisibility'), 'grpc');
+    }
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.publisher.flush();
+    } finally {
+      if (this.owned) await this.client.close();
+    }
+  }
+
+  /** The Pub/Sub client. */
+  native(): PubSub {
+    return this.client;
+  }
+
+  private toMessage(p: PulledMessage): DriverMessage {
+    const m = p.message ?? {};
+    const id = m.messageId ?? '';
+    const raw = m.data;
+    const body =
+      raw == null
+        ? new Uint8Array()
+        : typeof raw === 'string'
+          ? new Uint8Array(Buffer.from(raw, 'base64'))
+          : new Uint8Array(raw);
+    const attributes: Record<string, string> = { ...(m.attributes ?? {}) };
+    delete attributes[EMPTY_MARKER];
+    let deliveryCount: number;
+    if (this.sub.deadLetter && p.deliveryAttempt) {
+      deliveryCount = p.deliveryAttempt;
+    } else {
+      deliveryCount = (this.deliveries.get(id) ?? 0) + 1;
+      this.deliveries.delete(id);
+      this.deliveries.set(id, deliveryCount);
+      if (this.deliveries.size > MAX_TRACKED) {
+        const oldest = this.deliveries.keys().next().value;
+        if (oldest !== undefined) this.deliveries.delete(oldest);
+      }
+    }
+    const t = m.publishTime;
+    const enqueuedAt = t
+      ? new Date(Number(String(t.seconds ?? 0)) * 1000 + Math.floor((t.nanos ?? 0) / 1e6))
+      : new Date();
+    const receipt: Receipt = { ackId: p.ackId ?? '', messageId: id };
+    return {
+      id,
+      body,
+      attributes,
+      deliveryCount,
+      enqueuedAt,
+      groupId: m.orderingKey ? m.orderingKey : undefined,
+      receipt,
+    };
+  }
+
+  private call<T = unknown>(
+    client: 'SubscriberClient' | 'PublisherClient',
+    method: string,
+    reqOpts: object,
+    gaxOpts?: Record<string, unknown>,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.client.request<T>({ client, method, reqOpts, ...(gaxOpts ? { gaxOpts } : {}) }, (err, res) => {
+        if (err) reject(err);
+        else resolve(res as T);
+      });
+    });
+  }
+
+  private ctx(operation: string): ErrorContext {
+    return { service: 'queue', operation, name: this.name };
+  }
+}

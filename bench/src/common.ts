@@ -1,0 +1,148 @@
+/**
+ * Shared pieces of the benchmarks: run settings, timing statistics and plain-text tables.
+ * Nothing here asserts on a figure: the bench prints and exits 0.
+ */
+
+export const KiB = 1024;
+export const MiB = 1024 * KiB;
+
+/** Settings for one run: `BENCH_QUICK=1` is a short smoke run, the default a fuller one. */
+export interface BenchSettings {
+  readonly quick: boolean;
+  /** Sections to run (`BENCH_ONLY=micro,s3,memory`; default all). */
+  readonly sections: ReadonlySet<Section>;
+  /** Per (size, concurrency, op) cell: measured time per implementation, in ms. */
+  readonly s3CellMs: number;
+  /** Alternating rounds per cell (even: ABBA-ordered pairs). */
+  readonly s3Rounds: number;
+  /** Object sizes of the put/get table. */
+  readonly s3Sizes: readonly number[];
+  readonly s3Concurrency: readonly number[];
+  /** Streamed upload of unknown length, for the memory table. */
+  readonly uploadBytes: number;
+  readonly uploadPartSize: number;
+  readonly uploadConcurrency: number;
+  /** Microbenchmark: measured time per side and operation, in ms. */
+  readonly microMs: number;
+  readonly microRounds: number;
+}
+
+export type Section = 'micro' | 's3' | 'memory';
+const SECTIONS: readonly Section[] = ['micro', 's3', 'memory'];
+
+export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): BenchSettings {
+  const quick = env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true';
+  const only = (env.BENCH_ONLY ?? '')
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const s of only) {
+    if (!(SECTIONS as readonly string[]).includes(s)) {
+      throw new Error(`BENCH_ONLY: unknown section "${s}" (use ${SECTIONS.join(', ')})`);
+    }
+  }
+  const sections = new Set<Section>(only.length > 0 ? (only as Section[]) : SECTIONS);
+  return {
+    quick,
+    sections,
+    s3CellMs: quick ? 300 : 3_000,
+    s3Rounds: quick ? 2 : 6,
+    s3Sizes: [4 * KiB, 64 * KiB, 1 * MiB, 16 * MiB],
+    s3Concurrency: [1, 8],
+    uploadBytes: quick ? 48 * MiB : 256 * MiB,
+    uploadPartSize: 8 * MiB,
+    uploadConcurrency: 4,
+    microMs: quick ? 300 : 1_000,
+    microRounds: quick ? 6 : 20,
+  };
+}
+
+/** CPU time (user + system) of this process in µs: less sensitive than wall time to other load. */
+export function cpuMicros(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+/** Value at quantile q (0..1) of already sorted numbers (nearest rank). */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+export function sortedCopy(xs: readonly number[]): number[] {
+  return [...xs].sort((a, b) => a - b);
+}
+
+export function median(xs: readonly number[]): number {
+  const s = sortedCopy(xs);
+  if (s.length === 0) return Number.NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export function formatSize(bytes: number): string {
+  if (bytes >= MiB && bytes % MiB === 0) return `${bytes / MiB} MiB`;
+  if (bytes >= KiB && bytes % KiB === 0) return `${bytes / KiB} KiB`;
+  return `${bytes} B`;
+}
+
+export function formatMiB(bytes: number): string {
+  return `${(bytes / MiB).toFixed(1)} MiB`;
+}
+
+/** ops/s with about three significant digits. */
+export function formatRate(perSecond: number): string {
+  if (!Number.isFinite(perSecond)) return '-';
+  if (perSecond >= 100_000) return `${Math.round(perSecond / 1000)}k`;
+  if (perSecond >= 1000) return `${(perSecond / 1000).toFixed(1)}k`;
+  if (perSecond >= 100) return perSecond.toFixed(0);
+  if (perSecond >= 10) return perSecond.toFixed(1);
+  return perSecond.toFixed(2);
+}
+
+/** Milliseconds with a precision that suits the magnitude. */
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '-';
+  if (ms >= 100) return ms.toFixed(0);
+  if (ms >= 10) return ms.toFixed(1);
+  return ms.toFixed(2);
+}
+
+export function formatRatio(r: number): string {
+  return Number.isFinite(r) ? r.toFixed(3) : '-';
+}
+
+/** A plain-text table; columns after the first `leftColumns` are right-aligned. */
+export function table(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  leftColumns = 1,
+): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** Bytes a benchmark writes: random, so nothing on the path can compress them. */
+export function randomBytes(size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  const chunk = 65_536; // getRandomValues' per-call limit
+  for (let off = 0; off < size; off += chunk) {
+    crypto.getRandomValues(out.subarray(off, Math.min(size, off + chunk)));
+  }
+  return out;
+}
+
+export const log = (line = ''): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+/** Progress goes to stderr so stdout carries only the tables. */
+export const progress = (line: string): void => {
+  process.stderr.write(`  · ${line}\n`);
+};
