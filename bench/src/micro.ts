@@ -118,25 +118,35 @@ async function loop(op: Op, ms: number, start: number): Promise<{ ops: number; m
 
 /**
  * An S3 HTTP handler that never opens a socket: PUT answers 200 with an etag, GET answers the
- * object. Everything above it (serialisation, SigV4 signing, retry middleware, parsing) is real.
+ * object (keys under `big/` get `big`, in 64 KiB chunks as a socket would deliver them).
+ * Everything above it (serialisation, SigV4 signing, retry middleware, parsing) is real.
  */
-function stubHandler(object: Uint8Array) {
+function stubHandler(small: Uint8Array, big: Uint8Array) {
   const lastModified = new Date().toUTCString();
+  const chunks = (data: Uint8Array) => {
+    const out: Buffer[] = [];
+    for (let off = 0; off < data.byteLength; off += 64 * KiB) {
+      out.push(Buffer.from(data.subarray(off, Math.min(data.byteLength, off + 64 * KiB))));
+    }
+    return out;
+  };
+  const bodies = { small: chunks(small), big: chunks(big) };
   return {
-    async handle(request: { method: string }) {
+    async handle(request: { method: string; path: string }) {
       const headers: Record<string, string> = { etag: '"0123456789abcdef0123456789abcdef"' };
       if (request.method !== 'GET')
         return { response: { statusCode: 200, headers, body: Readable.from([]) } };
+      const isBig = request.path.includes('/big/');
       return {
         response: {
           statusCode: 200,
           headers: {
             ...headers,
-            'content-length': String(object.byteLength),
+            'content-length': String((isBig ? big : small).byteLength),
             'content-type': 'application/octet-stream',
             'last-modified': lastModified,
           },
-          body: Readable.from([Buffer.from(object)], { objectMode: false }),
+          body: Readable.from(isBig ? bodies.big : bodies.small, { objectMode: false }),
         },
       };
     },
@@ -150,6 +160,7 @@ function stubHandler(object: Uint8Array) {
 
 function s3StubCases(): MicroCase[] {
   const body = randomBytes(4 * KiB);
+  const big = randomBytes(1024 * KiB);
   const client = new S3Client({
     region: 'us-east-1',
     endpoint: 'http://127.0.0.1:9',
@@ -157,7 +168,7 @@ function s3StubCases(): MicroCase[] {
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: stubHandler(body) as unknown as S3ClientConfig['requestHandler'],
+    requestHandler: stubHandler(body, big) as unknown as S3ClientConfig['requestHandler'],
   });
   const name = 'bench';
   const bucket = s3Bucket({ bucket: name, client });
@@ -193,6 +204,22 @@ function s3StubCases(): MicroCase[] {
         return streamToBytes(out.Body!.transformToWebStream() as ReadableStream<Uint8Array>);
       },
       portable: (i) => bucket.getBytes(keyOf(i)),
+    },
+    {
+      name: 's3 get 1 MiB (64 KiB chunks)',
+      direct: async (i) => {
+        const out = await client.send(new GetObjectCommand({ Bucket: name, Key: `big/${keyOf(i)}` }));
+        return out.Body!.transformToByteArray();
+      },
+      portable: (i) => bucket.getBytes(`big/${keyOf(i)}`),
+    },
+    {
+      name: 's3 get 1 MiB, raw also via transformToWebStream()',
+      direct: async (i) => {
+        const out = await client.send(new GetObjectCommand({ Bucket: name, Key: `big/${keyOf(i)}` }));
+        return streamToBytes(out.Body!.transformToWebStream() as ReadableStream<Uint8Array>);
+      },
+      portable: (i) => bucket.getBytes(`big/${keyOf(i)}`),
     },
   ];
 }

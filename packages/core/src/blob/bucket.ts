@@ -266,7 +266,12 @@ export class Bucket<TNative = unknown> {
     const r = await this.runner.run(op, key, opts.signal, (signal) =>
       this.driver.get(key, { range, ifMatch: opts.ifMatch, signal }),
     );
-    return makeReader(r.info, this.guardStream(r.body, op, key));
+    return makeReader(
+      r.info,
+      r.body,
+      () => this.guardStream(r.body, op, key),
+      (err) => this.runner.normalize(err, op, key),
+    );
   }
 
   /** Reads a whole object into memory. */
@@ -537,13 +542,32 @@ export class Bucket<TNative = unknown> {
   }
 }
 
-function makeReader(info: BlobInfo, body: ReadableStream<Uint8Array>): BlobReader {
+function makeReader(
+  info: BlobInfo,
+  raw: ReadableStream<Uint8Array>,
+  guard: () => ReadableStream<Uint8Array>,
+  normalize: (err: unknown) => PolycloudError,
+): BlobReader {
+  // The guarding wrapper costs a promise per chunk; whole-body reads skip it and normalise
+  // errors once instead (measured in bench/: ~1.3x on 16 MiB gets).
+  let guarded: ReadableStream<Uint8Array> | undefined;
+  const all = async () => {
+    if (guarded) return streamToBytes(guarded);
+    try {
+      return await streamToBytes(raw);
+    } catch (err) {
+      throw normalize(err);
+    }
+  };
   return {
     info,
-    body,
-    bytes: () => streamToBytes(body),
-    text: async () => fromUtf8(await streamToBytes(body)),
-    json: async <T>() => JSON.parse(fromUtf8(await streamToBytes(body))) as T,
+    get body() {
+      guarded ??= guard();
+      return guarded;
+    },
+    bytes: all,
+    text: async () => fromUtf8(await all()),
+    json: async <T>() => JSON.parse(fromUtf8(await all())) as T,
   };
 }
 
