@@ -11,10 +11,10 @@
  * Reports are the JSON files the suites write (see docs/conformance.md):
  *   { adapter, service, emulator, tests: [{ name, outcome, reason }] }
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { alignMarkdownTables } from './md-table.mjs';
 
 export const START = '<!-- matrix:start -->';
 export const END = '<!-- matrix:end -->';
@@ -341,17 +341,8 @@ export function replaceBlock(text, block) {
  * written); returns the text unchanged where Biome is not installed or fails.
  * @param {string} markdown @param {string} root
  */
-export function formatMarkdown(markdown, root) {
-  const bin = join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'biome.cmd' : 'biome');
-  if (!existsSync(bin)) return markdown;
-  const r = spawnSync(bin, ['format', '--stdin-file-path=matrix.md'], {
-    cwd: root,
-    input: `${markdown}\n`,
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (r.status !== 0 || typeof r.stdout !== 'string' || r.stdout.trim() === '') return markdown;
-  return r.stdout.replace(/\n+$/, '');
+export function formatMarkdown(markdown, _root) {
+  return alignMarkdownTables(markdown);
 }
 
 /** @param {string[]} argv */

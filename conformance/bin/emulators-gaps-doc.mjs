@@ -2,7 +2,6 @@
 // Regenerates the gap table of docs/emulators.md from EMULATOR_GAPS
 // (conformance/src/emulators/gaps.ts), between the gaps:start and gaps:end markers.
 //   node conformance/bin/emulators-gaps-doc.mjs
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { importTs } from './load-ts.mjs';
@@ -47,5 +46,4 @@ const end = text.indexOf('<!-- gaps:end -->');
 if (start < 0 || end < 0) throw new Error('docs/emulators.md has no gaps:start/gaps:end markers');
 const startLineEnd = text.indexOf('\n', start) + 1;
 writeFileSync(doc, `${text.slice(0, startLineEnd)}\n${table}\n\n${text.slice(end)}`);
-execFileSync('npx', ['biome', 'format', '--write', doc], { stdio: 'ignore' });
 console.log(`docs/emulators.md: ${EMULATOR_GAPS.length} gaps`);

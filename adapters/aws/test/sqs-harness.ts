@@ -9,12 +9,29 @@ import type { QueueHarness } from '@polycloud/conformance';
 import { openQueue } from '@polycloud/core';
 import { type AwsTarget, awsTarget, rand } from './emulator.js';
 
+/** Which kind of SQS queue the harness creates. */
+export interface SqsHarnessOptions {
+  /**
+   * FIFO queues: names end in `.fifo`, `FifoQueue=true`, `ContentBasedDeduplication=false` (so
+   * the deduplication ids the driver generates are what keeps identical bodies apart); the
+   * dead-letter queue is FIFO too, as SQS requires for a FIFO source queue.
+   */
+  readonly fifo?: boolean;
+}
+
 /**
  * A queue harness for one SQS emulator: every open() creates a fresh queue with the native SDK
  * (and, for deadLetter, a DLQ plus a RedrivePolicy so SQS's own dead-lettering is exercised),
  * then opens it by URL.
  */
-export function sqsHarness(emulator: 'moto' | 'elasticmq', reportName: string): QueueHarness {
+export function sqsHarness(
+  emulator: 'moto' | 'elasticmq',
+  reportName: string,
+  options: SqsHarnessOptions = {},
+): QueueHarness {
+  const fifo = options.fifo === true;
+  const suffix = fifo ? '.fifo' : '';
+  const kind: Record<string, string> = fifo ? { FifoQueue: 'true', ContentBasedDeduplication: 'false' } : {};
   const { target, notRun } = awsTarget(emulator, 'SQS');
   let admin: SQSClient | undefined;
   const clientFor = (t: AwsTarget) =>
@@ -33,15 +50,16 @@ export function sqsHarness(emulator: 'moto' | 'elasticmq', reportName: string): 
     async open(opts = {}) {
       if (!target || !admin) throw new Error(`${emulator} is not available`);
       const client = admin;
-      const name = `pc-${rand()}`;
-      const attributes: Record<string, string> = {};
+      const base = `pc-${rand()}`;
+      const name = `${base}${suffix}`;
+      const attributes: Record<string, string> = { ...kind };
       if (opts.visibilityTimeoutSeconds !== undefined)
         attributes.VisibilityTimeout = String(opts.visibilityTimeoutSeconds);
       const created: string[] = [];
       let dlqName: string | undefined;
       if (opts.deadLetter) {
-        dlqName = `${name}-dlq`;
-        const dlq = await client.send(new CreateQueueCommand({ QueueName: dlqName }));
+        dlqName = `${base}-dlq${suffix}`;
+        const dlq = await client.send(new CreateQueueCommand({ QueueName: dlqName, Attributes: kind }));
         created.push(dlq.QueueUrl!);
         const arn = await client.send(
           new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl!, AttributeNames: ['QueueArn'] }),

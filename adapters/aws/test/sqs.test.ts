@@ -6,7 +6,14 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { createSqsClient, decodeBody, encodeBody, SqsQueue, sqsQueue } from '@polycloud/aws/sqs';
+import {
+  createSqsClient,
+  decodeBody,
+  encodeBody,
+  SqsQueue,
+  sqsQueue,
+  UNGROUPED_PREFIX,
+} from '@polycloud/aws/sqs';
 import { bytesCodec, isPolycloudError, type Message, openQueue, type Queue } from '@polycloud/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsTarget, rand } from './emulator.js';
@@ -102,12 +109,68 @@ for (const emulator of ['moto', 'elasticmq'] as const) {
       await q.close();
     });
 
-    it('FIFO: messages without a groupId share one group', async () => {
-      const { name } = await fresh({ FifoQueue: 'true', ContentBasedDeduplication: 'false' }, '.fifo');
+    it('FIFO: a message without a groupId gets a group of its own, reported as no group', async () => {
+      const { name, url } = await fresh({ FifoQueue: 'true', ContentBasedDeduplication: 'false' }, '.fifo');
       const q = await sqsQueue<number>({ queueName: name, client });
-      for (let i = 0; i < 5; i++) await q.send(i);
-      const got = await receiveAll(q, 5);
-      expect(got.map((m) => m.body)).toEqual([0, 1, 2, 3, 4]);
+      await q.sendBatch([0, 1, 2].map((body) => ({ body })));
+      // Not blocked behind one another: each receive gets another message while the others are in flight.
+      const first = await q.receive({ waitSeconds: 2, visibilityTimeoutSeconds: 60 });
+      const second = await q.receive({ waitSeconds: 2, visibilityTimeoutSeconds: 60 });
+      const third = await q.receive({ waitSeconds: 2, visibilityTimeoutSeconds: 60 });
+      const got = [...first, ...second, ...third];
+      expect(got.map((m) => m.body).sort()).toEqual([0, 1, 2]);
+      expect(got.every((m) => m.groupId === undefined)).toBe(true);
+      await q.ack(got);
+      // On the wire: a driver-chosen MessageGroupId, one per message.
+      await q.send(3);
+      await q.send(3);
+      const raw = await client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: url,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 2,
+          MessageSystemAttributeNames: ['MessageGroupId'],
+          AttributeNames: ['All'],
+        }),
+      );
+      const groups = (raw.Messages ?? []).map((m) => m.Attributes?.MessageGroupId ?? '');
+      expect(groups.length).toBe(2); // identical bodies are not deduplicated: each got its own id
+      expect(groups.every((g) => g.startsWith(UNGROUPED_PREFIX))).toBe(true);
+      expect(new Set(groups).size).toBe(2);
+      // The prefix is reserved.
+      await expect(q.send(4, { groupId: `${UNGROUPED_PREFIX}x` })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      });
+      await q.close();
+    });
+
+    it('FIFO: one groupId keeps messages in order and blocks the group while one is in flight', async () => {
+      const { name } = await fresh({ FifoQueue: 'true' }, '.fifo');
+      const q = await sqsQueue<string>({ queueName: name, client });
+      await q.sendBatch(['A0', 'A1', 'B0'].map((body) => ({ body, groupId: body[0] })));
+      const [a0] = await q.receive({ waitSeconds: 2, visibilityTimeoutSeconds: 60 });
+      expect(a0?.body).toBe('A0');
+      expect(a0?.groupId).toBe('A');
+      // A1 waits for A0; B0 is free.
+      const next = await q.receive({ maxMessages: 10, waitSeconds: 1, visibilityTimeoutSeconds: 60 });
+      expect(next.map((m) => m.body)).toEqual(['B0']);
+      await q.ack([a0!, ...next]);
+      const [a1] = await q.receive({ waitSeconds: 2 });
+      expect(a1?.body).toBe('A1');
+      await q.ack(a1!);
+      await q.close();
+    });
+
+    it('FIFO: with ContentBasedDeduplication, identical bodies without a deduplicationId are sent once', async () => {
+      const { name } = await fresh({ FifoQueue: 'true', ContentBasedDeduplication: 'true' }, '.fifo');
+      const q = await sqsQueue<string>({ queueName: name, client });
+      await q.send('same');
+      await q.send('same');
+      await q.send('same', { deduplicationId: 'explicit' });
+      await q.send('other');
+      const got = await receiveAll(q, 3, 8_000);
+      expect(got.map((m) => m.body).sort()).toEqual(['other', 'same', 'same']);
+      await q.close();
     });
 
     it('standard queues reject groupId and deduplicationId before any I/O', async () => {

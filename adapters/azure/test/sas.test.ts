@@ -1,4 +1,4 @@
-import { BlobServiceClient } from '@azure/storage-blob';
+import { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import { azureBucket, signedUploadUrl } from '@polycloud/azure/blob';
 import { isPolycloudError } from '@polycloud/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,8 +18,8 @@ describe.skipIf(notRun !== undefined)('SAS URLs against Azurite, checked with a 
     await admin().deleteIfExists();
   });
 
-  it('declares GET and DELETE, not PUT', () => {
-    expect(bucket().capabilities.signedUrlMethods).toEqual(['GET', 'DELETE']);
+  it('declares GET, PUT and DELETE', () => {
+    expect(bucket().capabilities.signedUrlMethods).toEqual(['GET', 'PUT', 'DELETE']);
   });
 
   it('a GET URL reads a key with special characters, and expires', async () => {
@@ -45,19 +45,69 @@ describe.skipIf(notRun !== undefined)('SAS URLs against Azurite, checked with a 
     expect(await b.exists('gone')).toBe(false);
   });
 
-  it('signedUrl PUT is rejected with UNSUPPORTED: Put Blob needs x-ms-blob-type', async () => {
+  it('signedUrl PUT is the bare SAS URL: Put Blob through it needs x-ms-blob-type', async () => {
     const b = bucket();
-    await expect(b.signedUrl('up', { method: 'PUT', expiresIn: 60 })).rejects.toSatisfy((e) =>
-      isPolycloudError(e, 'UNSUPPORTED'),
-    );
+    const url = await b.signedUrl('up', { method: 'PUT', expiresIn: 60 });
     // What a plain PUT to a SAS URL gets from the service: 400 without the header.
-    const { url } = await signedUploadUrl(b, 'up', { expiresIn: 60 });
     const bare = await fetch(url, { method: 'PUT', body: 'no header' });
     expect(bare.status).toBe(400);
     expect(await b.exists('up')).toBe(false);
+    const res = await fetch(url, {
+      method: 'PUT',
+      body: 'with header',
+      headers: { 'x-ms-blob-type': 'BlockBlob' },
+    });
+    expect(res.status).toBe(201);
+    expect(await b.getText('up')).toBe('with header');
   });
 
-  it('signedUploadUrl gives the URL and the headers a PUT must send', async () => {
+  it('signedRequest PUT carries x-ms-blob-type and content-type; a plain fetch with them uploads', async () => {
+    const b = bucket();
+    const req = await b.signedRequest('req/ü #?.txt', {
+      method: 'PUT',
+      expiresIn: 60,
+      contentType: 'text/plain',
+    });
+    expect(req.method).toBe('PUT');
+    expect(req.headers).toEqual({ 'x-ms-blob-type': 'BlockBlob', 'content-type': 'text/plain' });
+    const res = await fetch(req.url, { method: req.method, headers: req.headers, body: 'uploaded' });
+    expect(res.status).toBe(201);
+    expect(await b.getText('req/ü #?.txt')).toBe('uploaded');
+    expect((await b.head('req/ü #?.txt')).contentType).toBe('text/plain');
+    // Without contentType only the blob type is needed; the PUT URL may overwrite.
+    const again = await b.signedRequest('req/ü #?.txt', { method: 'PUT', expiresIn: 60 });
+    expect(again.headers).toEqual({ 'x-ms-blob-type': 'BlockBlob' });
+    const res2 = await fetch(again.url, { method: 'PUT', headers: again.headers, body: 'again' });
+    expect(res2.status).toBe(201);
+    expect(await b.getText('req/ü #?.txt')).toBe('again');
+  });
+
+  it('signedRequest GET and DELETE need no headers; a PUT URL cannot read or delete', async () => {
+    const b = bucket();
+    await b.put('rq', 'content');
+    const put = await b.signedRequest('rq', { method: 'PUT', expiresIn: 60 });
+    expect((await fetch(put.url)).status).toBeGreaterThanOrEqual(400);
+    expect((await fetch(put.url, { method: 'DELETE' })).status).toBeGreaterThanOrEqual(400);
+    const get = await b.signedRequest('rq', { method: 'GET', expiresIn: 60 });
+    expect(get.headers).toEqual({});
+    const res = await fetch(get.url, { method: get.method, headers: get.headers });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('content');
+    const del = await b.signedRequest('rq', { method: 'DELETE', expiresIn: 60 });
+    expect(del.headers).toEqual({});
+    expect((await fetch(del.url, { method: del.method, headers: del.headers })).status).toBe(202);
+    expect(await b.exists('rq')).toBe(false);
+  });
+
+  it('a client that cannot sign declares no methods and rejects signedRequest with UNSUPPORTED', async () => {
+    const b = azureBucket({ client: new ContainerClient(admin().url) });
+    expect(b.capabilities.signedUrlMethods).toEqual([]);
+    await expect(b.signedRequest('k', { method: 'PUT', expiresIn: 60 })).rejects.toSatisfy((e) =>
+      isPolycloudError(e, 'UNSUPPORTED'),
+    );
+  });
+
+  it('signedUploadUrl (deprecated) gives the URL and the headers a PUT must send', async () => {
     const b = bucket();
     const { url, headers } = await signedUploadUrl(b, 'upload/ü.txt', {
       expiresIn: 60,

@@ -185,6 +185,34 @@ export const EMULATOR_GAPS: readonly EmulatorGap[] = [
     reference: 'https://github.com/getmoto/moto/blob/5.2.5/moto/settings.py',
     verified: 'moto 5.2.5',
   },
+  // moto SQS FIFO gaps found by the AWS adapter's FIFO conformance runs (aws-queue-fifo);
+  // reproduced in adapters/aws/test/emulator-gaps.test.ts
+  {
+    id: 'moto-sqs-fifo-blocked-group-long-poll',
+    emulator: 'moto',
+    tests: [],
+    description:
+      'On a FIFO queue, ReceiveMessage decides which message groups are blocked (have a message in flight) once, ' +
+      'when the call starts: a long poll (WaitTimeSeconds) that starts while the only waiting messages belong to a ' +
+      'blocked group waits out its whole WaitTimeSeconds even when the in-flight message is deleted meanwhile. SQS ' +
+      'returns as soon as a message is available (ElasticMQ returns the released message at once). Consumers on ' +
+      'one busy group therefore run slower on moto; no conformance test fails because of it.',
+    reference: 'https://github.com/getmoto/moto/blob/5.2.5/moto/sqs/models.py',
+    verified: 'moto 5.2.5',
+  },
+  {
+    id: 'moto-sqs-fifo-dedup-after-delete',
+    emulator: 'moto',
+    tests: [],
+    description:
+      'FIFO deduplication only compares against messages still in the queue: once a message is deleted, a send ' +
+      'with the same MessageDeduplicationId within the 5-minute interval is delivered again. SQS accepts such a ' +
+      'send but does not deliver it, whether or not the first message was already consumed (ElasticMQ does the ' +
+      'same as SQS).',
+    reference:
+      'https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/using-messagededuplicationid-property.html',
+    verified: 'moto 5.2.5',
+  },
   // ------------------------------------------------------------------ elasticmq
   {
     id: 'elasticmq-visibility-timeout-range',
@@ -194,6 +222,19 @@ export const EMULATOR_GAPS: readonly EmulatorGap[] = [
       'ReceiveMessage accepts VisibilityTimeout above 43200 s (12 h); SQS answers InvalidParameterValue.',
     reference:
       'https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html',
+    verified: 'elasticmq 1.7.1',
+  },
+  // ElasticMQ gap found by the AWS adapter's FIFO harness; reproduced in adapters/aws/test/emulator-gaps.test.ts
+  {
+    id: 'elasticmq-fifo-standard-dead-letter-queue',
+    emulator: 'elasticmq',
+    tests: [],
+    description:
+      'A FIFO queue accepts a standard queue as the deadLetterTargetArn of its RedrivePolicy; SQS rejects the ' +
+      'combination (the dead-letter queue of a FIFO queue must also be a FIFO queue), and so does moto. The ' +
+      'FIFO conformance harness always creates a FIFO dead-letter queue.',
+    reference:
+      'https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html',
     verified: 'elasticmq 1.7.1',
   },
   // ------------------------------------------------------------------ dynalite

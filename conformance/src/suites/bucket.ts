@@ -14,6 +14,7 @@ import {
   type ListPage,
   md5Base64,
   type PutOptions,
+  type SignedRequest,
   type SignedUrlMethod,
 } from '@polycloud/core';
 import type { BucketHarness } from '../harness.js';
@@ -1336,10 +1337,17 @@ function registerBucketTests(h: BucketHarness, test: RegisterTest): void {
         await expectUnsupported(t, `signedUrlMethods:${method}`, () =>
           b.signedUrl('k', { method, expiresIn: 60 }),
         );
+        await expectUnsupported(t, `signedUrlMethods:${method}`, () =>
+          b.signedRequest('k', { method, expiresIn: 60 }),
+        );
         return;
       }
       await body(b, t);
     });
+
+  /** Sends a signed request as any client without credentials would: a plain fetch. */
+  const send = (req: SignedRequest, body?: BodyInit) =>
+    fetch(req.url, { method: req.method, headers: req.headers, ...(body === undefined ? {} : { body }) });
 
   signedUrlTest('GET', 'a GET URL returns the content to a plain fetch', async (b) => {
     const data = randomData(20 * KiB + 3);
@@ -1350,14 +1358,28 @@ function registerBucketTests(h: BucketHarness, test: RegisterTest): void {
     checkBytes(new Uint8Array(await res.arrayBuffer()), data, 'body fetched with the signed GET URL');
   });
 
+  // A PUT may need headers besides the URL (Content-Type, Azure's x-ms-blob-type): uploaders are
+  // handed signedRequest(), and send exactly what it returns.
   signedUrlTest('PUT', 'a PUT URL writes the object with a plain fetch', async (b) => {
     const data = randomData(10 * KiB + 1);
-    const url = await b.signedUrl('upload.txt', { method: 'PUT', expiresIn: 300, contentType: 'text/plain' });
-    const res = await fetch(url, { method: 'PUT', body: data, headers: { 'content-type': 'text/plain' } });
-    await checkStatus(res, 'PUT', url, (st) => st >= 200 && st < 300);
-    checkBytes(await b.getBytes('upload.txt'), data, 'object written through the signed PUT URL');
+    const req = await b.signedRequest('upload.txt', {
+      method: 'PUT',
+      expiresIn: 300,
+      contentType: 'text/plain',
+    });
+    check(req.method === 'PUT', `signedRequest for PUT returned method ${req.method}`);
+    const ct = Object.entries(req.headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1];
+    check(ct === 'text/plain', `signedRequest for PUT with contentType returned content-type ${ct}`);
+    const res = await send(req, data);
+    await checkStatus(res, 'PUT', req.url, (st) => st >= 200 && st < 300);
+    checkBytes(await b.getBytes('upload.txt'), data, 'object written through the signed PUT request');
     const head = await b.head('upload.txt');
     check(head.contentType === 'text/plain', `contentType after a signed PUT is ${head.contentType}`);
+    // Without contentType: the headers returned suffice, and the PUT URL may overwrite.
+    const plain = await b.signedRequest('upload.txt', { method: 'PUT', expiresIn: 300 });
+    const res2 = await send(plain, 'replaced');
+    await checkStatus(res2, 'PUT', plain.url, (st) => st >= 200 && st < 300);
+    check((await b.getText('upload.txt')) === 'replaced', 'a second signed PUT did not replace the object');
   });
 
   signedUrlTest('DELETE', 'a DELETE URL deletes the object with a plain fetch', async (b) => {
@@ -1366,6 +1388,53 @@ function registerBucketTests(h: BucketHarness, test: RegisterTest): void {
     const res = await fetch(url, { method: 'DELETE' });
     await checkStatus(res, 'DELETE', url, (st) => st >= 200 && st < 300);
     check(!(await b.exists('gone')), 'the object still exists after a signed DELETE');
+  });
+
+  test('signedRequest: GET and DELETE requests work with a plain fetch, as signedUrl does', async (t) => {
+    const b = await open(t);
+    const methods = (['GET', 'DELETE'] as const).filter((m) => b.capabilities.signedUrlMethods.includes(m));
+    for (const method of (['GET', 'DELETE'] as const).filter((m) => !methods.includes(m))) {
+      await expectUnsupported(t, `signedUrlMethods:${method}`, () =>
+        b.signedRequest('k', { method, expiresIn: 60 }),
+      );
+    }
+    if (methods.includes('GET')) {
+      await b.put('req.txt', 'by request', { contentType: 'text/plain' });
+      const req = await b.signedRequest('req.txt', { method: 'GET', expiresIn: 300 });
+      check(req.method === 'GET', `signedRequest for GET returned method ${req.method}`);
+      check(
+        typeof req.headers === 'object' && req.headers !== null,
+        'signedRequest returned no headers object',
+      );
+      const res = await send(req);
+      await checkStatus(res, 'GET', req.url, (st) => st === 200);
+      check((await res.text()) === 'by request', 'a signed GET request returned other content');
+      // The default method is GET, as for signedUrl.
+      const dflt = await b.signedRequest('req.txt', { expiresIn: 300 });
+      check(dflt.method === 'GET', `signedRequest without a method returned method ${dflt.method}`);
+    }
+    if (methods.includes('DELETE')) {
+      await b.put('req-gone', 'x');
+      const req = await b.signedRequest('req-gone', { method: 'DELETE', expiresIn: 300 });
+      check(req.method === 'DELETE', `signedRequest for DELETE returned method ${req.method}`);
+      const res = await send(req);
+      await checkStatus(res, 'DELETE', req.url, (st) => st >= 200 && st < 300);
+      check(!(await b.exists('req-gone')), 'the object still exists after a signed DELETE request');
+    }
+    const method = b.capabilities.signedUrlMethods[0];
+    if (method !== undefined) {
+      const max = b.capabilities.maxSignedUrlSeconds;
+      await expectCode(
+        'INVALID_ARGUMENT',
+        () => b.signedRequest('k', { method, expiresIn: max + 1 }),
+        'signedRequest with expiresIn over the maximum',
+      );
+      await expectCode(
+        'INVALID_ARGUMENT',
+        () => b.signedRequest('k', { method, expiresIn: 0 }),
+        'signedRequest with expiresIn 0',
+      );
+    }
   });
 
   signedUrlTest('GET', 'a GET URL works for keys with special characters', async (b) => {

@@ -25,7 +25,7 @@ export interface BucketCapabilities {
   readonly metadata: boolean;
   readonly rangeRead: boolean;
   readonly listDelimiter: boolean;
-  /** Which `signedUrl` methods are available (empty: none). */
+  /** Which methods `signedUrl` and `signedRequest` can sign (empty: none). */
   readonly signedUrlMethods: readonly ('GET' | 'PUT' | 'DELETE')[];
   readonly maxSignedUrlSeconds: number;
   readonly maxKeyBytes: number;

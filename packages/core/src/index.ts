@@ -1,5 +1,5 @@
 export { type BlobReader, Bucket, type BucketOptions } from './blob/bucket.js';
-export type { BucketDriver, DriverPutOptions } from './blob/driver.js';
+export type { BucketDriver, DriverPutOptions, DriverSignOptions } from './blob/driver.js';
 export type * from './blob/types.js';
 export { type BodyInput, bodyToBytes, type NormalizedBody, normalizeBody, streamToBytes } from './body.js';
 export {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
@@ -36,6 +37,23 @@ const MAX_BATCH = 10;
 const MAX_USER_ATTRIBUTES = 8;
 /** Bytes reserved for attribute data types and the body marker when sizing a message. */
 const ENVELOPE_OVERHEAD = 256;
+/**
+ * Prefix of the MessageGroupId the driver gives a FIFO message sent without a `groupId`. Such
+ * groups are reported back as no group (`groupId: undefined`); callers cannot use the prefix.
+ */
+export const UNGROUPED_PREFIX = 'polycloud-ungrouped:';
+
+/**
+ * The MessageGroupId of a FIFO message sent without a `groupId`: a group of its own, named after
+ * the message's deduplication key (the caller's or generated deduplication id, or with
+ * content-based deduplication the SHA-256 of the body SQS hashes). Messages without a group are
+ * therefore neither ordered nor blocked behind one another (as on every polycloud queue, order
+ * is promised only within a `groupId`), and two sends SQS would deduplicate land in the same
+ * group, so deduplication holds under either `DeduplicationScope` (`queue` or `messageGroup`).
+ */
+export function ungroupedGroupId(deduplicationKey: string): string {
+  return `${UNGROUPED_PREFIX}${createHash('sha256').update(deduplicationKey, 'utf8').digest('base64url')}`;
+}
 
 /** What the driver learnt about the queue when it was opened. */
 export interface SqsQueueInfo {
@@ -164,8 +182,9 @@ export class SqsQueueDriver implements QueueDriver {
       ...(Object.keys(attrs).length > 0 ? { MessageAttributes: attrs } : {}),
     };
     if (this.info.fifo) {
-      // SQS requires a group on FIFO queues: without one, messages share a single group (total order).
-      entry.MessageGroupId = m.groupId ?? 'default';
+      // SQS requires a MessageDeduplicationId unless the queue has content-based deduplication:
+      // generate one (kept per message, so a send the portable layer retries is still
+      // deduplicated) rather than let identical bodies be dropped.
       let dedup = m.deduplicationId;
       if (dedup === undefined && !this.info.contentBasedDeduplication) {
         dedup = this.dedup.get(m);
@@ -175,6 +194,8 @@ export class SqsQueueDriver implements QueueDriver {
         }
       }
       if (dedup !== undefined) entry.MessageDeduplicationId = dedup;
+      // SQS also requires a MessageGroupId: without a groupId, the message gets a group of its own.
+      entry.MessageGroupId = m.groupId ?? ungroupedGroupId(dedup ?? `body:${text}`);
     } else if (m.delaySeconds !== undefined && m.delaySeconds > 0) {
       entry.DelaySeconds = m.delaySeconds;
     }
@@ -189,6 +210,22 @@ export class SqsQueueDriver implements QueueDriver {
     let current: Prepared[] = [];
     let bytes = 0;
     messages.forEach((m, i) => {
+      if (this.info.fifo && m.groupId?.startsWith(UNGROUPED_PREFIX)) {
+        results[i] = {
+          error: pcError(
+            'INVALID_ARGUMENT',
+            `send on queue "${this.name}" (aws): groupId must not start with "${UNGROUPED_PREFIX}", which marks messages sent without a groupId`,
+            {
+              provider: 'aws',
+              service: 'queue',
+              operation: 'send',
+              resource: { name: this.name },
+              retryable: false,
+            },
+          ),
+        };
+        return;
+      }
       const p = this.prepare(m, i);
       if (p.size > limit) {
         results[i] = {
@@ -313,7 +350,7 @@ export class SqsQueueDriver implements QueueDriver {
           attributes,
           deliveryCount: Number.isFinite(count) && count > 0 ? count : 1,
           enqueuedAt: Number.isFinite(sent) && sent > 0 ? new Date(sent) : new Date(),
-          groupId: this.info.fifo ? sys.MessageGroupId : undefined,
+          groupId: this.info.fifo ? reportedGroup(sys.MessageGroupId) : undefined,
           receipt: m.ReceiptHandle,
         };
       });
@@ -365,6 +402,11 @@ export class SqsQueueDriver implements QueueDriver {
       throw this.err(err, 'changeVisibility');
     }
   }
+}
+
+/** The groupId a received FIFO message reports: none for the groups the driver gave ungrouped messages. */
+function reportedGroup(group: string | undefined): string | undefined {
+  return group === undefined || group.startsWith(UNGROUPED_PREFIX) ? undefined : group;
 }
 
 function receiptOf(r: unknown): string {

@@ -19,7 +19,14 @@ import { mapAwsError } from '../errors.js';
 import { describeQueue, SqsQueueDriver } from './driver.js';
 
 export { BODY_MARKER, decodeBody, encodeBody, UTF8_ATTRIBUTE_TYPE } from './codec.js';
-export { describeQueue, SqsQueueDriver, type SqsQueueInfo, sqsCapabilities } from './driver.js';
+export {
+  describeQueue,
+  SqsQueueDriver,
+  type SqsQueueInfo,
+  sqsCapabilities,
+  UNGROUPED_PREFIX,
+  ungroupedGroupId,
+} from './driver.js';
 
 /** Options for an SQS queue: a name (resolved with GetQueueUrl) or a queue URL. */
 export interface SqsQueueOptions<T = unknown> extends AwsConnectionOptions, QueueOptions<T> {

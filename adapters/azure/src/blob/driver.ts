@@ -18,6 +18,7 @@ import {
   type BucketDriver,
   type ByteRange,
   type DriverPutOptions,
+  type DriverSignOptions,
   defineCapabilities,
   fromBase64Url,
   fromUtf8,
@@ -26,7 +27,7 @@ import {
   type NormalizedBody,
   type PolycloudError,
   pcError,
-  type SignedUrlMethod,
+  type SignedRequest,
   toBase64,
   toBase64Url,
   uploadParts,
@@ -61,8 +62,8 @@ function capabilities(signing: boolean): BucketCapabilities {
     rangeRead: true,
     listDelimiter: true,
     // PUT through a SAS URL needs the header `x-ms-blob-type: BlockBlob`, which a plain URL
-    // cannot carry; see signedUploadUrl() in the README.
-    signedUrlMethods: signing ? (['GET', 'DELETE'] as const) : ([] as const),
+    // cannot carry: signedRequest() returns it with the URL (see the README).
+    signedUrlMethods: signing ? (['GET', 'PUT', 'DELETE'] as const) : ([] as const),
     maxSignedUrlSeconds: signing ? MAX_SAS_SECONDS : 0,
     maxKeyBytes: 1024,
     maxObjectBytes: MAX_BLOCKS * MAX_BLOCK_BYTES,
@@ -451,19 +452,35 @@ export class AzureBucketDriver implements BucketDriver {
     }
   }
 
-  async signedUrl(
-    key: string,
-    opts: { method: SignedUrlMethod; expiresIn: number; contentType: string | undefined },
-  ): Promise<string> {
-    const ctx = this.ctx('signedUrl', key);
-    if (opts.method === 'PUT') {
-      throw pcError(
-        'UNSUPPORTED',
-        `signedUrl on blob "${this.name}": a PUT through an Azure SAS URL must send the header x-ms-blob-type: BlockBlob; use signedUploadUrl() from @polycloud/azure/blob, which returns the URL with the headers to send`,
-        { ...this.errCtx(ctx), retryable: false },
-      );
-    }
-    const permissions = BlobSASPermissions.parse(opts.method === 'GET' ? 'r' : 'd');
+  /**
+   * A SAS URL for `opts.method` on `key`. For PUT this is the bare URL: Put Blob through it
+   * must also send `x-ms-blob-type: BlockBlob` (or the service answers 400), which is why
+   * uploaders should be handed `signedRequest()`, whose headers include it.
+   */
+  async signedUrl(key: string, opts: DriverSignOptions): Promise<string> {
+    return this.sasUrl(key, opts, this.ctx('signedUrl', key));
+  }
+
+  /** The SAS URL plus the headers the request must send: for PUT `x-ms-blob-type: BlockBlob`. */
+  async signedRequest(key: string, opts: DriverSignOptions): Promise<SignedRequest> {
+    const url = await this.sasUrl(key, opts, this.ctx('signedRequest', key));
+    if (opts.method !== 'PUT') return { url, method: opts.method, headers: {} };
+    return {
+      url,
+      method: 'PUT',
+      headers: {
+        'x-ms-blob-type': 'BlockBlob',
+        ...(opts.contentType === undefined ? {} : { 'content-type': opts.contentType }),
+      },
+    };
+  }
+
+  private sasUrl(key: string, opts: DriverSignOptions, ctx: AzureErrorContext): Promise<string> {
+    // PUT: create + write. For GET, contentType becomes the response's Content-Type (rsct);
+    // a SAS cannot pin the Content-Type of an upload.
+    const permissions = BlobSASPermissions.parse(
+      opts.method === 'GET' ? 'r' : opts.method === 'PUT' ? 'cw' : 'd',
+    );
     return this.sign(
       key,
       permissions,
@@ -473,16 +490,13 @@ export class AzureBucketDriver implements BucketDriver {
     );
   }
 
-  /**
-   * A SAS URL for `key` with `permissions` (for PUT: `cw`) valid for `expiresIn` seconds.
-   * @internal shared with signedUploadUrl().
-   */
-  async sign(
+  /** A SAS URL for `key` with `permissions` valid for `expiresIn` seconds. */
+  private async sign(
     key: string,
     permissions: BlobSASPermissions,
     expiresIn: number,
     contentType: string | undefined,
-    ctx: AzureErrorContext = this.ctx('signedUrl', key),
+    ctx: AzureErrorContext,
   ): Promise<string> {
     const blob = this.client.getBlobClient(encodeBlobName(key));
     const expiresOn = new Date(Date.now() + expiresIn * 1000);
@@ -503,7 +517,7 @@ export class AzureBucketDriver implements BucketDriver {
       } else {
         throw pcError(
           'UNSUPPORTED',
-          `signedUrl on blob "${this.name}": this client has neither an account key nor a token credential to sign with`,
+          `${ctx.operation} on blob "${this.name}": this client has neither an account key nor a token credential to sign with`,
           { ...this.errCtx(ctx), retryable: false },
         );
       }

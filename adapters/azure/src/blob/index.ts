@@ -11,7 +11,6 @@
  * const bucket = await openBucket('azblob://uploads?account=myaccount');
  */
 import {
-  BlobSASPermissions,
   BlobServiceClient,
   ContainerClient,
   type StoragePipelineOptions,
@@ -23,7 +22,6 @@ import {
   type DriverOpenOptions,
   invalidArgument,
   urlParams,
-  validateKey,
 } from '@polycloud/core';
 import { joinEndpoint, resourceFromUrl, USER_AGENT_PREFIX } from '../clients.js';
 import {
@@ -158,7 +156,7 @@ export async function openBucketDriver(url: URL, opts: DriverOpenOptions): Promi
   return azureBucketDriver({ ...cred, container, ...(client ? { client } : {}) });
 }
 
-/** What a caller must send to upload through a SAS URL. */
+/** What a caller must send to upload through a SAS URL (a `SignedRequest` without the method). */
 export interface SignedUpload {
   readonly url: string;
   /** Headers the PUT must carry: `x-ms-blob-type: BlockBlob`, and Content-Type when one was asked for. */
@@ -167,8 +165,11 @@ export interface SignedUpload {
 
 /**
  * A SAS URL that lets anyone holding it upload `key` for `expiresIn` seconds, with the headers
- * the request must send (Azure's Put Blob needs `x-ms-blob-type: BlockBlob`, which a bare URL
- * cannot carry — that is why `signedUrl({ method: 'PUT' })` is not offered).
+ * the request must send (Azure's Put Blob needs `x-ms-blob-type: BlockBlob`). The same as
+ * `bucket.signedRequest(key, { method: 'PUT', expiresIn, contentType })`, which works on every
+ * provider; kept for code written before that existed.
+ *
+ * @deprecated Use `bucket.signedRequest(key, { method: 'PUT', expiresIn, contentType })`.
  *
  * @example
  * const { url, headers } = await signedUploadUrl(bucket, 'photo.jpg', { expiresIn: 600, contentType: 'image/jpeg' });
@@ -179,37 +180,17 @@ export async function signedUploadUrl(
   key: string,
   opts: { expiresIn: number; contentType?: string },
 ): Promise<SignedUpload> {
-  const client = bucket.native();
-  if (!isContainerClient(client)) {
+  if (!isContainerClient(bucket.native())) {
     throw invalidArgument('signedUploadUrl: the bucket is not an Azure Blob Storage bucket', {
       provider: PROVIDER,
       service: 'blob',
       operation: 'signedUploadUrl',
     });
   }
-  validateKey(key, bucket.capabilities.maxKeyBytes, {
-    provider: PROVIDER,
-    service: 'blob',
-    operation: 'signedUploadUrl',
-    name: bucket.name,
+  const { url, headers } = await bucket.signedRequest(key, {
+    method: 'PUT',
+    expiresIn: opts.expiresIn,
+    ...(opts.contentType === undefined ? {} : { contentType: opts.contentType }),
   });
-  if (
-    !Number.isInteger(opts.expiresIn) ||
-    opts.expiresIn < 1 ||
-    opts.expiresIn > bucket.capabilities.maxSignedUrlSeconds
-  ) {
-    throw invalidArgument(
-      `signedUploadUrl: expiresIn must be an integer from 1 to ${bucket.capabilities.maxSignedUrlSeconds} seconds`,
-      { provider: PROVIDER, service: 'blob', operation: 'signedUploadUrl' },
-    );
-  }
-  const driver = new AzureBucketDriver(client, signerFor(client));
-  const url = await driver.sign(key, BlobSASPermissions.parse('cw'), opts.expiresIn, undefined);
-  return {
-    url,
-    headers: {
-      'x-ms-blob-type': 'BlockBlob',
-      ...(opts.contentType === undefined ? {} : { 'content-type': opts.contentType }),
-    },
-  };
+  return { url, headers };
 }

@@ -6,7 +6,7 @@ import { BodyDigests } from '../internal/checksum.js';
 import { CallRunner, type PortableOptions } from '../internal/context.js';
 import { checkInt, checkOptions, checkString } from '../internal/validate.js';
 import { validateKey, validatePrefix } from '../keys.js';
-import type { BucketDriver } from './driver.js';
+import type { BucketDriver, DriverSignOptions } from './driver.js';
 import type {
   BlobInfo,
   BlobListItem,
@@ -18,6 +18,7 @@ import type {
   ListOptions,
   ListPage,
   PutOptions,
+  SignedRequest,
   SignedUrlOptions,
 } from './types.js';
 
@@ -425,32 +426,70 @@ export class Bucket<TNative = unknown> {
   /**
    * A URL that grants `method` on one key for `expiresIn` seconds without credentials.
    *
+   * A GET or DELETE URL works on its own. A PUT URL may need request headers as well: the
+   * `content-type` it was signed with (when `contentType` was given), and on some providers
+   * headers of their own (Azure: `x-ms-blob-type: BlockBlob`), which a bare URL cannot carry.
+   * Hand uploaders `signedRequest()` instead, which returns the URL with those headers.
+   *
    * @example
    * const url = await bucket.signedUrl('report.pdf', { method: 'GET', expiresIn: 300 });
    */
   async signedUrl(key: string, opts: SignedUrlOptions): Promise<string> {
     const op = 'signedUrl';
+    const args = this.signArgs(op, key, opts);
+    const signer = this.driver.signedUrl!.bind(this.driver);
+    return this.runner.run(op, key, undefined, () => signer(key, args));
+  }
+
+  /**
+   * What a client without credentials must send to act on one key for `expiresIn` seconds:
+   * the signed URL, the method, and the headers the request must carry (`content-type` for a
+   * PUT signed with `contentType`, plus any the provider needs). Send all of them as given.
+   * Validation and capabilities are those of `signedUrl` (`signedUrlMethods`).
+   *
+   * @example
+   * const req = await bucket.signedRequest('photo.jpg', { method: 'PUT', expiresIn: 600, contentType: 'image/jpeg' });
+   * // …in a browser or another service, with no credentials:
+   * await fetch(req.url, { method: req.method, headers: req.headers, body: file });
+   */
+  async signedRequest(key: string, opts: SignedUrlOptions): Promise<SignedRequest> {
+    const op = 'signedRequest';
+    const args = this.signArgs(op, key, opts);
+    const driver = this.driver;
+    return this.runner.run(op, key, undefined, async () => {
+      if (driver.signedRequest) {
+        const r = await driver.signedRequest(key, args);
+        return signedRequestOf(r.url, args.method, r.headers);
+      }
+      const url = await driver.signedUrl!(key, args);
+      const headers: Record<string, string> =
+        args.method === 'PUT' && args.contentType !== undefined ? { 'content-type': args.contentType } : {};
+      return signedRequestOf(url, args.method, headers);
+    });
+  }
+
+  /** Validation and capability checks shared by signedUrl and signedRequest. */
+  private signArgs(op: string, key: string, opts: SignedUrlOptions): DriverSignOptions {
     this.runner.ensureOpen(op);
     this.key(key, op);
     const ctx = this.runner.ctx(op, key);
     checkOptions(opts, ['method', 'expiresIn', 'contentType'], ctx);
-    const method = opts?.method ?? 'GET';
+    const o: Partial<SignedUrlOptions> = opts ?? {};
+    const method = o.method ?? 'GET';
     if (!['GET', 'PUT', 'DELETE'].includes(method)) {
-      throw invalidArgument(`signedUrl: method must be GET, PUT or DELETE, got ${String(method)}`, ctx);
+      throw invalidArgument(`${op}: method must be GET, PUT or DELETE, got ${String(method)}`, ctx);
     }
+    const d = this.driver;
+    const signer = op === 'signedRequest' ? (d.signedRequest ?? d.signedUrl) : d.signedUrl;
     requireCapability(
-      this.capabilities.signedUrlMethods.includes(method) && this.driver.signedUrl !== undefined,
+      this.capabilities.signedUrlMethods.includes(method) && signer !== undefined,
       `signedUrlMethods:${method}`,
       this.capCtx(op, key),
     );
-    checkInt(opts.expiresIn, 'expiresIn', 1, this.capabilities.maxSignedUrlSeconds, ctx);
-    if (opts.expiresIn === undefined)
-      throw invalidArgument('signedUrl: expiresIn (seconds) is required', ctx);
-    checkString(opts.contentType, 'contentType', ctx);
-    const signer = this.driver.signedUrl!.bind(this.driver);
-    return this.runner.run(op, key, undefined, () =>
-      signer(key, { method, expiresIn: opts.expiresIn, contentType: opts.contentType }),
-    );
+    checkInt(o.expiresIn, 'expiresIn', 1, this.capabilities.maxSignedUrlSeconds, ctx);
+    if (o.expiresIn === undefined) throw invalidArgument(`${op}: expiresIn (seconds) is required`, ctx);
+    checkString(o.contentType, 'contentType', ctx);
+    return { method, expiresIn: o.expiresIn, contentType: o.contentType };
   }
 
   /** The native SDK client, typed when the bucket came from an adapter's own constructor. */
@@ -569,6 +608,15 @@ function makeReader(
     text: async () => fromUtf8(await all()),
     json: async <T>() => JSON.parse(fromUtf8(await all())) as T,
   };
+}
+
+/** A frozen SignedRequest with a copy of the driver's headers. */
+function signedRequestOf(
+  url: string,
+  method: SignedRequest['method'],
+  headers: Readonly<Record<string, string>>,
+): SignedRequest {
+  return Object.freeze({ url, method, headers: Object.freeze({ ...headers }) });
 }
 
 /** Reads up to `limit` bytes: the whole body if it fits, else a stream that replays what was read. */

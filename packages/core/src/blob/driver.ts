@@ -1,7 +1,15 @@
 import type { NormalizedBody } from '../body.js';
 import type { BucketCapabilities } from '../capabilities.js';
 import type { PolycloudError } from '../errors.js';
-import type { BlobInfo, ByteRange, ListPage, SignedUrlMethod } from './types.js';
+import type { BlobInfo, ByteRange, ListPage, SignedRequest, SignedUrlMethod } from './types.js';
+
+/** Options the portable layer hands a driver's `signedUrl` / `signedRequest`, already validated. */
+export interface DriverSignOptions {
+  readonly method: SignedUrlMethod;
+  /** 1 to capabilities.maxSignedUrlSeconds. */
+  readonly expiresIn: number;
+  readonly contentType: string | undefined;
+}
 
 /** Options the portable layer hands a driver's `put`, already validated and normalised. */
 export interface DriverPutOptions {
@@ -79,11 +87,19 @@ export interface BucketDriver<TNative = unknown> {
     opts: { ifNoneMatch: '*' | undefined; ifMatch: string | undefined; signal: AbortSignal | undefined },
   ): Promise<BlobInfo>;
 
-  /** Required when capabilities.signedUrlMethods is non-empty. */
-  signedUrl?(
-    key: string,
-    opts: { method: SignedUrlMethod; expiresIn: number; contentType: string | undefined },
-  ): Promise<string>;
+  /**
+   * Required when capabilities.signedUrlMethods is non-empty. A URL for `opts.method` on `key`;
+   * when the request also needs headers (see `signedRequest`), this is the bare URL.
+   */
+  signedUrl?(key: string, opts: DriverSignOptions): Promise<string>;
+
+  /**
+   * Optional: the URL plus the headers the request must send, for providers whose signed
+   * requests need more than a URL (Azure's Put Blob needs `x-ms-blob-type`). Header names
+   * lower-case. Without it, `Bucket.signedRequest` uses `signedUrl` and adds `content-type`
+   * to a PUT signed with `contentType`.
+   */
+  signedRequest?(key: string, opts: DriverSignOptions): Promise<SignedRequest>;
 
   close(): Promise<void>;
   native(): TNative;

@@ -94,10 +94,30 @@ export interface CopyOptions extends CallOptions {
 export type SignedUrlMethod = 'GET' | 'PUT' | 'DELETE';
 
 export interface SignedUrlOptions {
+  /** Default `'GET'`. */
   readonly method?: SignedUrlMethod;
+  /** Seconds the URL stays valid, 1 to `capabilities.maxSignedUrlSeconds`. */
   readonly expiresIn: number;
   /** For PUT: the Content-Type the uploader must send. */
   readonly contentType?: string;
+}
+
+/**
+ * Everything a client without credentials needs to act on one key: send `method` to `url`
+ * with exactly these `headers` (and, for PUT, the body). From `bucket.signedRequest()`.
+ *
+ * @example
+ * const { url, method, headers } = await bucket.signedRequest('photo.jpg', { method: 'PUT', expiresIn: 600, contentType: 'image/jpeg' });
+ * await fetch(url, { method, headers, body });
+ */
+export interface SignedRequest {
+  readonly url: string;
+  readonly method: SignedUrlMethod;
+  /**
+   * Headers the request must carry (names lower-case), e.g. `content-type` for a PUT signed
+   * with `contentType`, or a provider's own (`x-ms-blob-type` on Azure). Empty when none.
+   */
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 export type DeleteManyResult =
