@@ -47,11 +47,7 @@ export interface DynamoKvOptions extends AwsConnectionOptions, KvStoreOptions {
 }
 
 /** A KvStore whose `native()` is typed as the DynamoDB client. */
-export class DynamoKvStore<V extends KvValue = KvValue> extends KvStore<V> {
-  override native(): DynamoDBClient {
-    return super.native() as DynamoDBClient;
-  }
-}
+export class DynamoKvStore<V extends KvValue = KvValue> extends KvStore<V, DynamoDBClient> {}
 
 /** Builds a DynamoDB client: endpoint from the option or AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL. */
 export function createDynamoClient(

@@ -37,11 +37,7 @@ export interface S3BucketOptions extends AwsConnectionOptions, BucketOptions {
 }
 
 /** A Bucket whose `native()` is typed as the S3 client. */
-export class S3Bucket extends Bucket {
-  override native(): S3Client {
-    return super.native() as S3Client;
-  }
-}
+export type S3Bucket = Bucket<S3Client>;
 
 /**
  * Builds an S3 client the way polycloud does: the endpoint from the option or the standard
@@ -116,7 +112,7 @@ export function s3BucketDriver(opts: Omit<S3BucketOptions, keyof BucketOptions>)
  */
 export function s3Bucket(opts: S3BucketOptions): S3Bucket {
   const { retry, timeoutMs, partSize, concurrency } = opts;
-  return new S3Bucket(s3BucketDriver(opts), {
+  return new Bucket<S3Client>(s3BucketDriver(opts), {
     ...(retry !== undefined ? { retry } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(partSize !== undefined ? { partSize } : {}),

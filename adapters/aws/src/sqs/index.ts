@@ -44,15 +44,12 @@ export interface SqsQueueOptions<T = unknown> extends AwsConnectionOptions, Queu
 }
 
 /** A Queue whose `native()` is typed as the SQS client. */
-export class SqsQueue<T = unknown> extends Queue<T> {
+export class SqsQueue<T = unknown> extends Queue<T, SQSClient> {
   /** The queue URL the driver sends to. */
   readonly queueUrl: string;
   constructor(driver: SqsQueueDriver, opts?: QueueOptions<T>) {
     super(driver, opts);
     this.queueUrl = driver.queueUrl;
-  }
-  override native(): SQSClient {
-    return super.native() as SQSClient;
   }
 }
 

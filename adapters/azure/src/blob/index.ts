@@ -46,11 +46,7 @@ export {
 export { decodeBlobName, encodeBlobName } from './names.js';
 
 /** A Bucket whose `native()` is typed as the container client. */
-export class AzureBucket extends Bucket {
-  override native(): ContainerClient {
-    return super.native() as ContainerClient;
-  }
-}
+export type AzureBucket = Bucket<ContainerClient>;
 
 export interface AzureBucketOptions extends AzureCredentialOptions, BucketOptions {
   /** Container name. Ignored when `client` is given. */
@@ -136,7 +132,7 @@ export function azureBucketDriver(opts: AzureBucketOptions): AzureBucketDriver {
  * const client = bucket.native(); // ContainerClient
  */
 export function azureBucket(opts: AzureBucketOptions): AzureBucket {
-  return new AzureBucket(azureBucketDriver(opts), opts);
+  return new Bucket<ContainerClient>(azureBucketDriver(opts), opts);
 }
 
 /**

@@ -39,11 +39,7 @@ export {
 export { decodeEnvelope, decodeEnvelopeBytes, encodeEnvelope, encodeEnvelopeBytes } from './envelope.js';
 
 /** A Queue whose `native()` is typed as the queue client. */
-export class AzureQueue<T = unknown> extends Queue<T> {
-  override native(): QueueClient {
-    return super.native() as QueueClient;
-  }
-}
+export type AzureQueue<T = unknown> = Queue<T, QueueClient>;
 
 export interface AzureQueueOptions<T>
   extends AzureCredentialOptions,
@@ -128,7 +124,7 @@ export function azureQueueDriver(opts: AzureQueueOptions<unknown>): AzureQueueDr
  * const client = q.native(); // QueueClient
  */
 export function azureQueue<T = unknown>(opts: AzureQueueOptions<T>): AzureQueue<T> {
-  return new AzureQueue<T>(azureQueueDriver(opts as AzureQueueOptions<unknown>), opts);
+  return new Queue<T, QueueClient>(azureQueueDriver(opts as AzureQueueOptions<unknown>), opts);
 }
 
 /**

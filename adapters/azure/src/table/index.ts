@@ -53,11 +53,7 @@ export {
 export const DEFAULT_NAMESPACE = 'default';
 
 /** A KvStore whose `native()` is typed as the table client. */
-export class AzureKvStore<V extends KvValue = KvValue> extends KvStore<V> {
-  override native(): TableClient {
-    return super.native() as TableClient;
-  }
-}
+export type AzureKvStore<V extends KvValue = KvValue> = KvStore<V, TableClient>;
 
 export interface AzureKvOptions extends AzureCredentialOptions, KvStoreOptions {
   /** Table name. Ignored when `client` is given. */
@@ -160,7 +156,7 @@ export function azureKvDriver(opts: AzureKvOptions): AzureKvDriver {
  * const client = kv.native(); // TableClient
  */
 export function azureKv<V extends KvValue = KvValue>(opts: AzureKvOptions): AzureKvStore<V> {
-  return new AzureKvStore<V>(azureKvDriver(opts), opts);
+  return new KvStore<V, TableClient>(azureKvDriver(opts), opts);
 }
 
 /**
