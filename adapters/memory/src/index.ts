@@ -14,7 +14,7 @@ import {
   type DriverOpenOptions,
   KvStore,
   type KvStoreOptions,
-  type KvValue,
+  type KvValue, type KvValueOf,
   pcError,
   Queue,
   type QueueOptions,
@@ -183,7 +183,7 @@ export function memoryQueue<T = unknown>(
  * @example
  * const sessions = memoryKv<{ user: string }>('sessions', 'web');
  */
-export function memoryKv<V extends KvValue = KvValue>(
+export function memoryKv<V extends KvValueOf<V> = KvValue>(
   name?: string,
   namespace?: string,
   opts: KvStoreOptions = {},
