@@ -49,6 +49,7 @@ type JsonOf<P> = P extends JsonPrimitive
             }
           : never;
 
+/** A stored entry: its key, value, opaque version and expiry. */
 export interface KvEntry<V extends KvValueOf<V> = KvValue> {
   readonly key: string;
   readonly value: V;
@@ -57,6 +58,7 @@ export interface KvEntry<V extends KvValueOf<V> = KvValue> {
   readonly expiresAt?: Date | undefined;
 }
 
+/** Options of `KvStore.set`: conditions (`ifVersion`, `ifAbsent`) and a time to live. */
 export interface KvSetOptions {
   /** Write only if the current version is this one, else PRECONDITION_FAILED. */
   readonly ifVersion?: string;
@@ -67,6 +69,7 @@ export interface KvSetOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Options of `KvStore.list` and `KvStore.entries`: prefix, page size and cursor. */
 export interface KvListOptions {
   readonly prefix?: string;
   readonly cursor?: string;
@@ -74,15 +77,18 @@ export interface KvListOptions {
   readonly signal?: AbortSignal;
 }
 
+/** One page of a listing, in UTF-8 byte order of keys; pass `cursor` back for the next page. */
 export interface KvListPage<V extends KvValueOf<V> = KvValue> {
   readonly entries: readonly KvEntry<V>[];
   readonly cursor?: string | undefined;
 }
 
+/** The outcome of one item of `KvStore.setMany`: its new version, or the error it met. */
 export type KvSetResult =
   | { readonly key: string; readonly ok: true; readonly version: string }
   | { readonly key: string; readonly ok: false; readonly error: import('../errors.js').PolycloudError };
 
+/** The outcome of one key of `KvStore.deleteMany`: whether it existed, or the error it met. */
 export type KvDeleteResult =
   | { readonly key: string; readonly ok: true; readonly existed: boolean }
   | { readonly key: string; readonly ok: false; readonly error: import('../errors.js').PolycloudError };
