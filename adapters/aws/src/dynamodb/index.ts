@@ -9,7 +9,8 @@ import {
   type KvDriver,
   KvStore,
   type KvStoreOptions,
-  type KvValue, type KvValueOf,
+  type KvValue,
+  type KvValueOf,
   urlParams,
   utf8Length,
 } from '@polycloud/core';

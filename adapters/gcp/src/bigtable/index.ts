@@ -14,7 +14,8 @@ import {
   type KvDriver,
   KvStore,
   type KvStoreOptions,
-  type KvValue, type KvValueOf,
+  type KvValue,
+  type KvValueOf,
   urlParams,
 } from '@polycloud/core';
 import { type BigtableKvConfig, BigtableKvDriver } from './driver.js';
