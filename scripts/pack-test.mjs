@@ -228,10 +228,10 @@ step('conformance suites from node_modules (memory + dynalite through the instal
   const test = spawnSync(path.join(app, 'node_modules/.bin/vitest'), ['run', '--reporter=dot'], {
     cwd: dir,
     encoding: 'utf8',
-    env: { ...process.env, POLYCLOUD_EMULATORS: 'dynalite', POLYCLOUD_EMULATORS_DIR: '' },
+    env: { ...process.env, POLYCLOUD_EMULATORS: 'dynalite', POLYCLOUD_EMULATORS_DIR: '', NO_COLOR: '1' },
   });
   if (test.status !== 0) throw Object.assign(new Error(`vitest exited ${test.status}`), test);
-  const summary = /Tests\s+(.*)/.exec(test.stdout.replace(/\x1b\[[0-9;]*m/g, ''))?.[1]?.trim();
+  const summary = /Tests\s+(.*)/.exec(test.stdout)?.[1]?.trim();
   const reports = ['memory-kv', 'aws-kv-dynalite'].filter((r) =>
     existsSync(path.join(dir, 'reports', 'conformance', `${r}.json`)),
   );
