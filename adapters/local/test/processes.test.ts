@@ -1,0 +1,127 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { openBucket, openKv, openQueue } from '@polycloud/core';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// Several Node processes on one store: the guarantees that matter are the ones a single
+// process cannot show (no lost update, one holder per message, one create-only winner), and
+// process-level behaviour (a waiting receive or a running consumer keeps the process alive).
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+const child = fileURLToPath(new URL('./fixtures/child.ts', import.meta.url));
+const root = mkdtempSync(join(tmpdir(), 'polycloud-local-processes-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the child program with tsx (TypeScript sources, paths from tsconfig.test.json). */
+function run(mode: string, target: string, arg = '', onStdout?: (text: string, kill: () => void) => void) {
+  return new Promise<Run>((resolve) => {
+    const p = execFile(
+      process.execPath,
+      ['--import', 'tsx', child, mode, target, arg],
+      {
+        cwd: repo,
+        env: { ...process.env, TSX_TSCONFIG_PATH: join(repo, 'tsconfig.test.json') },
+        timeout: 60_000,
+      },
+      (err, stdout, stderr) => {
+        const e = err as (Error & { code?: unknown; signal?: NodeJS.Signals | null }) | null;
+        resolve({
+          code: e ? (typeof e.code === 'number' ? e.code : null) : 0,
+          signal: e?.signal ?? null,
+          stdout: String(stdout),
+          stderr: String(stderr),
+        });
+      },
+    );
+    if (onStdout) p.stdout?.on('data', (d: Buffer) => onStdout(String(d), () => p.kill('SIGKILL')));
+  });
+}
+
+const db = (name: string) => pathToFileURL(join(root, name)).pathname;
+
+describe('several processes on one store', () => {
+  it('4 processes × 50 increments of one kv counter add up exactly', async () => {
+    const url = `local://${db('counter.db')}?table=t`;
+    const runs = await Promise.all([1, 2, 3, 4].map(() => run('increment', url, '50')));
+    for (const r of runs) expect(r, r.stderr).toMatchObject({ code: 0, stdout: 'done\n' });
+    await using kv = await openKv(url);
+    expect((await kv.get('counter'))?.value).toBe(200);
+  });
+
+  it('4 consumers of one queue receive disjoint messages, every message exactly once', async () => {
+    const url = `local://${db('queue.db')}?queue=work`;
+    {
+      await using q = await openQueue<number>(url);
+      for (let i = 0; i < 200; i += 10) {
+        await q.sendBatch(Array.from({ length: 10 }, (_, j) => ({ body: i + j })));
+      }
+    }
+    const runs = await Promise.all([1, 2, 3, 4].map(() => run('drain', url)));
+    const seen = runs.map((r) => {
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as number[];
+    });
+    const all = seen.flat().sort((a, b) => a - b);
+    expect(all).toEqual(Array.from({ length: 200 }, (_, i) => i));
+  });
+
+  it('of 4 processes creating one key with ifNoneMatch, exactly one wins', async () => {
+    const url = pathToFileURL(join(root, 'race')).href;
+    const runs = await Promise.all([1, 2, 3, 4].map(() => run('create-only', url)));
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    expect(runs.map((r) => r.stdout.trim()).sort()).toEqual(['lost', 'lost', 'lost', 'won']);
+  });
+
+  it('4 processes × 20 ifMatch read-modify-writes of one object lose no update', async () => {
+    const url = pathToFileURL(join(root, 'cas')).href;
+    {
+      await using b = await openBucket(url);
+      await b.put('counter', '0');
+    }
+    const runs = await Promise.all([1, 2, 3, 4].map(() => run('cas', url, '20')));
+    for (const r of runs) expect(r, r.stderr).toMatchObject({ code: 0, stdout: 'done\n' });
+    await using b = await openBucket(url);
+    expect(await b.getText('counter')).toBe('80');
+  });
+});
+
+describe('process behaviour', () => {
+  it('a receive with waitSeconds keeps the process alive until it returns', async () => {
+    const r = await run('wait', `local://${db('wait.db')}?queue=empty`);
+    expect(r, r.stderr).toMatchObject({ code: 0, stdout: 'done 0\n' });
+  });
+
+  it('a running consume() keeps the process alive until stop(), then the process exits', async () => {
+    const r = await run('consume', `local://${db('consume.db')}?queue=stopper`);
+    expect(r, r.stderr).toMatchObject({ code: 0, stdout: 'stopped\n' });
+  });
+
+  it('a process killed (SIGKILL) mid-write leaves the previous object and a readable store', async () => {
+    const url = pathToFileURL(join(root, 'killed')).href;
+    {
+      await using b = await openBucket(url);
+      await b.put('doc', 'version 1');
+    }
+    const r = await run('hang-mid-write', url, '', (text, kill) => {
+      if (text.includes('writing')) kill();
+    });
+    expect(r.signal).toBe('SIGKILL');
+    // The partial upload is in a temp file, which nothing lists or reads.
+    expect(readdirSync(join(fileURLToPath(url), 'tmp')).length).toBeGreaterThan(0);
+    await using b = await openBucket(url);
+    expect(await b.getText('doc')).toBe('version 1');
+    expect((await b.list()).items.map((i) => i.key)).toEqual(['doc']);
+    await b.put('doc', 'version 2');
+    expect(await b.getText('doc')).toBe('version 2');
+  });
+});
