@@ -23,6 +23,7 @@ import {
   checkSignal,
   decodeCursor,
   encodeCursor,
+  lowerBound,
   newToken,
   num,
   optText,
@@ -101,7 +102,7 @@ function unquote(s: string): string {
  * holding files polycloud did not write, or a folder that cannot be written is refused with a
  * PolycloudError and left as it was.
  */
-export async function openLocalBucket(root: string): Promise<LocalBucketDriver> {
+export async function openLocalBucket(root: string, lockTimeoutMs?: number): Promise<LocalBucketDriver> {
   const ctx: ErrorContext = { service: 'blob', operation: 'open', name: root };
   const fail = (code: 'INVALID_ARGUMENT' | 'PERMISSION_DENIED', why: string, cause?: unknown) =>
     pcError(code, `open blob "${root}": ${why}`, {
@@ -172,7 +173,7 @@ export async function openLocalBucket(root: string): Promise<LocalBucketDriver> 
     .catch((err) => Promise.reject(fsFail(err, `write in ${join(root, 'tmp')}`)));
   await removeStaleTemps(join(root, 'tmp'));
   const file = await SqliteFile.acquire(join(root, INDEX_FILE), ctx);
-  return new LocalBucketDriver(root, file);
+  return new LocalBucketDriver(root, file, lockTimeoutMs);
 }
 
 async function removeStaleTemps(dir: string): Promise<void> {
@@ -207,6 +208,7 @@ export class LocalBucketDriver implements BucketDriver<LocalBucketHandle> {
   constructor(
     readonly name: string,
     private readonly file: SqliteFile,
+    private readonly lockTimeoutMs?: number,
   ) {}
 
   async put(key: string, body: NormalizedBody, opts: DriverPutOptions): Promise<BlobInfo> {
@@ -343,7 +345,7 @@ export class LocalBucketDriver implements BucketDriver<LocalBucketHandle> {
       );
       for (;;) {
         if (Buffer.compare(lower, upper) >= 0) return { items, prefixes };
-        const rows = page.all(lower, upper, limit + 1);
+        const rows = page.all(lowerBound(lower), upper, limit + 1);
         if (rows.length === 0) return { items, prefixes };
         let jumped = false;
         for (const r of rows) {
@@ -660,7 +662,7 @@ export class LocalBucketDriver implements BucketDriver<LocalBucketHandle> {
   }
 
   private ctx(operation: string, key?: string): ErrorContext {
-    return { service: 'blob', operation, name: this.name, key };
+    return { service: 'blob', operation, name: this.name, key, lockTimeoutMs: this.lockTimeoutMs };
   }
 }
 

@@ -148,7 +148,21 @@ function queueOptions(d: Readonly<Record<string, unknown>>): LocalQueueOptions {
   if (v !== undefined && typeof v !== 'number') {
     throw invalid('queue', 'driverOptions.visibilityTimeoutSeconds must be a number of seconds');
   }
-  return v === undefined ? {} : { visibilityTimeoutSeconds: v };
+  const lock = lockTimeout(d, 'queue');
+  return {
+    ...(v === undefined ? {} : { visibilityTimeoutSeconds: v }),
+    ...(lock === undefined ? {} : { lockTimeoutMs: lock }),
+  };
+}
+
+/** `driverOptions.lockTimeoutMs`: how long a call retries while another process holds the lock. */
+function lockTimeout(d: Readonly<Record<string, unknown>>, service: Service): number | undefined {
+  const v = d.lockTimeoutMs;
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+    throw invalid(service, 'driverOptions.lockTimeoutMs must be a non-negative number of milliseconds');
+  }
+  return v;
 }
 
 function required(q: Record<string, string>, param: string, url: URL, service: Service): string {
@@ -162,20 +176,24 @@ function required(q: Record<string, string>, param: string, url: URL, service: S
   return v;
 }
 
-/** Opens `file:///dir`: the bucket kept in that folder (created when missing). Takes no parameters. */
+/**
+ * Opens `file:///dir`: the bucket kept in that folder (created when missing). Takes no URL
+ * parameters; `driverOptions` may set `lockTimeoutMs` (see openQueueDriver).
+ */
 export async function openBucketDriver(url: URL, opts: DriverOpenOptions = {}): Promise<LocalBucketDriver> {
   urlParams(url, [], 'blob');
-  optionsObject(opts, [], 'blob');
-  return openLocalBucket(folderFromUrl(url));
+  const d = optionsObject(opts, ['lockTimeoutMs'], 'blob');
+  return openLocalBucket(folderFromUrl(url), lockTimeout(d, 'blob'));
 }
 
 /**
  * Opens `local:///path.db?queue=name`. `driverOptions` may set `visibilityTimeoutSeconds`
- * (the default for receives; 30).
+ * (the default for receives; 30) and `lockTimeoutMs` (how long a call retries while another
+ * process holds the write lock; 30 000).
  */
 export async function openQueueDriver(url: URL, opts: DriverOpenOptions = {}): Promise<LocalQueueDriver> {
   const q = urlParams(url, ['queue'], 'queue');
-  const d = optionsObject(opts, ['visibilityTimeoutSeconds'], 'queue');
+  const d = optionsObject(opts, ['visibilityTimeoutSeconds', 'lockTimeoutMs'], 'queue');
   const name = required(q, 'queue', url, 'queue');
   const options = queueOptions(d);
   const path = await databaseFromUrl(url, 'queue');
@@ -188,16 +206,19 @@ export async function openQueueDriver(url: URL, opts: DriverOpenOptions = {}): P
   }
 }
 
-/** Opens `local:///path.db?table=t&namespace=ns`: one namespace of a table in that file. */
+/**
+ * Opens `local:///path.db?table=t&namespace=ns`: one namespace of a table in that file.
+ * `driverOptions` may set `lockTimeoutMs` (see openQueueDriver).
+ */
 export async function openKvDriver(url: URL, opts: DriverOpenOptions = {}): Promise<LocalKvDriver> {
   const q = urlParams(url, ['table', 'namespace'], 'kv');
-  optionsObject(opts, [], 'kv');
+  const d = optionsObject(opts, ['lockTimeoutMs'], 'kv');
   const table = required(q, 'table', url, 'kv');
   const namespace = q.namespace ?? DEFAULT_NAMESPACE;
   if (namespace === '') throw invalid('kv', 'the kv namespace is empty; omit it for the default or name one');
   const path = await databaseFromUrl(url, 'kv');
   const file = await SqliteFile.acquire(path, { service: 'kv', operation: 'open', name: table });
-  return new LocalKvDriver(file, table, namespace);
+  return new LocalKvDriver(file, table, namespace, lockTimeout(d, 'kv'));
 }
 
 function fileUrl(path: string): URL {
@@ -228,11 +249,14 @@ export async function localQueue<T = unknown>(
   name: string,
   opts: QueueOptions<T> & LocalQueueOptions = {},
 ): Promise<Queue<T>> {
-  const { visibilityTimeoutSeconds, ...rest } = opts;
+  const { visibilityTimeoutSeconds, lockTimeoutMs, ...rest } = opts;
   const url = new URL(`local://${fileUrl(path).pathname}`);
   url.searchParams.set('queue', name);
   const driver = await openQueueDriver(url, {
-    driverOptions: visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds },
+    driverOptions: {
+      ...(visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds }),
+      ...(lockTimeoutMs === undefined ? {} : { lockTimeoutMs }),
+    },
   });
   return new Queue<T>(driver, rest);
 }

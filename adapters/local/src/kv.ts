@@ -12,13 +12,16 @@ import {
 import type { ErrorContext, Row, SqliteDatabase, SqliteFile } from './sqlite.js';
 import {
   after,
+  bindBytes,
   checkSignal,
   decodeCursor,
   encodeCursor,
+  lowerBound,
   newToken,
   num,
   PROVIDER,
   prefixEnd,
+  readBytes,
 } from './util.js';
 
 export const LOCAL_KV_CAPABILITIES: KvCapabilities = defineCapabilities({
@@ -66,6 +69,7 @@ export class LocalKvDriver implements KvDriver<LocalKvHandle> {
     private readonly file: SqliteFile,
     readonly name: string,
     readonly namespace: string,
+    private readonly lockTimeoutMs?: number,
   ) {}
 
   async get(key: string, opts: Sig): Promise<DriverKvEntry | undefined> {
@@ -154,7 +158,7 @@ export class LocalKvDriver implements KvDriver<LocalKvHandle> {
            WHERE tbl = ? AND ns = ? AND key >= ? AND key < ? AND (expires_at IS NULL OR expires_at > ?)
            ORDER BY key LIMIT ?`,
         )
-        .all(this.name, this.namespace, lower, prefixEnd(prefix), Date.now(), opts.limit + 1),
+        .all(this.name, this.namespace, lowerBound(lower), prefixEnd(prefix), Date.now(), opts.limit + 1),
     );
     const more = rows.length > opts.limit;
     const entries = rows.slice(0, opts.limit).map((r) => entry(r));
@@ -225,7 +229,7 @@ export class LocalKvDriver implements KvDriver<LocalKvHandle> {
         this.namespace,
         utf8(key),
         bytes ? KIND_BYTES : KIND_JSON,
-        bytes ? value : JSON.stringify(value),
+        bytes ? bindBytes(value) : JSON.stringify(value),
         version,
         expiresAt ?? null,
       );
@@ -258,7 +262,7 @@ export class LocalKvDriver implements KvDriver<LocalKvHandle> {
   }
 
   private ctx(operation: string, key?: string): ErrorContext {
-    return { service: 'kv', operation, name: this.name, key };
+    return { service: 'kv', operation, name: this.name, key, lockTimeoutMs: this.lockTimeoutMs };
   }
 
   private error(code: 'ALREADY_EXISTS' | 'PRECONDITION_FAILED', op: string, key: string, why: string) {
@@ -280,7 +284,7 @@ function entry(r: Row): DriverKvEntry {
   const key = fromUtf8(r.key as Uint8Array);
   const value: KvValue =
     num(r.kind) === KIND_BYTES
-      ? new Uint8Array(r.value as Uint8Array)
+      ? readBytes(r.value)
       : (JSON.parse(typeof r.value === 'string' ? r.value : fromUtf8(r.value as Uint8Array)) as KvValue);
   return {
     key,

@@ -11,7 +11,7 @@ import {
   utf8Length,
 } from '@polycloud/core';
 import { type ErrorContext, pause, type SqliteDatabase, type SqliteFile } from './sqlite.js';
-import { checkSignal, newToken, num, PROVIDER } from './util.js';
+import { bindBytes, checkSignal, newToken, num, PROVIDER, readBytes } from './util.js';
 
 /** How long a sent deduplicationId suppresses duplicates (as SQS FIFO queues do). */
 export const DEDUPLICATION_WINDOW_MS = 5 * 60 * 1000;
@@ -58,6 +58,8 @@ export interface LocalQueueHandle {
 export interface LocalQueueOptions {
   /** Visibility timeout for receives that do not name one. Default 30 s. */
   readonly visibilityTimeoutSeconds?: number;
+  /** How long a call retries while another process holds the write lock. Default 30 000 ms. */
+  readonly lockTimeoutMs?: number;
 }
 
 const TAKE = `SELECT seq, id, body, attributes, group_id, enqueued_at, delivery_count
@@ -85,6 +87,7 @@ export class LocalQueueDriver implements QueueDriver<LocalQueueHandle> {
   readonly provider = PROVIDER;
   readonly capabilities = LOCAL_QUEUE_CAPABILITIES;
   private readonly visibilitySeconds: number;
+  private readonly lockTimeoutMs: number | undefined;
   private readonly waits = new Set<() => void>();
   private closed = false;
 
@@ -102,6 +105,7 @@ export class LocalQueueDriver implements QueueDriver<LocalQueueHandle> {
       );
     }
     this.visibilitySeconds = v;
+    this.lockTimeoutMs = opts.lockTimeoutMs;
   }
 
   private get channel() {
@@ -143,7 +147,7 @@ export class LocalQueueDriver implements QueueDriver<LocalQueueHandle> {
         ).run(
           this.name,
           id,
-          m.body,
+          bindBytes(m.body),
           JSON.stringify(m.attributes),
           m.groupId ?? null,
           now,
@@ -285,7 +289,7 @@ export class LocalQueueDriver implements QueueDriver<LocalQueueHandle> {
         update.run(now + visibilityMs, receipt, row.seq ?? null);
         return {
           id,
-          body: new Uint8Array(row.body as Uint8Array),
+          body: readBytes(row.body),
           attributes: JSON.parse(String(row.attributes)) as Record<string, string>,
           deliveryCount: num(row.delivery_count) + 1,
           enqueuedAt: new Date(num(row.enqueued_at)),
@@ -322,7 +326,7 @@ export class LocalQueueDriver implements QueueDriver<LocalQueueHandle> {
   }
 
   private ctx(operation: string): ErrorContext {
-    return { service: 'queue', operation, name: this.name };
+    return { service: 'queue', operation, name: this.name, lockTimeoutMs: this.lockTimeoutMs };
   }
 
   private error(

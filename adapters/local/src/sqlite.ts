@@ -155,6 +155,8 @@ export interface ErrorContext {
   readonly operation: string;
   readonly name: string;
   readonly key?: string | undefined;
+  /** How long to retry a locked database (default DEFAULT_LOCK_TIMEOUT_MS). */
+  readonly lockTimeoutMs?: number | undefined;
 }
 
 /** Turns an error from node:sqlite (or the file system) into a PolycloudError naming the file. */
@@ -314,7 +316,8 @@ export class SqliteFile {
     return this.retrying(ctx, lockTimeoutMs, fn);
   }
 
-  async retrying<T>(ctx: ErrorContext, lockTimeoutMs: number, fn: () => T): Promise<T> {
+  async retrying<T>(ctx: ErrorContext, defaultTimeoutMs: number, fn: () => T): Promise<T> {
+    const lockTimeoutMs = ctx.lockTimeoutMs ?? defaultTimeoutMs;
     const deadline = Date.now() + lockTimeoutMs;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -326,7 +329,7 @@ export class SqliteFile {
           if (isBusy(err)) {
             throw pcError(
               'UNAVAILABLE',
-              `${ctx.operation} on ${ctx.service} "${ctx.name}": the database ${this.path} stayed locked by another process for more than ${Math.round(lockTimeoutMs / 1000)} s; retry later, or find the process holding it`,
+              `${ctx.operation} on ${ctx.service} "${ctx.name}": the database ${this.path} stayed locked by another process for more than ${lockTimeoutMs} ms; retry later, or find the process holding it`,
               {
                 provider: PROVIDER,
                 service: ctx.service,

@@ -89,3 +89,24 @@ export function num(v: unknown): number {
 export function optText(v: unknown): string | undefined {
   return v === null || v === undefined ? undefined : String(v);
 }
+
+/**
+ * Node 22's node:sqlite binds an empty Uint8Array as NULL, so empty byte strings are stored
+ * as '' and read back with `readBytes`.
+ */
+export function bindBytes(b: Uint8Array): Uint8Array | string {
+  return b.byteLength === 0 ? '' : b;
+}
+
+/** A copy of a stored byte column (see bindBytes). */
+export function readBytes(v: unknown): Uint8Array {
+  return v instanceof Uint8Array ? new Uint8Array(v) : new Uint8Array(0);
+}
+
+/**
+ * An inclusive lower bound for a key range. Keys are never empty, so [0x00] bounds them all,
+ * and an empty Uint8Array (bound as NULL on Node 22) is never passed to SQLite.
+ */
+export function lowerBound(b: Uint8Array): Uint8Array {
+  return b.byteLength === 0 ? Uint8Array.of(0) : b;
+}

@@ -106,6 +106,13 @@ describe('process behaviour', () => {
     expect(r, r.stderr).toMatchObject({ code: 0, stdout: 'stopped\n' });
   });
 
+  it("loading node:sqlite prints no warning of its own, and the application's warnings still print", async () => {
+    const r = await run('warnings', `local://${db('warnings.db')}?table=t`);
+    expect(r, r.stderr).toMatchObject({ code: 0, stdout: 'done\n' });
+    expect(r.stderr).toContain('ExperimentalWarning: my feature is experimental');
+    expect(r.stderr).not.toContain('SQLite');
+  });
+
   it('a process killed (SIGKILL) mid-write leaves the previous object and a readable store', async () => {
     const url = pathToFileURL(join(root, 'killed')).href;
     {
