@@ -24,13 +24,32 @@ interface Run {
 
 /** Runs the child program with tsx (TypeScript sources, paths from tsconfig.test.json). */
 function run(mode: string, target: string, arg = '', onStdout?: (text: string, kill: () => void) => void) {
+  return runScript([child, mode, target, arg], {}, onStdout);
+}
+
+/** The test's environment without the quickstart's URL overrides, plus `extra`. */
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...extra,
+    TSX_TSCONFIG_PATH: join(repo, 'tsconfig.test.json'),
+  };
+  for (const k of ['UPLOADS_URL', 'JOBS_URL', 'COUNTERS_URL']) delete env[k];
+  return env;
+}
+
+function runScript(
+  args: string[],
+  env: Record<string, string>,
+  onStdout?: (text: string, kill: () => void) => void,
+) {
   return new Promise<Run>((resolve) => {
     const p = execFile(
       process.execPath,
-      ['--import', 'tsx', child, mode, target, arg],
+      ['--import', 'tsx', ...args],
       {
         cwd: repo,
-        env: { ...process.env, TSX_TSCONFIG_PATH: join(repo, 'tsconfig.test.json') },
+        env: childEnv(env),
         timeout: 60_000,
       },
       (err, stdout, stderr) => {
@@ -130,5 +149,23 @@ describe('process behaviour', () => {
     expect((await b.list()).items.map((i) => i.key)).toEqual(['doc']);
     await b.put('doc', 'version 2');
     expect(await b.getText('doc')).toBe('version 2');
+  });
+});
+
+describe('examples/quickstart', () => {
+  it("keeps its data between runs: the second run sees the first one's counters", async () => {
+    const main = join(repo, 'examples/quickstart/src/main.ts');
+    const env = { POLYCLOUD_DATA: join(root, 'quickstart-data') };
+    const first = await runScript([main], env);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('provider:   local');
+    expect(first.stdout).toContain('run:        #1');
+    expect(first.stdout).toContain('processed:  3 documents');
+    const second = await runScript([main], env);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toContain('run:        #2');
+    expect(second.stdout).toContain('kept from an earlier run');
+    expect(second.stdout).toContain('processed:  6 documents');
+    expect(second.stdout).toContain('left:       0 messages');
   });
 });
