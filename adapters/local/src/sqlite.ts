@@ -63,6 +63,7 @@ CREATE TABLE IF NOT EXISTS polycloud_messages (
   receipt TEXT
 );
 CREATE INDEX IF NOT EXISTS polycloud_messages_visible ON polycloud_messages (queue, visible_at);
+CREATE INDEX IF NOT EXISTS polycloud_messages_order ON polycloud_messages (queue, seq);
 CREATE INDEX IF NOT EXISTS polycloud_messages_group ON polycloud_messages (queue, group_id, seq)
   WHERE group_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS polycloud_dedup (
