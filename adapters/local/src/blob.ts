@@ -11,6 +11,7 @@ import {
   type DriverPutOptions,
   defineCapabilities,
   fromUtf8,
+  isPolycloudError,
   type ListPage,
   type NormalizedBody,
   type PolycloudError,
@@ -267,6 +268,23 @@ export class LocalBucketDriver implements BucketDriver<LocalBucketHandle> {
     }
     const start = Math.min(opts.range?.offset ?? 0, i.size);
     const end = opts.range?.length === undefined ? i.size : Math.min(i.size, start + opts.range.length);
+    if (end - start <= READ_CHUNK) {
+      // Small reads are done now, so no file stays open for a body the caller never reads.
+      try {
+        const buf = new Uint8Array(end - start);
+        let got = 0;
+        while (got < buf.byteLength) {
+          const { bytesRead } = await fh.read(buf, got, buf.byteLength - got, start + got);
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
+        return { info: i, body: bytesStream(buf.subarray(0, got)) };
+      } catch (err) {
+        throw this.fsError(err, 'get', key);
+      } finally {
+        await fh.close().catch(() => {});
+      }
+    }
     return { info: i, body: fileStream(fh, start, end) };
   }
 
@@ -622,9 +640,7 @@ export class LocalBucketDriver implements BucketDriver<LocalBucketHandle> {
   }
 
   private fsError(err: unknown, op: string, key: string): PolycloudError {
-    if (err !== null && typeof err === 'object' && (err as { name?: unknown }).name === 'PolycloudError') {
-      return err as PolycloudError;
-    }
+    if (isPolycloudError(err)) return err;
     const code = (err as NodeJS.ErrnoException).code;
     const denied = code === 'EACCES' || code === 'EPERM' || code === 'EROFS';
     const full = code === 'ENOSPC' || code === 'EDQUOT';
@@ -696,6 +712,15 @@ async function syncDir(dir: string): Promise<void> {
   } finally {
     await fh?.close().catch(() => {});
   }
+}
+
+function bytesStream(data: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(c) {
+      if (data.byteLength > 0) c.enqueue(data);
+      c.close();
+    },
+  });
 }
 
 /** A stream of bytes [start, end) of an open file; the handle is closed at the end or on cancel. */

@@ -48,6 +48,8 @@ export interface LocalKvHandle {
   clear(): Promise<void>;
 }
 
+/** How often a writing driver deletes the expired entries of its namespace. */
+const PURGE_EVERY_MS = 60_000;
 const KIND_JSON = 0;
 const KIND_BYTES = 1;
 
@@ -64,6 +66,8 @@ export class LocalKvDriver implements KvDriver<LocalKvHandle> {
   readonly provider = PROVIDER;
   readonly capabilities = LOCAL_KV_CAPABILITIES;
   private closed = false;
+  /** When this driver last removed expired entries of its namespace (they are hidden anyway). */
+  private purgedAt = 0;
 
   constructor(
     private readonly file: SqliteFile,
@@ -217,6 +221,16 @@ export class LocalKvDriver implements KvDriver<LocalKvHandle> {
   }
 
   private put(key: string, value: KvValue, expiresAt: number | undefined): { version: string } {
+    const now = Date.now();
+    if (now - this.purgedAt > PURGE_EVERY_MS) {
+      // Expired entries are never returned; deleting them now and then keeps the file small.
+      this.purgedAt = now;
+      this.file
+        .sql(
+          'DELETE FROM polycloud_kv WHERE tbl = ? AND ns = ? AND expires_at IS NOT NULL AND expires_at <= ?',
+        )
+        .run(this.name, this.namespace, now);
+    }
     const bytes = value instanceof Uint8Array;
     const version = newToken();
     this.file

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { type ErrorCode, PolycloudError, pcError, sleep } from '@polycloud/core';
+import { type ErrorCode, isPolycloudError, type PolycloudError, pcError, sleep } from '@polycloud/core';
 import { PROVIDER } from './util.js';
 
 /** A value SQLite hands back or takes as a parameter. */
@@ -73,6 +73,7 @@ CREATE TABLE IF NOT EXISTS polycloud_dedup (
   until INTEGER NOT NULL,
   PRIMARY KEY (queue, dedup_id)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS polycloud_dedup_until ON polycloud_dedup (queue, until);
 CREATE TABLE IF NOT EXISTS polycloud_kv (
   tbl TEXT NOT NULL,
   ns TEXT NOT NULL,
@@ -83,6 +84,8 @@ CREATE TABLE IF NOT EXISTS polycloud_kv (
   expires_at INTEGER,
   PRIMARY KEY (tbl, ns, key)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS polycloud_kv_expiry ON polycloud_kv (tbl, ns, expires_at)
+  WHERE expires_at IS NOT NULL;
 `;
 
 const SQLITE_BUSY = 5;
@@ -162,7 +165,7 @@ export interface ErrorContext {
 
 /** Turns an error from node:sqlite (or the file system) into a PolycloudError naming the file. */
 export function mapSqliteError(err: unknown, file: string, ctx: ErrorContext): PolycloudError {
-  if (err instanceof PolycloudError) return err;
+  if (isPolycloudError(err)) return err;
   const c = sqliteCode(err);
   const detail = err instanceof Error ? err.message : String(err);
   let code: ErrorCode = 'INTERNAL';
@@ -324,7 +327,7 @@ export class SqliteFile {
       try {
         return fn();
       } catch (err) {
-        if (err instanceof PolycloudError) throw err;
+        if (isPolycloudError(err)) throw err;
         if (!isBusy(err) || Date.now() >= deadline) {
           const e = mapSqliteError(err, this.path, ctx);
           if (isBusy(err)) {
