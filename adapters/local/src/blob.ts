@@ -220,7 +220,7 @@ export class LocalBucketDriver implements BucketDriver<LocalBucketHandle> {
     const now = Date.now();
     let replaced: string | undefined;
     try {
-      replaced = await this.file.write(this.ctx('put', key), () => {
+      replaced = await this.file.write(this.ctx('put', key, opts.signal), () => {
         const current = this.row(key);
         this.checkWriteCondition(current, key, opts.ifNoneMatch, opts.ifMatch, 'put');
         this.upsert(key, {
@@ -260,7 +260,7 @@ export class LocalBucketDriver implements BucketDriver<LocalBucketHandle> {
     opts: { range: ByteRange | undefined; ifMatch: string | undefined; signal: AbortSignal | undefined },
   ): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> }> {
     checkSignal(opts.signal, this.what('get', key));
-    const { row, fh } = await this.openCurrent(key, 'get');
+    const { row, fh } = await this.openCurrent(key, 'get', opts.signal);
     const i = info(row);
     if (opts.ifMatch !== undefined && !sameEtag(i.etag, opts.ifMatch)) {
       await fh.close();
@@ -290,7 +290,7 @@ export class LocalBucketDriver implements BucketDriver<LocalBucketHandle> {
 
   async head(key: string, opts: { signal: AbortSignal | undefined }): Promise<BlobInfo> {
     checkSignal(opts.signal, this.what('head', key));
-    const row = await this.file.read(this.ctx('head', key), () => this.row(key));
+    const row = await this.file.read(this.ctx('head', key, opts.signal), () => this.row(key));
     if (!row) throw this.error('NOT_FOUND', 'head', key, 'no such object');
     return info(row);
   }
@@ -300,7 +300,7 @@ export class LocalBucketDriver implements BucketDriver<LocalBucketHandle> {
     opts: { ifMatch: string | undefined; signal: AbortSignal | undefined },
   ): Promise<void> {
     checkSignal(opts.signal, this.what('delete', key));
-    const removed = await this.file.write(this.ctx('delete', key), () => {
+    const removed = await this.file.write(this.ctx('delete', key, opts.signal), () => {
       const current = this.row(key);
       if (opts.ifMatch !== undefined) {
         if (!current) throw this.error('NOT_FOUND', 'delete', key, 'no such object');
@@ -321,7 +321,7 @@ export class LocalBucketDriver implements BucketDriver<LocalBucketHandle> {
     opts: { signal: AbortSignal | undefined },
   ): Promise<readonly (PolycloudError | undefined)[]> {
     checkSignal(opts.signal, `deleteMany on blob "${this.name}"`);
-    const removed = await this.file.write(this.ctx('deleteMany'), () =>
+    const removed = await this.file.write(this.ctx('deleteMany', undefined, opts.signal), () =>
       keys.flatMap((k) => {
         const current = this.row(k);
         if (!current) return [];
@@ -354,7 +354,7 @@ export class LocalBucketDriver implements BucketDriver<LocalBucketHandle> {
       const start = from.tag === 'p' ? prefixEnd(b) : after(b);
       if (Buffer.compare(start, lower) > 0) lower = start;
     }
-    return this.file.read(this.ctx('list'), () => {
+    return this.file.read(this.ctx('list', undefined, opts.signal), () => {
       const items: BlobListItem[] = [];
       const prefixes: string[] = [];
       let last: { tag: 'k' | 'p'; key: string } | undefined;
@@ -403,7 +403,7 @@ export class LocalBucketDriver implements BucketDriver<LocalBucketHandle> {
     opts: { ifNoneMatch: '*' | undefined; ifMatch: string | undefined; signal: AbortSignal | undefined },
   ): Promise<BlobInfo> {
     checkSignal(opts.signal, this.what('copy', dst));
-    const { row, fh } = await this.openCurrent(src, 'copy');
+    const { row, fh } = await this.openCurrent(src, 'copy', opts.signal);
     const id = newToken();
     try {
       const srcEtag = etagOf(String(row.file));
@@ -429,7 +429,7 @@ export class LocalBucketDriver implements BucketDriver<LocalBucketHandle> {
     const now = Date.now();
     let replaced: string | undefined;
     try {
-      replaced = await this.file.write(this.ctx('copy', dst), () => {
+      replaced = await this.file.write(this.ctx('copy', dst, opts.signal), () => {
         const current = this.row(dst);
         this.checkWriteCondition(current, dst, opts.ifNoneMatch, undefined, 'copy');
         this.upsert(dst, {
@@ -541,9 +541,13 @@ export class LocalBucketDriver implements BucketDriver<LocalBucketHandle> {
    * Reads the index row and opens its content file. A concurrent replace may delete the file
    * between the two steps; then the row is read again (an open file stays readable on POSIX).
    */
-  private async openCurrent(key: string, op: string): Promise<{ row: Row; fh: FileHandle }> {
+  private async openCurrent(
+    key: string,
+    op: string,
+    signal: AbortSignal | undefined,
+  ): Promise<{ row: Row; fh: FileHandle }> {
     for (let attempt = 0; ; attempt++) {
-      const row = await this.file.read(this.ctx(op, key), () => this.row(key));
+      const row = await this.file.read(this.ctx(op, key, signal), () => this.row(key));
       if (!row) throw this.error('NOT_FOUND', op, key, 'no such object');
       try {
         const fh = await open(this.objectPath(String(row.file)), constants.O_RDONLY | NOFOLLOW);
@@ -677,8 +681,8 @@ export class LocalBucketDriver implements BucketDriver<LocalBucketHandle> {
     return `${op} on blob "${this.name}" key "${key}"`;
   }
 
-  private ctx(operation: string, key?: string): ErrorContext {
-    return { service: 'blob', operation, name: this.name, key, lockTimeoutMs: this.lockTimeoutMs };
+  private ctx(operation: string, key?: string, signal?: AbortSignal): ErrorContext {
+    return { service: 'blob', operation, name: this.name, key, lockTimeoutMs: this.lockTimeoutMs, signal };
   }
 }
 

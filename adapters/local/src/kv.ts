@@ -78,12 +78,12 @@ export class LocalKvDriver implements KvDriver<LocalKvHandle> {
 
   async get(key: string, opts: Sig): Promise<DriverKvEntry | undefined> {
     checkSignal(opts.signal, this.what('get', key));
-    return this.file.read(this.ctx('get', key), () => this.live(key, Date.now()));
+    return this.file.read(this.ctx('get', key, opts.signal), () => this.live(key, Date.now()));
   }
 
   async getMany(keys: readonly string[], opts: Sig): Promise<readonly (DriverKvEntry | undefined)[]> {
     checkSignal(opts.signal, `getMany on kv "${this.name}"`);
-    return this.file.read(this.ctx('getMany'), () => {
+    return this.file.read(this.ctx('getMany', undefined, opts.signal), () => {
       const now = Date.now();
       return keys.map((k) => this.live(k, now));
     });
@@ -95,7 +95,7 @@ export class LocalKvDriver implements KvDriver<LocalKvHandle> {
     opts: { ifVersion: string | undefined; ifAbsent: boolean; expiresAt: Date | undefined } & Sig,
   ): Promise<{ version: string }> {
     checkSignal(opts.signal, this.what('set', key));
-    return this.file.write(this.ctx('set', key), () => {
+    return this.file.write(this.ctx('set', key, opts.signal), () => {
       const current = this.live(key, Date.now());
       if (opts.ifAbsent && current) {
         throw this.error(
@@ -112,7 +112,7 @@ export class LocalKvDriver implements KvDriver<LocalKvHandle> {
 
   async delete(key: string, opts: { ifVersion: string | undefined } & Sig): Promise<boolean> {
     checkSignal(opts.signal, this.what('delete', key));
-    return this.file.write(this.ctx('delete', key), () => {
+    return this.file.write(this.ctx('delete', key, opts.signal), () => {
       const current = this.live(key, Date.now());
       if (opts.ifVersion !== undefined) this.checkVersion(current, opts.ifVersion, 'delete', key);
       this.remove(key);
@@ -125,7 +125,7 @@ export class LocalKvDriver implements KvDriver<LocalKvHandle> {
     opts: Sig,
   ): Promise<readonly ({ version: string } | { error: PolycloudError })[]> {
     checkSignal(opts.signal, `setMany on kv "${this.name}"`);
-    return this.file.write(this.ctx('setMany'), () =>
+    return this.file.write(this.ctx('setMany', undefined, opts.signal), () =>
       items.map((it) => this.put(it.key, it.value, it.expiresAt?.getTime())),
     );
   }
@@ -135,7 +135,7 @@ export class LocalKvDriver implements KvDriver<LocalKvHandle> {
     opts: Sig,
   ): Promise<readonly ({ existed: boolean } | { error: PolycloudError })[]> {
     checkSignal(opts.signal, `deleteMany on kv "${this.name}"`);
-    return this.file.write(this.ctx('deleteMany'), () => {
+    return this.file.write(this.ctx('deleteMany', undefined, opts.signal), () => {
       const now = Date.now();
       return keys.map((k) => {
         const existed = this.live(k, now) !== undefined;
@@ -155,7 +155,7 @@ export class LocalKvDriver implements KvDriver<LocalKvHandle> {
       const from = after(utf8(decodeCursor(opts.cursor, ['k'], { service: 'kv', name: this.name }).key));
       if (Buffer.compare(from, lower) > 0) lower = from;
     }
-    const rows = await this.file.read(this.ctx('list'), () =>
+    const rows = await this.file.read(this.ctx('list', undefined, opts.signal), () =>
       this.file
         .sql(
           `SELECT ${COLUMNS} FROM polycloud_kv
@@ -172,7 +172,7 @@ export class LocalKvDriver implements KvDriver<LocalKvHandle> {
 
   async increment(key: string, by: number, opts: Sig): Promise<{ value: number; version: string }> {
     checkSignal(opts.signal, this.what('increment', key));
-    return this.file.write(this.ctx('increment', key), () => {
+    return this.file.write(this.ctx('increment', key, opts.signal), () => {
       const current = this.live(key, Date.now());
       let base = 0;
       if (current) {
@@ -275,8 +275,8 @@ export class LocalKvDriver implements KvDriver<LocalKvHandle> {
     }
   }
 
-  private ctx(operation: string, key?: string): ErrorContext {
-    return { service: 'kv', operation, name: this.name, key, lockTimeoutMs: this.lockTimeoutMs };
+  private ctx(operation: string, key?: string, signal?: AbortSignal): ErrorContext {
+    return { service: 'kv', operation, name: this.name, key, lockTimeoutMs: this.lockTimeoutMs, signal };
   }
 
   private error(code: 'ALREADY_EXISTS' | 'PRECONDITION_FAILED', op: string, key: string, why: string) {

@@ -120,7 +120,7 @@ export class LocalQueueDriver implements QueueDriver<LocalQueueHandle> {
   ): Promise<readonly ({ id: string } | { error: PolycloudError })[]> {
     checkSignal(opts.signal, `send on queue "${this.name}"`);
     const f = this.file;
-    const results = await f.write(this.ctx('send'), () => {
+    const results = await f.write(this.ctx('send', opts.signal), () => {
       const now = Date.now();
       f.sql('DELETE FROM polycloud_dedup WHERE queue = ? AND until <= ?').run(this.name, now);
       return messages.map((m): { id: string } | { error: PolycloudError } => {
@@ -181,13 +181,13 @@ export class LocalQueueDriver implements QueueDriver<LocalQueueHandle> {
     const visibilityMs = (opts.visibilityTimeoutSeconds ?? this.visibilitySeconds) * 1000;
     const deadline = Date.now() + opts.waitSeconds * 1000;
     for (;;) {
-      const got = await this.take(opts.maxMessages, visibilityMs);
+      const got = await this.take(opts.maxMessages, visibilityMs, opts.signal);
       if (got.length > 0 || this.closed) return got;
       const now = Date.now();
       if (now >= deadline) return [];
       // Long poll. The timer is ref'd on purpose: like a pending network request on the cloud
       // adapters, a waiting receive keeps the process alive until it returns.
-      const next = await this.file.read(this.ctx('receive'), () =>
+      const next = await this.file.read(this.ctx('receive', opts.signal), () =>
         this.file
           .sql('SELECT min(visible_at) AS t FROM polycloud_messages WHERE queue = ? AND visible_at > ?')
           .get(this.name, now),
@@ -205,7 +205,7 @@ export class LocalQueueDriver implements QueueDriver<LocalQueueHandle> {
   ): Promise<readonly (PolycloudError | undefined)[]> {
     checkSignal(opts.signal, `ack on queue "${this.name}"`);
     const f = this.file;
-    const out = await f.write(this.ctx('ack'), () =>
+    const out = await f.write(this.ctx('ack', opts.signal), () =>
       receipts.map((r) => {
         const parsed = this.parseReceipt(r, 'ack');
         if ('error' in parsed) return parsed.error;
@@ -228,7 +228,7 @@ export class LocalQueueDriver implements QueueDriver<LocalQueueHandle> {
     const parsed = this.parseReceipt(receipt, 'changeVisibility');
     if ('error' in parsed) throw parsed.error;
     const f = this.file;
-    await f.write(this.ctx('changeVisibility'), () => {
+    await f.write(this.ctx('changeVisibility', opts.signal), () => {
       const row = f.sql('SELECT receipt FROM polycloud_messages WHERE id = ?').get(parsed.id);
       if (!row) throw this.error('NOT_FOUND', 'changeVisibility', `message ${parsed.id} was already acked`);
       if (row.receipt !== receipt) {
@@ -272,9 +272,13 @@ export class LocalQueueDriver implements QueueDriver<LocalQueueHandle> {
   }
 
   /** Takes up to `max` deliverable messages in one write transaction and hides them. */
-  private async take(max: number, visibilityMs: number): Promise<DriverMessage[]> {
+  private async take(
+    max: number,
+    visibilityMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<DriverMessage[]> {
     const f = this.file;
-    const ctx = this.ctx('receive');
+    const ctx = this.ctx('receive', signal);
     // Look first without the write lock, so idle pollers in many processes do not queue up
     // behind each other for it.
     const any = await f.read(ctx, () => f.sql(ANY_DELIVERABLE).get(this.name, Date.now()));
@@ -327,8 +331,8 @@ export class LocalQueueDriver implements QueueDriver<LocalQueueHandle> {
     return { id: r.slice(0, slash) };
   }
 
-  private ctx(operation: string): ErrorContext {
-    return { service: 'queue', operation, name: this.name, lockTimeoutMs: this.lockTimeoutMs };
+  private ctx(operation: string, signal?: AbortSignal): ErrorContext {
+    return { service: 'queue', operation, name: this.name, lockTimeoutMs: this.lockTimeoutMs, signal };
   }
 
   private error(

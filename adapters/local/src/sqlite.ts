@@ -161,6 +161,8 @@ export interface ErrorContext {
   readonly key?: string | undefined;
   /** How long to retry a locked database (default DEFAULT_LOCK_TIMEOUT_MS). */
   readonly lockTimeoutMs?: number | undefined;
+  /** The call's signal: retries of a locked database stop when it fires. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Turns an error from node:sqlite (or the file system) into a PolycloudError naming the file. */
@@ -346,8 +348,13 @@ export class SqliteFile {
           }
           throw e;
         }
-        // Full jitter keeps several waiting processes from retrying in lockstep.
-        await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
+        // Full jitter keeps several waiting processes from retrying in lockstep. A cancelled or
+        // timed-out call stops here, so it cannot commit after its caller gave up on it.
+        await sleep(
+          Math.random() * Math.min(200, 5 * 2 ** attempt),
+          ctx.signal,
+          `${ctx.operation} on ${ctx.service} "${ctx.name}"`,
+        );
       }
     }
   }

@@ -122,6 +122,23 @@ describe('local:// databases', () => {
     expect((await kv.get('kept'))?.value).toBe(1);
   });
 
+  it('a call that times out while the database is locked gives up and writes nothing', async () => {
+    const f = join(root, 'locked-timeout.db');
+    await using kv = await openKv(`local://${f}?table=t`, { retry: { maxAttempts: 1 } });
+    await kv.set('kept', 1);
+    const holder = new DatabaseSync(f);
+    holder.exec('BEGIN IMMEDIATE');
+    try {
+      const err = await rejection(kv.set('late', 2, { signal: AbortSignal.timeout(300) }));
+      expect(err.code).toBe('TIMEOUT');
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    expect(await kv.get('late')).toBeUndefined();
+    expect((await kv.get('kept'))?.value).toBe(1);
+  });
+
   it('a URL without a queue or table name says what to add', async () => {
     const err = await rejection(openQueue(`local://${join(root, 'x.db')}`));
     expect(err.code).toBe('INVALID_ARGUMENT');
