@@ -3,9 +3,11 @@
  * latency percentiles, through the portable types, at concurrency 1 and 8. Local stores live in
  * a temporary folder that is removed afterwards.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Bucket, KvStore, Queue } from '@polycloud/core';
 import { localBucket, localKv, localQueue } from '@polycloud/local';
 import { memoryBucket, memoryKv, memoryQueue } from '@polycloud/memory';
@@ -121,5 +123,93 @@ export function formatLocal(rows: readonly Row[]): string {
       ];
     }),
     3,
+  );
+}
+
+export interface ProcessRow {
+  readonly what: string;
+  readonly processes: number;
+  readonly ops: number;
+  readonly seconds: number;
+  readonly exact: boolean;
+}
+
+const childScript = fileURLToPath(new URL('./local-child.ts', import.meta.url));
+const tsconfig = fileURLToPath(new URL('../tsconfig.json', import.meta.url));
+
+function child(mode: string, url: string, count: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', childScript, mode, url, String(count)],
+      { env: { ...process.env, TSX_TSCONFIG_PATH: tsconfig } },
+      (err, stdout) => (err ? reject(err) : resolve(Number(String(stdout).trim()))),
+    );
+  });
+}
+
+/**
+ * Several processes on one SQLite file: N processes incrementing one counter, and N consumers
+ * draining one queue. Wall time includes starting the processes (tsx), so it is a floor.
+ */
+export async function runLocalProcesses(s: BenchSettings): Promise<ProcessRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'polycloud-bench-local-mp-'));
+  const db = pathToFileURL(join(dir, 'mp.db')).pathname;
+  const n = 4;
+  const increments = s.quick ? 200 : 1_000;
+  const messages = s.quick ? 800 : 4_000;
+  const rows: ProcessRow[] = [];
+  try {
+    progress(`local: ${n} processes x ${increments} increments of one counter`);
+    const kvUrl = `local://${db}?table=bench`;
+    let t = performance.now();
+    const done = await Promise.all(Array.from({ length: n }, () => child('increment', kvUrl, increments)));
+    let seconds = (performance.now() - t) / 1000;
+    const kv = await localKv(join(dir, 'mp.db'), 'bench');
+    const total = (await kv.get('counter'))?.value;
+    await kv.close();
+    rows.push({
+      what: `kv increment of one counter (${n} × ${increments})`,
+      processes: n,
+      ops: done.reduce((a, b) => a + b, 0),
+      seconds,
+      exact: total === n * increments,
+    });
+
+    progress(`local: ${n} consumers draining ${messages} messages`);
+    const q = await localQueue<number>(join(dir, 'mp.db'), 'bench');
+    for (let i = 0; i < messages; i += 10)
+      await q.sendBatch(Array.from({ length: 10 }, (_, j) => ({ body: i + j })));
+    await q.close();
+    t = performance.now();
+    const got = await Promise.all(
+      Array.from({ length: n }, () => child('drain', `local://${db}?queue=bench`, 0)),
+    );
+    // Each consumer ends with one empty 1 s long poll; that second is not work.
+    seconds = (performance.now() - t) / 1000 - 1;
+    rows.push({
+      what: `queue receive(10)+ack of ${messages} messages`,
+      processes: n,
+      ops: got.reduce((a, b) => a + b, 0),
+      seconds,
+      exact: got.reduce((a, b) => a + b, 0) === messages,
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+export function formatLocalProcesses(rows: readonly ProcessRow[]): string {
+  return table(
+    ['several processes on one SQLite file', 'processes', 'ops', 'seconds', 'ops/s', 'exact'],
+    rows.map((r) => [
+      r.what,
+      String(r.processes),
+      String(r.ops),
+      r.seconds.toFixed(2),
+      formatRate(r.ops / r.seconds),
+      r.exact ? 'yes' : 'NO',
+    ]),
   );
 }

@@ -11,7 +11,7 @@
  */
 import os from 'node:os';
 import { log, MiB, progress, settingsFromEnv } from './common.js';
-import { formatLocal, runLocal } from './local.js';
+import { formatLocal, formatLocalProcesses, runLocal, runLocalProcesses } from './local.js';
 import { formatMicro, runMicro } from './micro.js';
 import { formatThroughput, runThroughput } from './s3-throughput.js';
 import { clientFor, createBenchBucket, removeBenchBucket, type S3Env, startS3 } from './s3env.js';
@@ -102,6 +102,13 @@ async function main(): Promise<void> {
     log(formatLocal(rows));
     log(
       '\nops/s: all calls of the cell over its wall time; p50/p99: per-call latency through the portable types.',
+    );
+    const mp = await runLocalProcesses(s);
+    log('\n## The embedded default: several processes on one SQLite file\n');
+    log(formatLocalProcesses(mp));
+    log(
+      '\nWall time from spawning the processes (tsx start-up included) to the last exit; exact: the counter ' +
+        'ends at processes × increments / every message was received once.',
     );
   }
   log(`\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s`);
