@@ -10,7 +10,7 @@
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   Bucket,
   type BucketOptions,
@@ -222,9 +222,7 @@ export async function openKvDriver(url: URL, opts: DriverOpenOptions = {}): Prom
 }
 
 function fileUrl(path: string): URL {
-  const u = new URL('file:///');
-  u.pathname = resolve(path).split('\\').join('/');
-  return u;
+  return pathToFileURL(resolve(path));
 }
 
 /**

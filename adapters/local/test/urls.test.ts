@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -39,6 +39,23 @@ describe('opening by URL', () => {
     await bucket.put('k', 'v');
     await using bucket2 = await openBucket(pathToFileURL(dir).href);
     expect(await bucket2.getText('k')).toBe('v');
+  });
+
+  it('paths with spaces, #, ? and % work through the constructors and URLs', async () => {
+    const dir = join(root, 'odd name #1 ?x %41');
+    await using kv = await localKv(join(dir, 'a b.db'), 't');
+    await kv.set('k', 'odd');
+    await using same = await openKv(`local://${pathToFileURL(join(dir, 'a b.db')).pathname}?table=t`);
+    expect((await same.get('k'))?.value).toBe('odd');
+    await using bucket = await localBucket(join(dir, 'files'));
+    await bucket.put('k', 'v');
+    await using bucket2 = await openBucket(pathToFileURL(join(dir, 'files')).href);
+    expect(await bucket2.getText('k')).toBe('v');
+    expect(
+      readdirSync(dir)
+        .filter((f) => !/-(wal|shm)$/.test(f))
+        .sort(),
+    ).toEqual(['a b.db', 'files']);
   });
 
   it('local:relative/path.db resolves against the working directory', async () => {
