@@ -226,10 +226,11 @@ export function mapSqliteError(err: unknown, file: string, ctx: ErrorContext): P
  * asynchronously, so a locked file never blocks the event loop for long.
  */
 export class SqliteFile {
-  /** Emits 'change' with a channel name after a commit that other waiters may care about. */
+  /** Emits an event named after a queue after a commit that its waiting receives may care about. */
   readonly events = new EventEmitter();
   private readonly statements = new Map<string, SqliteStatement>();
   private refs = 0;
+  private closed = false;
 
   private constructor(
     readonly path: string,
@@ -246,15 +247,19 @@ export class SqliteFile {
    * Several processes may open a new file at once: initialisation is retried while locked.
    */
   static async acquire(path: string, ctx: ErrorContext): Promise<SqliteFile> {
-    let p = SqliteFile.open.get(path);
-    if (!p) {
-      p = SqliteFile.create(path, ctx);
-      SqliteFile.open.set(path, p);
-      p.catch(() => SqliteFile.open.delete(path));
+    for (;;) {
+      let p = SqliteFile.open.get(path);
+      if (!p) {
+        p = SqliteFile.create(path, ctx);
+        SqliteFile.open.set(path, p);
+        p.catch(() => SqliteFile.open.delete(path));
+      }
+      const f = await p;
+      // The last user may have closed it while this call waited; then open it afresh.
+      if (f.closed) continue;
+      f.refs++;
+      return f;
     }
-    const f = await p;
-    f.refs++;
-    return f;
   }
 
   private static async create(path: string, ctx: ErrorContext): Promise<SqliteFile> {
@@ -278,6 +283,7 @@ export class SqliteFile {
   release(): void {
     this.refs--;
     if (this.refs > 0) return;
+    this.closed = true;
     SqliteFile.open.delete(this.path);
     this.statements.clear();
     this.events.removeAllListeners();
