@@ -51,6 +51,7 @@ const LAYOUT = new Set([
 /** Never follow a symbolic link planted where a content file should be (0 where unsupported). */
 const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 
+/** What a `file://` bucket can do: everything but signed URLs. */
 export const LOCAL_BUCKET_CAPABILITIES: BucketCapabilities = defineCapabilities({
   putIfNoneMatch: true,
   putIfMatch: true,
@@ -206,6 +207,7 @@ export class LocalBucketDriver implements BucketDriver<LocalBucketHandle> {
   readonly capabilities = LOCAL_BUCKET_CAPABILITIES;
   private closed = false;
 
+  /** @internal Use the open functions or the `local*` constructors. */
   constructor(
     readonly name: string,
     private readonly file: SqliteFile,
@@ -288,6 +290,7 @@ export class LocalBucketDriver implements BucketDriver<LocalBucketHandle> {
     return { info: i, body: fileStream(fh, start, end) };
   }
 
+  /** The object's info without its content. */
   async head(key: string, opts: { signal: AbortSignal | undefined }): Promise<BlobInfo> {
     checkSignal(opts.signal, this.what('head', key));
     const row = await this.file.read(this.ctx('head', key, opts.signal), () => this.row(key));
@@ -453,6 +456,7 @@ export class LocalBucketDriver implements BucketDriver<LocalBucketHandle> {
     return info({ ...row, key: utf8(dst), file: id, last_modified: now });
   }
 
+  /** Releases the index database (shared with other drivers of this process). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

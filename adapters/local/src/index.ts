@@ -44,7 +44,7 @@ export {
   type LocalQueueHandle,
   type LocalQueueOptions,
 } from './queue.js';
-export type { SqliteDatabase } from './sqlite.js';
+export type { Row, SqliteDatabase, SqliteStatement, SqlValue } from './sqlite.js';
 
 /** The namespace a kv store uses when none is named. */
 export const DEFAULT_NAMESPACE = 'default';

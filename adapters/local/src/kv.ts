@@ -24,6 +24,7 @@ import {
   readBytes,
 } from './util.js';
 
+/** What a `local://` kv store can do: every kv capability, with DynamoDB's limits. */
 export const LOCAL_KV_CAPABILITIES: KvCapabilities = defineCapabilities({
   ifVersion: true,
   ifAbsent: true,
@@ -69,6 +70,7 @@ export class LocalKvDriver implements KvDriver<LocalKvHandle> {
   /** When this driver last removed expired entries of its namespace (they are hidden anyway). */
   private purgedAt = 0;
 
+  /** @internal Use the open functions or the `local*` constructors. */
   constructor(
     private readonly file: SqliteFile,
     readonly name: string,
@@ -76,6 +78,7 @@ export class LocalKvDriver implements KvDriver<LocalKvHandle> {
     private readonly lockTimeoutMs?: number,
   ) {}
 
+  /** The live entry, or undefined. */
   async get(key: string, opts: Sig): Promise<DriverKvEntry | undefined> {
     checkSignal(opts.signal, this.what('get', key));
     return this.file.read(this.ctx('get', key, opts.signal), () => this.live(key, Date.now()));
@@ -130,6 +133,7 @@ export class LocalKvDriver implements KvDriver<LocalKvHandle> {
     );
   }
 
+  /** Deletes keys in one transaction; whether each existed. */
   async deleteMany(
     keys: readonly string[],
     opts: Sig,
@@ -188,6 +192,7 @@ export class LocalKvDriver implements KvDriver<LocalKvHandle> {
     });
   }
 
+  /** Releases the database (shared with other drivers of this process). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -23,6 +23,7 @@ export const DEFAULT_VISIBILITY_SECONDS = 30;
  */
 const POLL_MS = 100;
 
+/** What a `local://` queue can do: every queue capability, with SQS's limits. */
 export const LOCAL_QUEUE_CAPABILITIES: QueueCapabilities = defineCapabilities({
   delay: true,
   maxDelaySeconds: 900,
@@ -55,6 +56,7 @@ export interface LocalQueueHandle {
   clear(): Promise<void>;
 }
 
+/** Options of a `local://` queue (`driverOptions`, or `localQueue`'s options). */
 export interface LocalQueueOptions {
   /** Visibility timeout for receives that do not name one. Default 30 s. */
   readonly visibilityTimeoutSeconds?: number;
@@ -93,6 +95,7 @@ export class LocalQueueDriver implements QueueDriver<LocalQueueHandle> {
   private readonly waits = new Set<() => void>();
   private closed = false;
 
+  /** @internal Use the open functions or the `local*` constructors. */
   constructor(
     private readonly file: SqliteFile,
     readonly name: string,
@@ -247,6 +250,7 @@ export class LocalQueueDriver implements QueueDriver<LocalQueueHandle> {
     return undefined;
   }
 
+  /** Ends this driver's waiting receives and releases the database. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

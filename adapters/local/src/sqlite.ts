@@ -4,19 +4,26 @@ import { PROVIDER } from './util.js';
 
 /** A value SQLite hands back or takes as a parameter. */
 export type SqlValue = null | number | bigint | string | Uint8Array;
+/** A result row: column name → value. */
 export type Row = Record<string, SqlValue>;
 
 /** The part of node:sqlite's StatementSync this adapter uses. */
 export interface SqliteStatement {
+  /** Runs the statement; how many rows changed and the last inserted rowid. */
   run(...params: SqlValue[]): { changes: number | bigint; lastInsertRowid: number | bigint };
+  /** The first result row. */
   get(...params: SqlValue[]): Row | undefined;
+  /** Every result row. */
   all(...params: SqlValue[]): Row[];
 }
 
 /** The part of node:sqlite's DatabaseSync this adapter uses (typed here so @types/node 20 builds). */
 export interface SqliteDatabase {
+  /** Runs one or more SQL statements without results. */
   exec(sql: string): void;
+  /** Compiles one SQL statement. */
   prepare(sql: string): SqliteStatement;
+  /** Closes the connection. */
   close(): void;
 }
 
