@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run test:node22 — the floor. Installs Node 22 (npm package `node`, pinned) into
-// .emulators/node22 once, then runs core, memory and one emulator-backed adapter per cloud
+// .emulators/node22 once, then runs core, memory, local and one emulator-backed adapter per cloud
 // (S3 on moto, Cloud Storage on fake-gcs-server, Azure Blob on Azurite) on it. The whole matrix
 // runs on Node 24 in `npm test`.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -38,6 +38,7 @@ console.log(`Node 22 leg on ${version()}`);
 const files = [
   'packages/core/test',
   'adapters/memory/test',
+  'adapters/local/test',
   'adapters/aws/test/s3.conformance.test.ts',
   'adapters/gcp/test/storage.conformance.test.ts',
   'adapters/azure/test/blob.conformance.test.ts',
