@@ -1,0 +1,1 @@
+/** placeholder */ export async function conformanceCommand(..._a: unknown[]): Promise<void> {}
