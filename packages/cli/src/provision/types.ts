@@ -71,7 +71,7 @@ export function isMissing(err: unknown): boolean {
   if (e?.$metadata?.httpStatusCode === 404) return true;
   const name = typeof e?.name === 'string' ? e.name : '';
   return (
-    /NotFound|NoSuch|NonExistent|ResourceNotFound/i.test(name) || /QueueDoesNotExist/.test(String(e?.code))
+    /NotFound|NoSuch|NonExistent|DoesNotExist/i.test(`${name} ${String(e?.code)} ${String((e as { Code?: unknown }).Code)}`)
   );
 }
 
