@@ -6,7 +6,11 @@ import { main } from './main.js';
 const emit = process.emitWarning.bind(process);
 process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   const name = typeof warning === 'string' ? rest[0] : warning.name;
-  if (name === 'MetadataLookupWarning' || (typeof rest[0] === 'object' && (rest[0] as { type?: string })?.type === 'MetadataLookupWarning')) return;
+  if (
+    name === 'MetadataLookupWarning' ||
+    (typeof rest[0] === 'object' && (rest[0] as { type?: string })?.type === 'MetadataLookupWarning')
+  )
+    return;
   (emit as (w: string | Error, ...r: unknown[]) => void)(warning, ...rest);
 }) as typeof process.emitWarning;
 

@@ -3,7 +3,11 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportLines } from '@polycloud/conformance/emulators/cli';
-import { formatStatusTable, parseSelection, startEmulators } from '@polycloud/conformance/emulators/supervisor';
+import {
+  formatStatusTable,
+  parseSelection,
+  startEmulators,
+} from '@polycloud/conformance/emulators/supervisor';
 import { CliError, note, say, sayJson } from './util.js';
 
 /** What `up` leaves for `env` and `down`: the supervising process and the variables. */
@@ -21,7 +25,9 @@ function repoRoot(): string {
 
 /** POLYCLOUD_EMULATORS_STATE, else <repo>/reports/emulators/polycloud-cli.json (gitignored). */
 export function statePath(): string {
-  return process.env.POLYCLOUD_EMULATORS_STATE ?? join(repoRoot(), 'reports', 'emulators', 'polycloud-cli.json');
+  return (
+    process.env.POLYCLOUD_EMULATORS_STATE ?? join(repoRoot(), 'reports', 'emulators', 'polycloud-cli.json')
+  );
 }
 
 function readState(): State | undefined {
@@ -59,7 +65,8 @@ export async function emulatorsUp(o: { only?: string; detach?: boolean }): Promi
   for (const s of problems) note(`${s.id}: ${s.reason}`);
   const env: Record<string, string> = {};
   for (const s of run.statuses)
-    if (s.state === 'ready' && s.endpoint && s.id !== 'elasticmq' && s.id !== 'dynalite') Object.assign(env, s.endpoint.env);
+    if (s.state === 'ready' && s.endpoint && s.id !== 'elasticmq' && s.id !== 'dynalite')
+      Object.assign(env, s.endpoint.env);
   const exports = exportLines(run.statuses);
   const path = statePath();
   mkdirSync(dirname(path), { recursive: true });
@@ -68,7 +75,11 @@ export async function emulatorsUp(o: { only?: string; detach?: boolean }): Promi
   if (problems.length > 0 && Object.keys(env).length === 0) {
     rmSync(path, { force: true });
     await run.stop();
-    throw new CliError('UNAVAILABLE', 'no emulator could be started', 'run `npm run emulators:install` first');
+    throw new CliError(
+      'UNAVAILABLE',
+      'no emulator could be started',
+      'run `npm run emulators:install` first',
+    );
   }
   note('emulators running; Ctrl-C (or `polycloud emulators down`) stops them');
   await new Promise<void>((resolve) => {
@@ -106,7 +117,11 @@ async function detach(only: string | undefined): Promise<void> {
       }
     }
     if (child.exitCode !== null || !alive(child.pid ?? -1))
-      throw new CliError('UNAVAILABLE', `the emulators did not start; see ${log}`, 'run `npm run emulators:install` first');
+      throw new CliError(
+        'UNAVAILABLE',
+        `the emulators did not start; see ${log}`,
+        'run `npm run emulators:install` first',
+      );
   }
   throw new CliError('TIMEOUT', `the emulators did not become ready within 5 minutes; see ${log}`);
 }
@@ -125,7 +140,11 @@ export async function emulatorsDown(): Promise<void> {
 export async function emulatorsEnv(o: { json?: boolean }): Promise<void> {
   const s = readState();
   if (!s)
-    throw new CliError('NOT_FOUND', 'no emulators are running', 'start them with `polycloud emulators up --detach`');
+    throw new CliError(
+      'NOT_FOUND',
+      'no emulators are running',
+      'start them with `polycloud emulators up --detach`',
+    );
   if (o.json) return sayJson(s.env);
   for (const l of s.exports) say(l);
 }

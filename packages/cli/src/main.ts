@@ -295,7 +295,10 @@ export function buildProgram(): Command {
     .argument('<blobURL>', 'a bucket URL; fresh buckets are named <name>-<random>')
     .argument('[queueURL]', 'a queue URL; fresh queues are named <name>-<random>')
     .argument('[kvURL]', 'a kv URL; one fresh table <name>-<random>, a namespace per test')
-    .option('--report-dir <dir>', 'where the JSON reports go', 'reports/conformance')
+    .option(
+      '--report-root <dir>',
+      'reports go to <project root above dir>/reports/conformance (default: the working directory)',
+    )
     .option('--name <name>', 'report name prefix (default: the adapter, e.g. azure)')
     .option('--emulator <id>', 'the emulator behind the endpoints, so documented emulator gaps are excused')
     .option('-t, --filter <pattern>', 'only tests whose name matches')

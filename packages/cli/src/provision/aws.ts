@@ -126,6 +126,8 @@ export function sqsProvisioner(): Provisioner {
       const name = nameOf(url);
       try {
         const attributes: Record<string, string> = { ...fifoAttrs(name) };
+        if (opts.visibilityTimeoutSeconds !== undefined)
+          attributes.VisibilityTimeout = String(opts.visibilityTimeoutSeconds);
         if (opts.deadLetter !== undefined) {
           const dlq = dlqName(name, opts.deadLetter);
           let dlqUrl = await lookup(c, dlq);

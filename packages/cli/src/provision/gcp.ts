@@ -114,7 +114,8 @@ export function pubsubProvisioner(): Provisioner {
           `create pubsub subscription ${p.subscription} on ${p.topic} (ack deadline 30 s, message ordering on${deadLetterPolicy ? `, dead-letter after ${deadLetterPolicy.maxDeliveryAttempts}` : ''})`,
           () =>
             c.topic(p.topic).createSubscription(p.subscription, {
-              ackDeadlineSeconds: 30,
+              // Pub/Sub ack deadlines are 10..600 s; shorter visibilities are applied per receive by the driver.
+              ackDeadlineSeconds: Math.max(10, Math.min(600, opts.visibilityTimeoutSeconds ?? 30)),
               // Ordering costs nothing for messages without an ordering key, and makes groupId work.
               enableMessageOrdering: true,
               ...(deadLetterPolicy ? { deadLetterPolicy } : {}),

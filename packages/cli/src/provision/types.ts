@@ -19,6 +19,8 @@ export interface ProvisionOptions {
   readonly deadLetter?: string | true;
   /** Deliveries before a message goes to the dead-letter queue (default 5). */
   readonly maxDeliveries?: number;
+  /** Queues: the visibility timeout / ack deadline to create with (SQS, Pub/Sub). */
+  readonly visibilityTimeoutSeconds?: number;
   /** Delete: also delete the objects/rows in it (buckets must be empty on most services). */
   readonly force?: boolean;
   /** Progress lines ("created s3 bucket x", "would create ..."). */
@@ -70,8 +72,8 @@ export function isMissing(err: unknown): boolean {
   if (e?.code === 'NOT_FOUND' || e?.code === 5 || e?.code === 404 || e?.statusCode === 404) return true;
   if (e?.$metadata?.httpStatusCode === 404) return true;
   const name = typeof e?.name === 'string' ? e.name : '';
-  return (
-    /NotFound|NoSuch|NonExistent|DoesNotExist/i.test(`${name} ${String(e?.code)} ${String((e as { Code?: unknown }).Code)}`)
+  return /NotFound|NoSuch|NonExistent|DoesNotExist/i.test(
+    `${name} ${String(e?.code)} ${String((e as { Code?: unknown }).Code)}`,
   );
 }
 
