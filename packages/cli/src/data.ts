@@ -308,3 +308,12 @@ export async function kvLs(
   }
   await kv.close();
 }
+
+/** stat: an object's size, etag, content headers and metadata as JSON. */
+export async function statCommand(arg: string): Promise<void> {
+  const loc = await bucketLoc(arg);
+  if (loc.key === '')
+    throw new CliError('INVALID_ARGUMENT', `${arg} names no key`, 'e.g. s3://bucket/path/to/key');
+  const i = await loc.bucket.head(loc.key);
+  sayJson({ ...i, lastModified: i.lastModified.toISOString() });
+}

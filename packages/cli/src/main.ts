@@ -12,6 +12,7 @@ import {
   queueSend,
   queueStats,
   rmCommand,
+  statCommand,
 } from './data.js';
 import { createCommand, deleteCommand, describeCommand } from './resources.js';
 import { summaryLine, transfer } from './transfer.js';
@@ -128,6 +129,13 @@ export function buildProgram(): Command {
     .argument('<url>', 'object URL')
     .addHelpText('after', examples(['polycloud cat s3://uploads/report.csv | head']))
     .action(run(catCommand));
+
+  program
+    .command('stat')
+    .description("print an object's size, etag, content headers and metadata as JSON")
+    .argument('<url>', 'object URL')
+    .addHelpText('after', examples(['polycloud stat s3://uploads/report.csv']))
+    .action(run(statCommand));
 
   program
     .command('put')
