@@ -5,6 +5,7 @@
  *   UPLOADS_URL=s3://my-bucket JOBS_URL=sqs://jobs COUNTERS_URL=dynamodb://counters npm start
  */
 import { bytesCodec, openBucket, openKv, openQueue } from '@polycloud/core';
+import './friendly-errors.js';
 
 interface Job {
   readonly upload: string;
@@ -17,6 +18,8 @@ const countersUrl = process.env.COUNTERS_URL ?? 'mem://counters?namespace=quicks
 await using uploads = await openBucket(uploadsUrl);
 await using jobs = await openQueue<Job>(jobsUrl);
 await using counters = await openKv(countersUrl);
+// Fails fast with NOT_FOUND when the table is missing, before the consumer would retry forever.
+await counters.get('documents');
 
 // 1. Store three documents; the third only if nobody created it first.
 for (const name of ['a.txt', 'b.txt']) {
