@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPO = join(here, '..', '..', '..');
-export const BIN = join(here, '..', 'dist', 'bin.js');
+/** The installed entry (what npm links as `polycloud`), which runs dist/bin.js. */
+export const BIN = join(here, '..', 'bin', 'polycloud.mjs');
 
 /**
  * Builds the CLI (and what it depends on) with `tsc -b`, once at a time across test files: the
