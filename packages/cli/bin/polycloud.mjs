@@ -5,7 +5,9 @@ import { existsSync } from 'node:fs';
 
 const entry = new URL('../dist/bin.js', import.meta.url);
 if (!existsSync(entry)) {
-  console.error('polycloud: INTERNAL: @polycloud/cli is not built (hint: run `npm run build` at the repository root)');
+  console.error(
+    'polycloud: INTERNAL: @polycloud/cli is not built (hint: run `npm run build` at the repository root)',
+  );
   process.exit(1);
 }
 await import(entry.href);
