@@ -27,18 +27,26 @@ export async function conformanceCommand(
   o: { reportRoot?: string; name?: string; emulator?: string; filter?: string },
 ): Promise<void> {
   for (const u of [blob, queue, kv]) if (u !== undefined) parseUrl(u);
-  if (o.emulator !== undefined && !EMULATOR_IDS.includes(o.emulator))
-    throw new CliError(
-      'INVALID_ARGUMENT',
-      `--emulator ${o.emulator} is not an emulator id`,
-      'e.g. moto, azurite, fake-gcs-server, pstest, bigtable-emulator',
-    );
+  const emulators: Record<string, string> = {};
+  for (const id of (o.emulator ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    const services = EMULATOR_SERVICES[id];
+    if (!services)
+      throw new CliError(
+        'INVALID_ARGUMENT',
+        `--emulator ${id} is not an emulator id`,
+        `one or more of ${Object.keys(EMULATOR_SERVICES).join(', ')}, comma-separated`,
+      );
+    for (const s of services) emulators[s] ??= id;
+  }
   const prefix = o.name ?? `cli-${adapterOf(blob)}`;
   const cfg: ConformanceConfig = {
     blob,
     ...(queue ? { queue } : {}),
     ...(kv ? { kv } : {}),
-    emulator: (o.emulator as ConformanceConfig['emulator'] | undefined) ?? null,
+    emulators: emulators as ConformanceConfig['emulators'],
     reportPrefix: prefix,
   };
   const dir = mkdtempSync(join(tmpdir(), 'polycloud-conformance-'));
@@ -146,13 +154,13 @@ function findRepoRoot(from: string): string {
   }
 }
 
-/** Emulator ids whose documented gaps the suites excuse (conformance/src/emulators/catalog.ts). */
-const EMULATOR_IDS = [
-  'moto',
-  'elasticmq',
-  'dynalite',
-  'fake-gcs-server',
-  'pstest',
-  'bigtable-emulator',
-  'azurite',
-];
+/** Emulator ids (conformance/src/emulators/catalog.ts) and the services they stand in for. */
+const EMULATOR_SERVICES: Readonly<Record<string, readonly string[]>> = {
+  moto: ['blob', 'queue', 'kv'],
+  elasticmq: ['queue'],
+  dynalite: ['kv'],
+  'fake-gcs-server': ['blob'],
+  pstest: ['queue'],
+  'bigtable-emulator': ['kv'],
+  azurite: ['blob', 'queue', 'kv'],
+};

@@ -10,7 +10,8 @@ export interface ConformanceConfig {
   readonly blob?: string;
   readonly queue?: string;
   readonly kv?: string;
-  readonly emulator: EmulatorId | null;
+  /** The emulator behind each service's endpoint, so its documented gaps are excused. */
+  readonly emulators: { readonly blob?: EmulatorId; readonly queue?: EmulatorId; readonly kv?: EmulatorId };
   readonly reportPrefix: string;
 }
 
@@ -62,7 +63,7 @@ export function blobHarness(cfg: ConformanceConfig): BucketHarness {
   const base = splitBucketUrl(new URL(cfg.blob!)).bucketUrl;
   return {
     adapter: adapterOf(base),
-    emulator: cfg.emulator,
+    emulator: cfg.emulators.blob ?? null,
     reportName: `${cfg.reportPrefix}-blob`,
     async open() {
       const url = freshName(base, rand());
@@ -88,7 +89,7 @@ export function queueHarness(cfg: ConformanceConfig): QueueHarness {
   const base = cfg.queue!;
   return {
     adapter: adapterOf(base),
-    emulator: cfg.emulator,
+    emulator: cfg.emulators.queue ?? null,
     reportName: `${cfg.reportPrefix}-queue`,
     async open(opts = {}) {
       const url = freshName(base, rand());
@@ -148,7 +149,7 @@ export function kvHarness(cfg: ConformanceConfig): KvHarness {
   const shared = schemeOf(table) !== 'mem';
   return {
     adapter: adapterOf(cfg.kv!),
-    emulator: cfg.emulator,
+    emulator: cfg.emulators.kv ?? null,
     reportName: `${cfg.reportPrefix}-kv`,
     async beforeAll() {
       if (shared) await (await provisionerFor(table)).create(table, quiet);

@@ -308,12 +308,16 @@ export function buildProgram(): Command {
       'reports go to <project root above dir>/reports/conformance (default: the working directory)',
     )
     .option('--name <name>', 'report name prefix (default: the adapter, e.g. azure)')
-    .option('--emulator <id>', 'the emulator behind the endpoints, so documented emulator gaps are excused')
+    .option(
+      '--emulator <id>',
+      'the emulator(s) behind the endpoints, comma-separated, so their documented gaps are excused',
+    )
     .option('-t, --filter <pattern>', 'only tests whose name matches')
     .addHelpText(
       'after',
       examples([
         'polycloud conformance azblob://pcconf azqueue://pcconf aztable://pcconf --emulator azurite',
+        "polycloud conformance gs://pcc 'gcppubsub://projects/p/topics/pcc?subscription=pcc' --emulator fake-gcs-server,pstest",
         'polycloud conformance s3://my-test-bucket?region=eu-west-1',
       ]),
     )
