@@ -329,3 +329,36 @@ describe('conformance on Azurite', () => {
     expect(JSON.parse(left.stdout)).toMatchObject({ exists: false });
   }, 600_000);
 });
+
+describe('examples/quickstart on missing resources', () => {
+  it('prints one line naming what is missing and the polycloud create command, exit 2', async () => {
+    const { execFileSync, spawnSync } = await import('node:child_process');
+    const { REPO } = await import('./helpers.js');
+    execFileSync(
+      process.execPath,
+      [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'examples/quickstart'],
+      {
+        cwd: REPO,
+      },
+    );
+    const bucket = `s3://pc-qs-${suffix}`;
+    expect((await run(['create', bucket])).code).toBe(0);
+    const r = spawnSync(process.execPath, [join(REPO, 'examples', 'quickstart', 'dist', 'main.js')], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...env,
+        UPLOADS_URL: bucket,
+        JOBS_URL: `sqs://pc-qs-${suffix}`,
+        COUNTERS_URL: `dynamodb://pc-qs-${suffix}?namespace=q`,
+      },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `quickstart: the queue "pc-qs-${suffix}" (sqs://pc-qs-${suffix}) does not exist (NOT_FOUND). ` +
+        `Create it with: npx polycloud create 'sqs://pc-qs-${suffix}'`,
+    ]);
+    expect((await run(['delete', bucket, '--force', '--yes'])).code).toBe(0);
+  }, 120_000);
+});
