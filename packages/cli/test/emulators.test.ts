@@ -362,3 +362,15 @@ describe('examples/quickstart on missing resources', () => {
     expect((await run(['delete', bucket, '--force', '--yes'])).code).toBe(0);
   }, 120_000);
 });
+
+describe('sync failures', () => {
+  it('lists each failed object on one line, summarises, and exits 1', async () => {
+    const dir = join(tmp, 'fail-src');
+    mkdirSync(dir, { recursive: true });
+    for (let i = 0; i < 3; i++) writeFileSync(join(dir, `f${i}`), `x${i}`);
+    const r = await run(['sync', dir, `s3://pc-missing-${suffix}/`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.match(/^failed .*: NOT_FOUND: /gm)).toHaveLength(3);
+    expect(r.stderr).toMatch(/copied 0, skipped 0, failed 3/);
+  }, 60_000);
+});
