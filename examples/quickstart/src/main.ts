@@ -12,6 +12,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { bytesCodec, isPolycloudError, openBucket, openKv, openQueue } from '@polycloud/core';
+import './friendly-errors.js';
 
 interface Job {
   readonly upload: string;
@@ -26,6 +27,8 @@ const countersUrl = process.env.COUNTERS_URL ?? `local://${database}?table=count
 await using uploads = await openBucket(uploadsUrl);
 await using jobs = await openQueue<Job>(jobsUrl);
 await using counters = await openKv(countersUrl);
+// Fails fast with NOT_FOUND when the table is missing, before the consumer would retry forever.
+await counters.get('documents');
 
 // 1. Store three documents; the third only if nobody created it first.
 for (const name of ['a.txt', 'b.txt']) {

@@ -1,0 +1,123 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCli, jsonLines, polycloud } from './helpers.js';
+
+// Behaviour that needs no emulator: help, usage errors, local files, memory, conformance on memory.
+let tmp: string;
+beforeAll(async () => {
+  await buildCli();
+  tmp = mkdtempSync(join(tmpdir(), 'pc-cli-'));
+}, 180_000);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const COMMANDS = [
+  ['create'],
+  ['delete'],
+  ['describe'],
+  ['ls'],
+  ['cat'],
+  ['stat'],
+  ['put'],
+  ['rm'],
+  ['cp'],
+  ['sync'],
+  ['queue', 'send'],
+  ['queue', 'receive'],
+  ['kv', 'get'],
+  ['kv', 'set'],
+  ['conformance'],
+  ['emulators', 'up'],
+];
+
+describe('polycloud (no emulator)', () => {
+  it('--help lists every command and the exit codes', async () => {
+    const r = await polycloud(['--help']);
+    expect(r.code).toBe(0);
+    for (const [c] of COMMANDS) expect(r.stdout).toContain(c);
+    expect(r.stdout).toMatch(/Exit codes:[\s\S]*3\s+not found/);
+  });
+
+  it.each(COMMANDS)('%s %s --help shows examples', async (...cmd) => {
+    const r = await polycloud([...cmd.filter(Boolean), '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Examples:');
+    expect(r.stdout).toContain('$ polycloud');
+  });
+
+  it('a usage error is one line with the portable code, exit 2', async () => {
+    const r = await polycloud(['ls', 'not a url']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^polycloud: INVALID_ARGUMENT: .*\(hint: /);
+    const unknown = await polycloud(['frobnicate']);
+    expect(unknown.code).toBe(2);
+  });
+
+  it('an unknown scheme is a usage error naming the known ones', async () => {
+    const r = await polycloud(['create', 'ftp://x']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/INVALID_ARGUMENT: no provisioner for scheme "ftp:".*s3/);
+  });
+
+  it('mem:// needs no provisioning and describe prints its capabilities', async () => {
+    expect((await polycloud(['create', 'mem://x'])).code).toBe(0);
+    const r = await polycloud(['describe', 'mem://x', '--as', 'kv', '--json']);
+    expect(r.code).toBe(0);
+    const d = JSON.parse(r.stdout) as { service: string; exists: boolean; capabilities: { ttl: boolean } };
+    expect(d).toMatchObject({ service: 'kv', exists: true });
+    expect(d.capabilities.ttl).toBe(true);
+  });
+
+  it('cp -r and sync between directories: copies, then skips what is the same, dry-run changes nothing', async () => {
+    const src = join(tmp, 'src');
+    mkdirSync(join(src, 'a', 'b'), { recursive: true });
+    for (let i = 0; i < 20; i++) writeFileSync(join(src, 'a', `f${i}.txt`), `file ${i}`);
+    writeFileSync(join(src, 'a', 'b', 'deep.bin'), Buffer.alloc(100_000, 7));
+    const dst = join(tmp, 'dst');
+    const dry = await polycloud(['sync', src, dst, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout.match(/^would copy /gm)).toHaveLength(21);
+    const first = await polycloud(['sync', src, dst]);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/copied 21, skipped 0, failed 0/);
+    expect(readFileSync(join(dst, 'a', 'b', 'deep.bin'))).toEqual(Buffer.alloc(100_000, 7));
+    const again = await polycloud(['sync', src, dst, '--json']);
+    expect(again.code).toBe(0);
+    const summary = jsonLines(again.stdout).find((l) => (l as { summary?: unknown }).summary) as {
+      summary: { copied: number; skipped: number };
+    };
+    expect(summary.summary).toMatchObject({ copied: 0, skipped: 21 });
+    const one = await polycloud(['cp', join(src, 'a', 'f3.txt'), join(tmp, 'one.txt')]);
+    expect(one.code).toBe(0);
+    expect(readFileSync(join(tmp, 'one.txt'), 'utf8')).toBe('file 3');
+  });
+
+  it('cp of a missing file exits 3 with one line', async () => {
+    const r = await polycloud(['cp', join(tmp, 'nope.txt'), join(tmp, 'x.txt')]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^polycloud: NOT_FOUND: .*nope\.txt does not exist/);
+  });
+
+  it('rm refuses without --yes when stdin is not a terminal', async () => {
+    const r = await polycloud(['rm', 'mem://b/k']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/pass --yes/);
+  });
+
+  it('conformance on memory passes and writes the CI report format', async () => {
+    const root = join(tmp, 'reports-root');
+    const r = await polycloud(['conformance', 'mem://pc', 'mem://pcq', 'mem://pckv', '--report-root', root]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/✅ {2}memory-blob {2}/);
+    for (const service of ['blob', 'queue', 'kv']) {
+      const report = JSON.parse(
+        readFileSync(join(root, 'reports', 'conformance', `cli-memory-${service}.json`), 'utf8'),
+      ) as { adapter: string; service: string; tests: { outcome: string }[] };
+      expect(report).toMatchObject({ adapter: 'memory', service });
+      expect(report.tests.length).toBeGreaterThan(20);
+      expect(report.tests.filter((t) => t.outcome === 'failed')).toEqual([]);
+    }
+  }, 180_000);
+});
