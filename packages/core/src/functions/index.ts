@@ -22,6 +22,7 @@ export {
   toUnixCron,
 } from './cron.js';
 export { type HttpFunction, type HttpHandler, httpFunction, invokeHttp } from './http.js';
+export { isTextBody, methodHasBody, type ResponseParts, responseParts } from './http-parts.js';
 export { describeEvent, invalidEvent } from './invalid-event.js';
 export type { PortableFunction } from './portable-function.js';
 export {
