@@ -24,6 +24,7 @@ export {
 export { type HttpFunction, type HttpHandler, httpFunction, invokeHttp } from './http.js';
 export { isTextBody, methodHasBody, type ResponseParts, responseParts } from './http-parts.js';
 export { describeEvent, invalidEvent } from './invalid-event.js';
+export { type NodeRequestLike, nodeToWebRequest, readNodeBody, writeWebResponse } from './node-http.js';
 export type { PortableFunction } from './portable-function.js';
 export {
   type QueueFunction,
