@@ -40,3 +40,4 @@ export {
   type ScheduleHandler,
   scheduleFunction,
 } from './schedule.js';
+export { type ServeBlobEvents, type Served, type ServeOptions, type ServeQueue, serve } from './serve.js';

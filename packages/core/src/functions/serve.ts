@@ -8,6 +8,7 @@ import type { BlobEvent, BlobEventFunction } from './blob-event.js';
 import { consoleLogger, createFunctionContext, type FunctionLogger } from './context.js';
 import { nextCronTime, parseCron } from './cron.js';
 import { type HttpFunction, invokeHttp } from './http.js';
+import { describeEvent, invalidEvent } from './invalid-event.js';
 import { nodeToWebRequest, writeWebResponse } from './node-http.js';
 import type { QueueFunction } from './queue.js';
 import type { ScheduleFunction } from './schedule.js';
@@ -50,6 +51,8 @@ export interface ServeOptions {
 export interface Served {
   /** `http://host:port` of the HTTP function, when there is one. */
   readonly url: string | undefined;
+  /** Runs one of the served schedules now (as a tick at the current minute), e.g. from a dev script. */
+  runSchedule(fn: ScheduleFunction): Promise<void>;
   /** Stops taking work, lets in-flight work finish, then resolves. */
   stop(): Promise<void>;
   /** Resolves once stopped (by stop() or a signal). */
@@ -83,7 +86,7 @@ export async function serve(opts: ServeOptions): Promise<Served> {
       logger: opts.logger,
     });
 
-  for (const s of opts.schedules ?? []) parseCron(s.cron);
+  checkWiring(opts);
 
   let server: Server | undefined;
   let url: string | undefined;
@@ -232,7 +235,46 @@ export async function serve(opts: ServeOptions): Promise<Served> {
     return stopping;
   };
 
-  return { url, stop, done, [Symbol.asyncDispose]: stop };
+  const runSchedule = async (fn: ScheduleFunction) => {
+    if (!(opts.schedules ?? []).includes(fn)) {
+      throw invalidEvent(BINDING, 'runSchedule', 'got a schedule function this server does not serve');
+    }
+    const at = new Date();
+    at.setUTCSeconds(0, 0);
+    const { ctx, done: end } = ctxFor(crypto.randomUUID(), { schedule: fn.cron, at });
+    try {
+      await track(
+        Promise.resolve().then(() => fn.handler({ scheduledTime: at, cron: fn.cron, source: 'serve' }, ctx)),
+      );
+    } finally {
+      end();
+    }
+  };
+
+  return { url, runSchedule, stop, done, [Symbol.asyncDispose]: stop };
+}
+
+const BINDING = 'serve()';
+
+/** Rejects functions wired to the wrong slot (the local host's "unknown event"). */
+function checkWiring(opts: ServeOptions): void {
+  const expect = (fn: unknown, kind: string, where: string) => {
+    const k = (fn as { kind?: unknown } | null)?.kind;
+    if (k !== kind) {
+      throw invalidEvent(
+        BINDING,
+        where,
+        `is ${typeof k === 'string' ? `a ${k} function` : describeEvent(fn)}, not a ${kind} function; declare it with the matching *Function() helper`,
+      );
+    }
+  };
+  if (opts.http !== undefined) expect(opts.http, 'http', 'http');
+  for (const [i, q] of (opts.queues ?? []).entries()) expect(q?.fn, 'queue', `queues[${i}].fn`);
+  for (const [i, s] of (opts.schedules ?? []).entries()) {
+    expect(s, 'schedule', `schedules[${i}]`);
+    parseCron(s.cron);
+  }
+  for (const [i, b] of (opts.blobEvents ?? []).entries()) expect(b?.fn, 'blob', `blobEvents[${i}].fn`);
 }
 
 type CtxFor = (requestId: string, native: unknown) => ReturnType<typeof createFunctionContext>;
