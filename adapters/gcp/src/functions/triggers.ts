@@ -107,7 +107,8 @@ export function storageEventToBlobEvent(ce: CloudEventLike): BlobEvent {
     bucket: data.bucket,
     key: decodeName(data.name),
     size: Number.isFinite(size) ? size : undefined,
-    etag: typeof data.etag === 'string' ? data.etag : undefined,
+    // The adapter's etag is the object generation (what ifMatch takes), not Cloud Storage's etag field.
+    etag: typeof data.generation === 'string' && data.generation !== '' ? data.generation : undefined,
     time: Number.isNaN(time.getTime()) ? new Date() : time,
   };
 }
