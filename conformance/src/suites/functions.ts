@@ -293,7 +293,8 @@ function registerFunctionsTests(h: FunctionsHarness, test: RegisterTest): void {
     });
     const rig = await h.blob(fn);
     t.defer(() => rig.cleanup());
-    const key = 'uploads/a b+c ü%20 (1).txt';
+    // A '.' before '/' is renamed on Azure (see adapters/azure/src/blob/names.ts): the event must decode it.
+    const key = 'uploads./a b+c ü%20 (1).txt';
     const body = randomData(1234);
     await rig.put(key, body);
     const info = await rig.bucket.head(key);

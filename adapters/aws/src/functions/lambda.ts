@@ -2,6 +2,7 @@ import {
   createFunctionContext,
   type FunctionContext,
   type FunctionLogger,
+  invalidArgument,
   type PortableFunction,
   toEventBridgeCron,
 } from '@polycloud/core';
@@ -72,6 +73,7 @@ async function dispatch(fn: PortableFunction, event: unknown, ctx: FunctionConte
 
 /** The EventBridge schedule expression for a schedule function, for your deployment tooling. */
 export function eventBridgeSchedule(fn: PortableFunction): string {
-  if (fn.kind !== 'schedule') throw new TypeError('eventBridgeSchedule: pass a scheduleFunction');
+  if (fn.kind !== 'schedule')
+    throw invalidArgument('eventBridgeSchedule: pass a scheduleFunction', { service: 'functions' });
   return toEventBridgeCron(fn.cron);
 }

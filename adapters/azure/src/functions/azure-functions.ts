@@ -14,6 +14,7 @@ import {
   type FunctionContext,
   type FunctionLogger,
   type HttpFunction,
+  invalidArgument,
   invalidEvent,
   invokeHttp,
   methodHasBody,
@@ -106,9 +107,17 @@ export function azureHttp(
   opts: AzureFunctionsOptions = {},
 ): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
   return (request, context) =>
-    withContext(request, context, opts, async (ctx) =>
-      responseToAzure(await invokeHttp(fn, await requestFromAzure(request), ctx)),
-    );
+    withContext(request, context, opts, async (ctx) => {
+      const r = request as Partial<HttpRequest> | null;
+      if (typeof r?.method !== 'string' || typeof r.url !== 'string' || typeof r.arrayBuffer !== 'function') {
+        throw invalidEvent(
+          `${BINDING} (HTTP)`,
+          `input (${describeEvent(request)})`,
+          'is not an HttpRequest; bind this handler with app.http',
+        );
+      }
+      return responseToAzure(await invokeHttp(fn, await requestFromAzure(request), ctx));
+    });
 }
 
 function metaString(meta: Record<string, unknown>, name: string): string | undefined {
@@ -204,7 +213,8 @@ function splitBlobPath(path: string, what: string): { bucket: string; key: strin
 
 /** `app.storageBlob` handler: a blob trigger fires for created or updated blobs. */
 export function azureStorageBlob(fn: PortableFunction, opts: AzureFunctionsOptions = {}): StorageBlobHandler {
-  if (fn.kind !== 'blob') throw new TypeError('azureStorageBlob: pass a blobEventFunction');
+  if (fn.kind !== 'blob')
+    throw invalidArgument('azureStorageBlob: pass a blobEventFunction', { service: 'functions' });
   return (blob, context) =>
     withContext(blob, context, opts, async (ctx) => {
       const meta = context?.triggerMetadata ?? {};
@@ -268,14 +278,16 @@ export function azureEventGrid(
   fn: PortableFunction,
   opts: AzureFunctionsOptions = {},
 ): (event: EventGridEvent, context: InvocationContext) => Promise<void> {
-  if (fn.kind !== 'blob') throw new TypeError('azureEventGrid: pass a blobEventFunction');
+  if (fn.kind !== 'blob')
+    throw invalidArgument('azureEventGrid: pass a blobEventFunction', { service: 'functions' });
   return (event, context) =>
     withContext(event, context, opts, async (ctx) => fn.handler(eventGridToBlobEvent(event), ctx));
 }
 
 /** The NCRONTAB schedule for `app.timer`. */
 export function ncrontabSchedule(fn: PortableFunction): string {
-  if (fn.kind !== 'schedule') throw new TypeError('ncrontabSchedule: pass a scheduleFunction');
+  if (fn.kind !== 'schedule')
+    throw invalidArgument('ncrontabSchedule: pass a scheduleFunction', { service: 'functions' });
   return toNcrontab(fn.cron);
 }
 
@@ -342,7 +354,10 @@ export function register(
       });
       return;
     case 'queue':
-      if (!opts.queueName) throw new TypeError(`register(${name}): a queue function needs opts.queueName`);
+      if (!opts.queueName)
+        throw invalidArgument(`register(${name}): a queue function needs opts.queueName`, {
+          service: 'functions',
+        });
       app.storageQueue(name, {
         queueName: opts.queueName,
         connection: opts.connection ?? 'AzureWebJobsStorage',
@@ -356,8 +371,9 @@ export function register(
       if (opts.eventGrid) app.eventGrid(name, { handler: azureEventGrid(fn, opts) });
       else {
         if (!opts.path)
-          throw new TypeError(
+          throw invalidArgument(
             `register(${name}): a blob function needs opts.path ("container/{name}") or eventGrid: true`,
+            { service: 'functions' },
           );
         app.storageBlob(name, {
           path: opts.path,

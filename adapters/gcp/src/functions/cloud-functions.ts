@@ -4,6 +4,7 @@ import {
   describeEvent,
   type FunctionContext,
   type FunctionLogger,
+  invalidArgument,
   invalidEvent,
   invokeHttp,
   isPolycloudError,
@@ -224,6 +225,7 @@ export function cloudFunctionsEvent(
 
 /** The Cloud Scheduler schedule (unix cron, time zone Etc/UTC) for a schedule function. */
 export function cloudSchedulerSchedule(fn: PortableFunction): string {
-  if (fn.kind !== 'schedule') throw new TypeError('cloudSchedulerSchedule: pass a scheduleFunction');
+  if (fn.kind !== 'schedule')
+    throw invalidArgument('cloudSchedulerSchedule: pass a scheduleFunction', { service: 'functions' });
   return toUnixCron(fn.cron);
 }

@@ -1,3 +1,4 @@
+import { invalidArgument } from '../errors.js';
 import type { FunctionContext } from './context.js';
 
 /** A change to an object in a bucket, as every platform reports it. */
@@ -28,6 +29,7 @@ export interface BlobEventFunction {
  * export const onUpload = blobEventFunction(async (ev) => { if (ev.type === 'created') await index(ev.key) });
  */
 export function blobEventFunction(handler: BlobEventHandler): BlobEventFunction {
-  if (typeof handler !== 'function') throw new TypeError('blobEventFunction: handler must be a function');
+  if (typeof handler !== 'function')
+    throw invalidArgument('blobEventFunction: handler must be a function', { service: 'functions' });
   return { kind: 'blob', handler };
 }

@@ -1,3 +1,4 @@
+import { invalidArgument } from '../errors.js';
 import type { FunctionContext } from './context.js';
 
 /** An HTTP handler on the Web Fetch API. */
@@ -16,7 +17,8 @@ export interface HttpFunction {
  * export const api = httpFunction(async (req) => new Response(`hello ${new URL(req.url).searchParams.get('name')}`));
  */
 export function httpFunction(handler: HttpHandler): HttpFunction {
-  if (typeof handler !== 'function') throw new TypeError('httpFunction: handler must be a function');
+  if (typeof handler !== 'function')
+    throw invalidArgument('httpFunction: handler must be a function', { service: 'functions' });
   return { kind: 'http', handler };
 }
 

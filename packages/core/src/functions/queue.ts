@@ -1,4 +1,5 @@
 import type { Bucket } from '../blob/bucket.js';
+import { invalidArgument } from '../errors.js';
 import { type Codec, jsonCodec } from '../queue/codec.js';
 import type { DriverMessage } from '../queue/driver.js';
 import { claimKeyOf, decodeDriverMessage } from '../queue/queue.js';
@@ -37,10 +38,11 @@ export function queueFunction<T = unknown>(
   handler: QueueHandler<T>,
   opts: QueueFunctionOptions<T> = {},
 ): QueueFunction<T> {
-  if (typeof handler !== 'function') throw new TypeError('queueFunction: handler must be a function');
+  if (typeof handler !== 'function')
+    throw invalidArgument('queueFunction: handler must be a function', { service: 'functions' });
   const concurrency = opts.concurrency ?? 1;
   if (!Number.isInteger(concurrency) || concurrency < 1)
-    throw new TypeError('queueFunction: concurrency must be a positive integer');
+    throw invalidArgument('queueFunction: concurrency must be a positive integer', { service: 'functions' });
   return {
     kind: 'queue',
     handler,

@@ -1,3 +1,4 @@
+import { invalidArgument } from '../errors.js';
 import type { FunctionContext } from './context.js';
 import { parseCron } from './cron.js';
 
@@ -29,6 +30,7 @@ export interface ScheduleFunction {
  */
 export function scheduleFunction(cron: string, handler: ScheduleHandler): ScheduleFunction {
   parseCron(cron);
-  if (typeof handler !== 'function') throw new TypeError('scheduleFunction: handler must be a function');
+  if (typeof handler !== 'function')
+    throw invalidArgument('scheduleFunction: handler must be a function', { service: 'functions' });
   return { kind: 'schedule', cron, handler };
 }
