@@ -8,6 +8,7 @@ export {
   type LambdaResult,
   lambda,
 } from './lambda.js';
+export { type RuntimeHandler, type RuntimeLoopOptions, runLambdaRuntime } from './runtime-api.js';
 export {
   decodeS3Key,
   handleS3Event,
