@@ -21,7 +21,8 @@ export interface QueueFunctionOptions<T> {
 /** A portable queue worker; bind it with a platform binding or `serve()`. */
 export interface QueueFunction<T = unknown> {
   readonly kind: 'queue';
-  readonly handler: QueueHandler<T>;
+  // Method syntax keeps a QueueFunction<Job> usable where any queue function is taken (PortableFunction).
+  handler(message: Message<T>, ctx: FunctionContext): void | Promise<void>;
   readonly codec: Codec<T>;
   readonly claimCheck: QueueFunctionOptions<T>['claimCheck'];
   readonly concurrency: number;

@@ -15,7 +15,7 @@ import type { ScheduleFunction } from './schedule.js';
 
 /** A queue worker for `serve()`: the function and where its messages come from. */
 export interface ServeQueue {
-  readonly fn: QueueFunction<never> | QueueFunction<unknown>;
+  readonly fn: QueueFunction<unknown>;
   /** A queue URL (mem://, local://, sqs://, …) opened with the function's codec and claim check, or an open Queue. */
   readonly queue: string | Queue<unknown, unknown>;
   readonly consume?: Omit<ConsumeOptions, 'signal'>;
