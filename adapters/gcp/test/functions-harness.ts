@@ -151,11 +151,12 @@ export function cloudFunctionsHarness(opts: { reportName: string; mode: GcpMode 
         queue,
         claimCheck,
         async deliver(fn) {
-          if (servedFn !== fn) {
+          if (servedFn !== fn || !served) {
             await served?.close();
             served = await ffServe(fn, opts.mode);
             servedFn = fn;
           }
+          const target = served;
           const r = await call<{ receivedMessages?: Pulled[] }>('pull', {
             subscription,
             maxMessages: 10,
@@ -166,14 +167,14 @@ export function cloudFunctionsHarness(opts: { reportName: string; mode: GcpMode 
             const body = pushBody(p, subscription);
             let res: Response;
             if (opts.mode === 'http') {
-              res = await fetch(served.url, {
+              res = await fetch(target.url, {
                 method: 'POST',
                 headers: { 'content-type': 'application/json' },
                 body: JSON.stringify(body),
               });
             } else {
               // Fixture: Eventarc messagePublished event in binary content mode (CloudEvents HTTP binding).
-              res = await fetch(served.url, {
+              res = await fetch(target.url, {
                 method: 'POST',
                 headers: {
                   'content-type': 'application/json',
