@@ -59,6 +59,8 @@ export function lambdaHarness(opts: {
   invoke: () => Invoke;
   before?: () => Promise<void>;
   after?: () => Promise<void>;
+  /** Why the runtime itself is not available (then every test is not-run). */
+  notRun?: string | undefined;
 }): FunctionsHarness {
   const sqsT = awsTarget('moto', 'SQS');
   const s3T = awsTarget('moto', 'S3');
@@ -70,7 +72,7 @@ export function lambdaHarness(opts: {
     emulator: 'moto',
     reportName: opts.reportName,
     runtime: opts.runtime,
-    notRun: sqsT.notRun ?? s3T.notRun,
+    notRun: opts.notRun ?? sqsT.notRun ?? s3T.notRun,
     binding: '@polycloud/aws/functions',
     provider: 'aws',
     hasDeadline: true,
