@@ -20,7 +20,7 @@ const h = lambdaHarness({
   notRun,
   reportName: 'aws-functions-rie',
   httpFormat: 'v2',
-  runtime: 'Lambda RIE + runtime API loop (aws-lambda-ric not built)',
+  runtime: 'Lambda RIE + runtime API loop',
   invoke: () => async (fn, event) => {
     if (!rie || 'notRun' in rie) throw new Error('RIE is not running');
     const run = rie;

@@ -8,7 +8,7 @@ functionsSuite(
   lambdaHarness({
     reportName: 'aws-functions',
     httpFormat: 'v2',
-    runtime: 'in-process (function URL / HTTP API v2)',
+    runtime: 'in-process, v2 events',
     invoke: () => invokeInProcess,
   }),
 );
@@ -16,7 +16,7 @@ functionsSuite(
   lambdaHarness({
     reportName: 'aws-functions-apigw-v1',
     httpFormat: 'v1',
-    runtime: 'in-process (API Gateway REST v1)',
+    runtime: 'in-process, REST v1 events',
     invoke: () => invokeInProcess,
   }),
 );
@@ -24,7 +24,7 @@ functionsSuite(
   lambdaHarness({
     reportName: 'aws-functions-alb',
     httpFormat: 'alb',
-    runtime: 'in-process (ALB, multi-value headers)',
+    runtime: 'in-process, ALB events',
     invoke: () => invokeInProcess,
   }),
 );

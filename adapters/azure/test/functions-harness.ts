@@ -58,7 +58,7 @@ export function azureFunctionsHarness(): FunctionsHarness {
     adapter: 'azure',
     emulator: 'azurite',
     reportName: 'azure-functions',
-    runtime: 'library-level (@azure/functions 4.16.5)',
+    runtime: 'library-level',
     notRun,
     binding: '@polycloud/azure/functions',
     provider: 'azure',

@@ -88,7 +88,7 @@ export function cloudFunctionsHarness(opts: { reportName: string; mode: GcpMode 
     adapter: 'gcp',
     emulator: 'pstest',
     reportName: opts.reportName,
-    runtime: `functions-framework 5.0.5 (${opts.mode === 'http' ? 'HTTP function' : 'CloudEvent function'})`,
+    runtime: `functions-framework (${opts.mode === 'http' ? 'HTTP' : 'CloudEvent'})`,
     notRun: ps.notRun ?? gcs.notRun,
     binding: '@polycloud/gcp/functions',
     provider: 'gcp',
