@@ -1,12 +1,15 @@
 import {
   blobEventFunction,
+  bytesCodec,
   type FunctionContext,
   httpFunction,
   isPolycloudError,
   type Message,
+  type QueueFunction,
   queueFunction,
   type ScheduleEvent,
   scheduleFunction,
+  utf8,
 } from '@polycloud/core';
 import type { FunctionsHarness } from '../functions-harness.js';
 import { type RegisterTest, runSuite, type TestCtx } from './framework.js';
@@ -241,6 +244,36 @@ function registerFunctionsTests(h: FunctionsHarness, test: RegisterTest): void {
       seen.filter((s) => !(s.body as { fail?: boolean })?.fail).length === 2,
       `successful messages were redelivered: ${JSON.stringify(seen)}`,
     );
+  });
+
+  test('queue: binary, empty and CR bodies arrive byte-exact (bytesCodec)', async (t) => {
+    const rig = await h.queue();
+    t.defer(() => rig.cleanup());
+    const raw = rig.queue.withCodec(bytesCodec);
+    const bodies = [
+      Uint8Array.from([0xff, 0x00, 0x01, 0xfe, 0x80]),
+      new Uint8Array(),
+      utf8('line one\r\nline two\r'),
+    ];
+    const ids: string[] = [];
+    for (const b of bodies) ids.push((await raw.send(b, { attributes: { empty: '' } })).id);
+    const got = new Map<string, { bytes: Uint8Array; attributes: Record<string, string> }>();
+    const fn = queueFunction<Uint8Array>(
+      async (msg) => {
+        got.set(msg.id, { bytes: msg.body, attributes: { ...msg.attributes } });
+      },
+      { codec: bytesCodec, claimCheck: { bucket: rig.claimCheck } },
+    );
+    for (let round = 0; round < 40 && got.size < bodies.length; round++) {
+      await rig.deliver(fn as unknown as QueueFunction<unknown>);
+      if (got.size < bodies.length) await new Promise((res) => setTimeout(res, 250));
+    }
+    for (const [i, b] of bodies.entries()) {
+      const m = got.get(ids[i]!);
+      check(m !== undefined, `message ${i} never arrived`);
+      checkBytes(m.bytes, b, `body ${i}`);
+      check(JSON.stringify(m.attributes) === '{"empty":""}', `attributes ${JSON.stringify(m.attributes)}`);
+    }
   });
 
   test('queue: claim-check bodies over the message limit arrive whole', async (t) => {
