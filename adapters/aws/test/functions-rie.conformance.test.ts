@@ -6,9 +6,9 @@ import { lambdaHarness } from './functions-harness.js';
 import { startRie } from './lambda-rie.js';
 
 // The Lambda binding under AWS's Runtime Interface Emulator: every event goes through RIE's
-// invoke API and the Runtime API to a runtime loop (runLambdaRuntime, standing in for the
-// aws-lambda-ric native client) and the result back. The loop runs in this process so the
-// suite's handlers are observable; examples/functions runs it as a real bootstrap child.
+// invoke API and the Runtime API to a runtime loop (runLambdaRuntime) and the result back. The
+// loop runs in this process so the suite's handlers are observable; examples/functions runs the
+// app in a real runtime child under RIE with both aws-lambda-ric and runLambdaRuntime.
 let current: PortableFunction | undefined;
 let rie: Awaited<ReturnType<typeof startRie>> | undefined;
 

@@ -2,8 +2,9 @@
  * The example app end to end under each platform binding: the upload endpoint stores the body
  * and sends a job with the provider's real queue; the worker is then triggered with the native
  * event for that very message and updates the counters.
- * - Lambda: the api function runs in a real bootstrap child under the Runtime Interface
- *   Emulator (moto S3 + SQS); the worker gets the SQS event of the received message.
+ * - Lambda: the api function runs in a runtime child process under the Runtime Interface
+ *   Emulator (moto S3 + SQS), with AWS's aws-lambda-ric client and with runLambdaRuntime; the
+ *   worker gets the SQS event of the received message.
  * - Cloud Functions: functions-framework serves both over real HTTP (fake-gcs-server, pstest).
  * - Azure Functions: library-level, @azure/functions request and context types (azurite).
  */
@@ -40,8 +41,21 @@ async function counters(kv: KvStore<number>) {
 }
 
 const moto = useEmulator('moto');
-describe.skipIf(!moto)('Lambda (Runtime Interface Emulator, moto)', () => {
-  it('api in a bootstrap child under RIE, worker from the SQS event', async () => {
+/** Where npm put the aws-lambda-ric client (a devDependency of this example). */
+const ricEntry = (() => {
+  try {
+    return fileURLToPath(import.meta.resolve('aws-lambda-ric'));
+  } catch {
+    return undefined;
+  }
+})();
+
+/**
+ * The api function in a runtime process started by RIE (`bootstrap`), then the worker with the
+ * SQS event of the message it sent.
+ */
+async function lambdaFlow(bootstrap: string[], runtimeEnv: Record<string, string>) {
+  {
     const env = moto!.env;
     const endpoint = env.AWS_ENDPOINT_URL!;
     const credentials = { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! };
@@ -54,11 +68,11 @@ describe.skipIf(!moto)('Lambda (Runtime Interface Emulator, moto)', () => {
     const bucketUrl = `s3://${name}?endpoint=${encodeURIComponent(endpoint)}&region=${region}`;
     const queueUrl = `sqs://${name}?endpoint=${encodeURIComponent(endpoint)}&region=${region}`;
     const rie = await startRie({
-      bootstrap: [process.execPath, '--import', 'tsx', 'src/lambda-bootstrap.ts'],
+      bootstrap,
       cwd: dir,
       env: {
-        _HANDLER: 'lambda.api',
-        TSX_TSCONFIG_PATH: 'tsconfig.dev.json',
+        ...runtimeEnv,
+        TSX_TSCONFIG_PATH: `${dir}tsconfig.dev.json`,
         BUCKET_URL: bucketUrl,
         QUEUE_URL: queueUrl,
         AWS_ACCESS_KEY_ID: credentials.accessKeyId,
@@ -139,6 +153,22 @@ describe.skipIf(!moto)('Lambda (Runtime Interface Emulator, moto)', () => {
       s3.destroy();
       sqs.destroy();
     }
+  }
+}
+
+describe.skipIf(!moto)('Lambda (Runtime Interface Emulator, moto)', () => {
+  it('api under RIE with the aws-lambda-ric client, worker from the SQS event', async () => {
+    if (!ricEntry) throw new Error('aws-lambda-ric is not installed: run npm ci');
+    await lambdaFlow([process.execPath, '--import', 'tsx', ricEntry], {
+      _HANDLER: 'lambda.api',
+      LAMBDA_TASK_ROOT: `${dir}ric`,
+    });
+  });
+
+  it('api under RIE with runLambdaRuntime (custom runtime bootstrap), worker from the SQS event', async () => {
+    await lambdaFlow([process.execPath, '--import', 'tsx', 'src/lambda-bootstrap.ts'], {
+      _HANDLER: 'lambda.api',
+    });
   });
 });
 

@@ -21,8 +21,8 @@ function errorDocument(err: unknown): { errorType: string; errorMessage: string 
 /**
  * A minimal Lambda runtime: polls the Runtime API for invocations, runs `handler` and posts
  * its result (or its error) back. For custom runtimes (`provided.al2023`: a `bootstrap` that
- * runs this) and for Lambda's Runtime Interface Emulator. Stands in for the aws-lambda-ric
- * client, which needs a native build.
+ * runs this) and for Lambda's Runtime Interface Emulator, where the aws-lambda-ric client
+ * (which compiles native code) is not wanted.
  *
  * @example
  * // bootstrap.mjs
