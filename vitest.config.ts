@@ -26,6 +26,7 @@ export default defineConfig({
       'packages/*/test/**/*.test.ts',
       'adapters/*/test/**/*.test.ts',
       'conformance/test/**/*.test.ts',
+      'examples/*/test/**/*.test.ts',
     ],
     globalSetup: ['./conformance/src/emulators/global-setup.ts'],
     pool: 'forks',

@@ -29,8 +29,8 @@ export const SYMBOLS = Object.freeze({
 });
 
 const OUTCOMES = /** @type {const} */ (['passed', 'unsupported', 'emulator-gap', 'failed', 'not-run']);
-const SERVICES = ['blob', 'queue', 'kv'];
-const SERVICE_TITLES = { blob: 'Blob storage', queue: 'Queues', kv: 'Key-value' };
+const SERVICES = ['blob', 'queue', 'kv', 'functions'];
+const SERVICE_TITLES = { blob: 'Blob storage', queue: 'Queues', kv: 'Key-value', functions: 'Functions' };
 const ADAPTER_ORDER = ['memory', 'local', 'aws', 'gcp', 'azure'];
 
 /**
@@ -177,7 +177,8 @@ function table(header, rows, align) {
 
 /** @param {NamedReport} r */
 function columnTitle(r) {
-  return `${r.reportName}${r.emulator ? `<br><sub>${r.emulator}</sub>` : ''}`;
+  const where = [r.emulator, r.runtime].filter(Boolean).join(' + ');
+  return `${r.reportName}${where ? `<br><sub>${where}</sub>` : ''}`;
 }
 
 /**
@@ -219,7 +220,7 @@ export function renderMatrix(reports, opts = {}) {
           `\`${r.reportName}\``,
           r.adapter,
           r.service,
-          r.emulator ?? '—',
+          [r.emulator, r.runtime].filter(Boolean).join(' + ') || '—',
           String(c.passed),
           String(c.unsupported),
           String(c['emulator-gap']),

@@ -17,6 +17,8 @@ export interface HarnessInfo {
    * every test is reported "not-run" with this reason (never passed).
    */
   readonly notRun?: string | undefined;
+  /** Where the code under test runs when that is not plain Node (shown in the matrix). */
+  readonly runtime?: string | undefined;
 }
 
 /**

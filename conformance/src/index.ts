@@ -12,6 +12,12 @@
  */
 export type { EmulatorGap } from './emulators/gaps.js';
 export type { EmulatorId } from './emulators/types.js';
+export type {
+  FunctionsBlobRig,
+  FunctionsHarness,
+  FunctionsHttpRig,
+  FunctionsQueueRig,
+} from './functions-harness.js';
 export type { BucketHarness, HarnessInfo, KvHarness, QueueHarness } from './harness.js';
 export {
   type BodyResult,
@@ -39,6 +45,7 @@ export {
   type TestCtx,
   type TestOptions,
 } from './suites/framework.js';
+export { functionsSuite, testApp as functionsTestApp } from './suites/functions.js';
 export {
   checkBytes,
   expectCode,

@@ -4,7 +4,7 @@ import type { EmulatorGap } from './emulators/gaps.js';
 import type { EmulatorId } from './emulators/types.js';
 
 /** The services a conformance report covers. */
-export type ConformanceService = 'blob' | 'queue' | 'kv';
+export type ConformanceService = 'blob' | 'queue' | 'kv' | 'functions';
 
 /**
  * What happened to one conformance test:
@@ -38,6 +38,8 @@ export interface ConformanceReport {
   readonly adapter: string;
   readonly service: ConformanceService;
   readonly emulator: EmulatorId | null;
+  /** Where the code under test ran, when that is not plain Node (functions: "lambda-rie", "library-level"). */
+  readonly runtime?: string;
   readonly tests: readonly TestRecord[];
 }
 
@@ -95,6 +97,7 @@ export function buildReport(opts: {
   names: readonly string[];
   records: ReadonlyMap<string, TestRecord>;
   setupError?: unknown;
+  runtime?: string | undefined;
 }): ConformanceReport {
   const tests: TestRecord[] = [];
   for (const name of opts.names) {
@@ -104,7 +107,13 @@ export function buildReport(opts: {
       tests.push({ name, outcome: 'failed', reason: `suite setup failed: ${errorReason(opts.setupError)}` });
     }
   }
-  return { adapter: opts.adapter, service: opts.service, emulator: opts.emulator, tests };
+  return {
+    adapter: opts.adapter,
+    service: opts.service,
+    emulator: opts.emulator,
+    ...(opts.runtime !== undefined ? { runtime: opts.runtime } : {}),
+    tests,
+  };
 }
 
 /** Every test reported `not-run` with `reason` (the harness set `notRun`). */
@@ -114,11 +123,13 @@ export function notRunReport(opts: {
   emulator: EmulatorId | null;
   names: readonly string[];
   reason: string;
+  runtime?: string | undefined;
 }): ConformanceReport {
   return {
     adapter: opts.adapter,
     service: opts.service,
     emulator: opts.emulator,
+    ...(opts.runtime !== undefined ? { runtime: opts.runtime } : {}),
     tests: opts.names.map((name) => ({ name, outcome: 'not-run' as const, reason: opts.reason })),
   };
 }
@@ -172,7 +183,10 @@ export function readReport(path: string): ConformanceReport {
   const json = JSON.parse(readFileSync(path, 'utf8')) as Partial<ConformanceReport>;
   if (
     typeof json.adapter !== 'string' ||
-    (json.service !== 'blob' && json.service !== 'queue' && json.service !== 'kv') ||
+    (json.service !== 'blob' &&
+      json.service !== 'queue' &&
+      json.service !== 'kv' &&
+      json.service !== 'functions') ||
     !Array.isArray(json.tests)
   ) {
     throw new Error(`${path} is not a conformance report`);

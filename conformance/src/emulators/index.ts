@@ -13,6 +13,7 @@ import type { EmulatorEndpoint, EmulatorId, EmulatorStatus, EmulatorsContext } f
 
 export { EMULATOR_ENV_VARIABLES, ENV_SOURCE_VARIABLES } from './env-source.js';
 export { EMULATOR_GAPS, type EmulatorGap, findGap } from './gaps.js';
+export { findLambdaRic, findLambdaRie, lambdaRiePath, RUNTIME_TOOLS, type RuntimeTool } from './runtimes.js';
 export { INSTALL_COMMAND } from './supervisor.js';
 export * from './types.js';
 

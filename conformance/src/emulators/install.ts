@@ -18,6 +18,7 @@ import {
 import path from 'node:path';
 import { CATALOG } from './catalog.js';
 import { emulatorSourcesDir, emulatorsDir, pinnedVersions } from './paths.js';
+import { installRuntimeTool, isRuntimeToolId, RUNTIME_TOOLS, type RuntimeTool } from './runtimes.js';
 import { installState, writeStamp } from './stamps.js';
 import { EMULATOR_IDS, type EmulatorId, isEmulatorId } from './types.js';
 
@@ -269,9 +270,28 @@ export async function install(ids: readonly EmulatorId[], force: boolean): Promi
   );
 }
 
+async function installRuntimes(ids: readonly RuntimeTool['id'][], force: boolean) {
+  const env = force ? { ...process.env, POLYCLOUD_FORCE_RUNTIMES: '1' } : process.env;
+  const out = [];
+  for (const id of ids) out.push(await installRuntimeTool(id, env));
+  return out;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const force = argv.includes('--force');
-  const words = argv.filter((a) => !a.startsWith('--'));
+  const allWords = argv.filter((a) => !a.startsWith('--'));
+  // Function runtimes (runtimes.ts) install alongside the emulators; with no ids, all of them.
+  const runtimeWords = allWords.filter(isRuntimeToolId);
+  const words = allWords.filter((w) => !isRuntimeToolId(w));
+  for (const r of await installRuntimes(
+    allWords.length === 0 ? RUNTIME_TOOLS.map((t) => t.id) : runtimeWords,
+    force,
+  )) {
+    console.log(
+      `${r.id}: ${r.ok ? r.detail : `FAILED: ${r.detail} (functions tests under it report not-run)`}`,
+    );
+  }
+  if (allWords.length > 0 && words.length === 0) return 0;
   const unknown = words.filter((w) => !isEmulatorId(w));
   if (unknown.length > 0 || argv.includes('--help')) {
     console.log(

@@ -79,7 +79,14 @@ export function runSuite(
 
   if (h.notRun !== undefined) {
     const path = writeReport(
-      notRunReport({ adapter: h.adapter, service, emulator: h.emulator, names: order, reason: h.notRun }),
+      notRunReport({
+        adapter: h.adapter,
+        service,
+        emulator: h.emulator,
+        names: order,
+        reason: h.notRun,
+        runtime: h.runtime,
+      }),
       reportName,
       suiteOpts.reportRoot,
     );
@@ -112,6 +119,7 @@ export function runSuite(
             names: order,
             records,
             setupError,
+            runtime: h.runtime,
           }),
           reportName,
           suiteOpts.reportRoot,

@@ -23,6 +23,8 @@ export {
   type PolycloudErrorOptions,
   pcError,
 } from './errors.js';
+// Functions: the portable handler contract (DESIGN §8); bindings live in each adapter's /functions.
+export * from './functions/index.js';
 export {
   bytesEqual,
   compareUtf8,

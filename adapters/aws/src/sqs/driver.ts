@@ -22,14 +22,9 @@ import {
   sleep,
 } from '@polycloud/core';
 import { mapAwsError } from '../errors.js';
-import {
-  attributeSize,
-  BODY_MARKER,
-  decodeAttribute,
-  decodeBody,
-  encodeAttribute,
-  encodeBody,
-} from './codec.js';
+import { attributeSize, BODY_MARKER, encodeAttribute, encodeBody } from './codec.js';
+import { sqsDriverMessage } from './received.js';
+import { UNGROUPED_PREFIX } from './ungrouped.js';
 
 /** SQS batch limit for send, delete and receive. */
 const MAX_BATCH = 10;
@@ -37,11 +32,9 @@ const MAX_BATCH = 10;
 const MAX_USER_ATTRIBUTES = 8;
 /** Bytes reserved for attribute data types and the body marker when sizing a message. */
 const ENVELOPE_OVERHEAD = 256;
-/**
- * Prefix of the MessageGroupId the driver gives a FIFO message sent without a `groupId`. Such
- * groups are reported back as no group (`groupId: undefined`); callers cannot use the prefix.
- */
-export const UNGROUPED_PREFIX = 'polycloud-ungrouped:';
+
+/** Prefix of the MessageGroupId of FIFO messages sent without a `groupId` (see ungrouped.ts). */
+export { UNGROUPED_PREFIX } from './ungrouped.js';
 
 /**
  * The MessageGroupId of a FIFO message sent without a `groupId`: a group of its own, named after
@@ -334,26 +327,18 @@ export class SqsQueueDriver implements QueueDriver {
         }),
         { abortSignal: opts.signal },
       );
-      return (out.Messages ?? []).map((m) => {
-        const attributes: Record<string, string> = {};
-        let marker: string | undefined;
-        for (const [k, v] of Object.entries(m.MessageAttributes ?? {})) {
-          if (k === BODY_MARKER) marker = v.StringValue;
-          else attributes[k] = decodeAttribute(v);
-        }
-        const sys = m.Attributes ?? {};
-        const count = Number(sys.ApproximateReceiveCount);
-        const sent = Number(sys.SentTimestamp);
-        return {
-          id: m.MessageId ?? '',
-          body: decodeBody(m.Body, marker),
-          attributes,
-          deliveryCount: Number.isFinite(count) && count > 0 ? count : 1,
-          enqueuedAt: Number.isFinite(sent) && sent > 0 ? new Date(sent) : new Date(),
-          groupId: this.info.fifo ? reportedGroup(sys.MessageGroupId) : undefined,
-          receipt: m.ReceiptHandle,
-        };
-      });
+      return (out.Messages ?? []).map((m) =>
+        sqsDriverMessage(
+          {
+            messageId: m.MessageId,
+            body: m.Body,
+            messageAttributes: m.MessageAttributes,
+            systemAttributes: m.Attributes,
+            receipt: m.ReceiptHandle,
+          },
+          this.info.fifo,
+        ),
+      );
     } catch (err) {
       throw this.err(err, 'receive');
     }
@@ -402,11 +387,6 @@ export class SqsQueueDriver implements QueueDriver {
       throw this.err(err, 'changeVisibility');
     }
   }
-}
-
-/** The groupId a received FIFO message reports: none for the groups the driver gave ungrouped messages. */
-function reportedGroup(group: string | undefined): string | undefined {
-  return group === undefined || group.startsWith(UNGROUPED_PREFIX) ? undefined : group;
 }
 
 function receiptOf(r: unknown): string {

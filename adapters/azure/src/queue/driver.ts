@@ -10,12 +10,8 @@ import {
   sleep,
 } from '@polycloud/core';
 import { type AzureErrorContext, azureStatus, mapAzureError, PROVIDER } from '../errors.js';
-import {
-  decodeEnvelope,
-  ENVELOPE_ATTRIBUTE_OVERHEAD,
-  ENVELOPE_HEADER_BYTES,
-  encodeEnvelope,
-} from './envelope.js';
+import { ENVELOPE_ATTRIBUTE_OVERHEAD, ENVELOPE_HEADER_BYTES, encodeEnvelope } from './envelope.js';
+import { queueDriverMessage } from './received.js';
 
 /** Queue Storage: message text of at most 64 KiB, so 48 KiB before base64. */
 const MAX_TEXT_BYTES = 64 * 1024;
@@ -144,19 +140,15 @@ export class AzureQueueDriver implements QueueDriver {
         throw mapAzureError(err, ctx);
       }
       if (items.length > 0) {
-        return items.map((m) => {
-          const { body, attributes } = decodeEnvelope(m.messageText);
-          const receipt: AzureReceipt = { messageId: m.messageId, popReceipt: m.popReceipt };
-          return {
-            id: m.messageId,
-            body,
-            attributes,
-            deliveryCount: m.dequeueCount,
-            enqueuedAt: m.insertedOn,
-            groupId: undefined,
-            receipt,
-          };
-        });
+        return items.map((m) =>
+          queueDriverMessage({
+            messageId: m.messageId,
+            messageText: m.messageText,
+            dequeueCount: m.dequeueCount,
+            insertedOn: m.insertedOn,
+            popReceipt: m.popReceipt,
+          }),
+        );
       }
       const left = deadline - Date.now();
       if (left <= 0) return [];

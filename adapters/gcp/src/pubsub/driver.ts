@@ -9,9 +9,8 @@ import {
   type QueueDriver,
 } from '@polycloud/core';
 import { type ErrorContext, gcpError, grpcCodeOf, raceSignal } from '../errors.js';
+import { EMPTY_MARKER, pubsubDriverMessage } from './received.js';
 
-/** Pub/Sub refuses a message with neither data nor attributes; an empty body carries this. */
-const EMPTY_MARKER = 'polycloud-empty';
 /**
  * Pub/Sub's limit is 10 MB for a message (data, attributes, ordering key) and for a publish
  * request. Portable bodies plus attributes may use all but 64 KiB of it, which leaves room
@@ -329,15 +328,6 @@ export class PubSubQueueDriver implements QueueDriver {
   private toMessage(p: PulledMessage): DriverMessage {
     const m = p.message ?? {};
     const id = m.messageId ?? '';
-    const raw = m.data;
-    const body =
-      raw == null
-        ? new Uint8Array()
-        : typeof raw === 'string'
-          ? new Uint8Array(Buffer.from(raw, 'base64'))
-          : new Uint8Array(raw);
-    const attributes: Record<string, string> = { ...(m.attributes ?? {}) };
-    delete attributes[EMPTY_MARKER];
     let deliveryCount: number;
     if (this.sub.deadLetter && p.deliveryAttempt) {
       deliveryCount = p.deliveryAttempt;
@@ -350,20 +340,8 @@ export class PubSubQueueDriver implements QueueDriver {
         if (oldest !== undefined) this.deliveries.delete(oldest);
       }
     }
-    const t = m.publishTime;
-    const enqueuedAt = t
-      ? new Date(Number(String(t.seconds ?? 0)) * 1000 + Math.floor((t.nanos ?? 0) / 1e6))
-      : new Date();
     const receipt: Receipt = { ackId: p.ackId ?? '', messageId: id };
-    return {
-      id,
-      body,
-      attributes,
-      deliveryCount,
-      enqueuedAt,
-      groupId: m.orderingKey ? m.orderingKey : undefined,
-      receipt,
-    };
+    return pubsubDriverMessage(m, deliveryCount, receipt);
   }
 
   private call<T = unknown>(

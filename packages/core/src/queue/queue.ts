@@ -86,6 +86,42 @@ class ReceivedMessage<T> implements Message<T> {
 }
 
 /**
+ * @internal Turns a driver-level message into the `Message<T>` that `receive()` and `consume()`
+ * give (claim-check reference fetched and stripped, body decoded lazily by `codec`). Function
+ * triggers call it with the message the platform delivered, so both paths decode alike.
+ */
+export async function decodeDriverMessage<T>(
+  m: DriverMessage,
+  opts: {
+    readonly codec: Codec<T>;
+    readonly queueName: string;
+    readonly claimCheck: QueueOptions<T>['claimCheck'];
+    readonly signal?: AbortSignal | undefined;
+    readonly provider?: string;
+  },
+): Promise<Message<T>> {
+  const claimKey = m.attributes[CLAIM_CHECK_ATTRIBUTE];
+  if (claimKey === undefined)
+    return new ReceivedMessage(m, m.body, m.attributes, opts.codec, opts.queueName, undefined);
+  const { [CLAIM_CHECK_ATTRIBUTE]: _, ...attributes } = m.attributes;
+  const bucket = opts.claimCheck?.bucket;
+  if (!bucket) {
+    throw pcError(
+      'PRECONDITION_FAILED',
+      `message ${m.id} on queue "${opts.queueName}" refers to a claim-check blob "${claimKey}"; open the queue with the claimCheck bucket it was sent with`,
+      { provider: opts.provider, service: 'queue', operation: 'receive', resource: { name: opts.queueName } },
+    );
+  }
+  const bytes = await bucket.getBytes(claimKey, opts.signal ? { signal: opts.signal } : {});
+  return new ReceivedMessage(m, bytes, attributes, opts.codec, opts.queueName, claimKey);
+}
+
+/** @internal The claim-check blob key a decoded message was fetched from, if any. */
+export function claimKeyOf(m: Message<unknown>): string | undefined {
+  return m instanceof ReceivedMessage ? m.claimKey : undefined;
+}
+
+/**
  * A work queue with at-least-once delivery on any provider.
  *
  * @example
@@ -483,21 +519,14 @@ export class Queue<T = unknown, TNative = unknown> {
     };
   }
 
-  private async wrap(m: DriverMessage, signal?: AbortSignal): Promise<Message<T>> {
-    const claimKey = m.attributes[CLAIM_CHECK_ATTRIBUTE];
-    if (claimKey === undefined)
-      return new ReceivedMessage(m, m.body, m.attributes, this.codec, this.name, undefined);
-    const { [CLAIM_CHECK_ATTRIBUTE]: _, ...attributes } = m.attributes;
-    const bucket = this.shared.claimCheck?.bucket;
-    if (!bucket) {
-      throw pcError(
-        'PRECONDITION_FAILED',
-        `message ${m.id} on queue "${this.name}" refers to a claim-check blob "${claimKey}"; open the queue with the claimCheck bucket it was sent with`,
-        this.runner.ctx('receive'),
-      );
-    }
-    const bytes = await bucket.getBytes(claimKey, signal ? { signal } : {});
-    return new ReceivedMessage(m, bytes, attributes, this.codec, this.name, claimKey);
+  private wrap(m: DriverMessage, signal?: AbortSignal): Promise<Message<T>> {
+    return decodeDriverMessage(m, {
+      codec: this.codec,
+      queueName: this.name,
+      claimCheck: this.shared.claimCheck,
+      signal,
+      provider: this.provider,
+    });
   }
 
   private async releaseClaims(msgs: readonly ReceivedMessage<T>[], results: readonly AckResult[]) {
