@@ -33,11 +33,20 @@ export interface TestRecord {
   readonly reason: string | null;
 }
 
+/**
+ * Where the emulator behind a report came from: started as a local `process`, started in a
+ * `container` (testcontainers), or `provided` by the environment (a variable named a running one).
+ * null when there is no emulator (memory, local).
+ */
+export type ReportSource = 'process' | 'container' | 'provided';
+
 /** The JSON written to reports/conformance/<reportName>.json. */
 export interface ConformanceReport {
   readonly adapter: string;
   readonly service: ConformanceService;
   readonly emulator: EmulatorId | null;
+  /** Absent in reports written before the field existed. */
+  readonly source?: ReportSource | null;
   readonly tests: readonly TestRecord[];
 }
 
@@ -92,6 +101,7 @@ export function buildReport(opts: {
   adapter: string;
   service: ConformanceService;
   emulator: EmulatorId | null;
+  source?: ReportSource | null;
   names: readonly string[];
   records: ReadonlyMap<string, TestRecord>;
   setupError?: unknown;
@@ -104,7 +114,13 @@ export function buildReport(opts: {
       tests.push({ name, outcome: 'failed', reason: `suite setup failed: ${errorReason(opts.setupError)}` });
     }
   }
-  return { adapter: opts.adapter, service: opts.service, emulator: opts.emulator, tests };
+  return {
+    adapter: opts.adapter,
+    service: opts.service,
+    emulator: opts.emulator,
+    source: opts.source ?? null,
+    tests,
+  };
 }
 
 /** Every test reported `not-run` with `reason` (the harness set `notRun`). */
@@ -112,6 +128,7 @@ export function notRunReport(opts: {
   adapter: string;
   service: ConformanceService;
   emulator: EmulatorId | null;
+  source?: ReportSource | null;
   names: readonly string[];
   reason: string;
 }): ConformanceReport {
@@ -119,6 +136,7 @@ export function notRunReport(opts: {
     adapter: opts.adapter,
     service: opts.service,
     emulator: opts.emulator,
+    source: opts.source ?? null,
     tests: opts.names.map((name) => ({ name, outcome: 'not-run' as const, reason: opts.reason })),
   };
 }

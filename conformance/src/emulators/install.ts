@@ -134,6 +134,27 @@ const INSTALLERS: Readonly<Record<EmulatorId, Installer>> = {
     },
   },
   dynalite: npmCiInto('dynalite'),
+  localstack: {
+    tools: [],
+    async install(ctx) {
+      // LocalStack 4.14 uses Python 3.12 syntax (it ships on 3.13); POLYCLOUD_LOCALSTACK_PYTHON overrides.
+      const python =
+        ctx.env.POLYCLOUD_LOCALSTACK_PYTHON || (onPath('python3.13') ? 'python3.13' : 'python3.12');
+      const venv = path.join(ctx.root, 'localstack-venv');
+      rmSync(venv, { recursive: true, force: true });
+      await ctx.run(python, ['-m', 'venv', venv]);
+      await ctx.run(path.join(venv, 'bin', 'python'), [
+        '-m',
+        'pip',
+        'install',
+        '--no-input',
+        '--disable-pip-version-check',
+        '--quiet',
+        '-r',
+        path.join(emulatorSourcesDir, 'localstack', 'requirements.txt'),
+      ]);
+    },
+  },
   'fake-gcs-server': goInstall('fake-gcs-server', 'github.com/fsouza/fake-gcs-server'),
   pstest: {
     tools: ['go'],

@@ -8,9 +8,11 @@ import {
 } from '../../src/emulators/containers.js';
 
 describe('container source (c): started container -> endpoint', () => {
-  it('LocalStack stands in for moto', () => {
+  it('moto runs as motoserver/moto, listening inside on the host port', () => {
     const plan = containerPlan('moto')!;
-    expect(plan.image).toBe('localstack/localstack:4.14.0');
+    expect(plan.image).toBe('motoserver/moto:5.2.5');
+    // The image's entrypoint is `moto_server -H 0.0.0.0`; the command adds the port.
+    expect(plan.command!({ http: 49153 })).toEqual(['-p', '49153']);
     const ep = endpointFromContainer('moto', {
       image: plan.image,
       host: 'localhost',
@@ -25,13 +27,24 @@ describe('container source (c): started container -> endpoint', () => {
         AWS_ACCESS_KEY_ID: 'test',
         AWS_SECRET_ACCESS_KEY: 'test',
       },
-      description: 'moto via container localstack/localstack:4.14.0 (127.0.0.1:49153)',
+      description: 'moto via container motoserver/moto:5.2.5 (127.0.0.1:49153)',
     });
-    // The service listens inside on the host port, so the URLs it generates are valid outside.
+  });
+
+  it('LocalStack 4.14.0 gets its gateway on the host port, so generated URLs are valid outside', () => {
+    const plan = containerPlan('localstack')!;
+    expect(plan.image).toBe('localstack/localstack:4.14.0');
     expect(plan.environment!({ http: 49153 })).toMatchObject({
       GATEWAY_LISTEN: '0.0.0.0:49153',
       LOCALSTACK_HOST: '127.0.0.1:49153',
     });
+    expect(
+      endpointFromContainer('localstack', {
+        image: plan.image,
+        host: 'localhost',
+        mappedPorts: { http: 49153 },
+      }).env,
+    ).toMatchObject({ AWS_ENDPOINT_URL: 'http://127.0.0.1:49153' });
   });
 
   it('fake-gcs-server gets STORAGE_EMULATOR_HOST with scheme and a matching external URL', () => {
