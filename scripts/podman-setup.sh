@@ -154,6 +154,8 @@ if ((images)); then
     printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
     printf 'root:x:0:\n' >"$root/etc/group"
   }
+  # No EXPOSE in these images: podman 4.3's Docker API lists exposed-but-unpublished ports in
+  # HostConfig.PortBindings with no binding, and testcontainers then waits for them forever.
   # Build an image unless one with the same inputs exists. $1 id, $2 input fingerprint, $3 root, rest: --change
   import_image() {
     local id=$1 fingerprint=$2 root=$3 image
@@ -181,7 +183,7 @@ if ((images)); then
     r=$work/fake-gcs && base_root "$r"
     cp "$emu/fake-gcs-server/bin/fake-gcs-server" "$r/bin/fake-gcs-server"
     import_image fake-gcs-server "$fp" "$r" \
-      --change 'ENTRYPOINT ["/bin/fake-gcs-server", "-data", "/data"]' --change 'EXPOSE 4443'
+      --change 'ENTRYPOINT ["/bin/fake-gcs-server", "-data", "/data"]'
   fi
 
   # The gcloud emulators image: pstest and the Bigtable emulator behind a `gcloud` that understands
@@ -221,7 +223,7 @@ EOF
       -cf - node_modules | tar -C "$r/opt/azurite" -xf -
     ln -sf /opt/azurite/node_modules/azurite/dist/src/azurite.js "$r/usr/local/bin/azurite"
     import_image azurite "$fp" "$r" --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
-      --change 'WORKDIR /opt/azurite' --change 'EXPOSE 10000' --change 'EXPOSE 10001' --change 'EXPOSE 10002' \
+      --change 'WORKDIR /opt/azurite' \
       --change 'CMD ["azurite", "-l", "/data", "--blobHost", "0.0.0.0", "--queueHost", "0.0.0.0", "--tableHost", "0.0.0.0"]'
   fi
 
@@ -259,7 +261,7 @@ EOF
       printf '#!/bin/sh\nexec %s -m moto.server "$@"\n' "$emu/moto-venv/bin/python" >"$r/usr/local/bin/moto_server"
       chmod +x "$r/usr/local/bin/moto_server"
       import_image moto "$fp" "$r" --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
-        --change 'ENV PYTHONUNBUFFERED=1' --change 'EXPOSE 5000' \
+        --change 'ENV PYTHONUNBUFFERED=1' \
         --change 'ENTRYPOINT ["/usr/local/bin/moto_server", "-H", "0.0.0.0"]'
     fi
   fi

@@ -342,6 +342,9 @@ export async function startContainer(
   startContainerWatchdog(env);
   const { GenericContainer } = await import('testcontainers');
   const loopbackOnly = dockerTarget(env)?.local ?? false;
+  // Ports are published on 127.0.0.1 only; without this, testcontainers running inside a
+  // container (a CI runner, this machine) would reach for the bridge gateway instead.
+  if (loopbackOnly) process.env.TESTCONTAINERS_HOST_OVERRIDE ??= LOOPBACK;
   class LoopbackContainer extends GenericContainer {
     protected override async beforeContainerCreated(): Promise<void> {
       if (!loopbackOnly) return;
