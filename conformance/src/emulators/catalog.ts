@@ -231,6 +231,8 @@ const localstack: EmulatorDefinition = {
       GATEWAY_LISTEN: `${host}:${ports.http}`,
       LOCALSTACK_HOST: `${host}:${ports.http}`,
       SQS_ENDPOINT_STRATEGY: 'path',
+      // Check presigned URLs (signature and expiry) as S3 does; LocalStack skips that by default.
+      S3_SKIP_SIGNATURE_VALIDATION: '0',
       // No DNS server and no certificate download: nothing outside 127.0.0.1.
       DNS_ADDRESS: '0',
       SKIP_SSL_CERT_DOWNLOAD: '1',

@@ -66,6 +66,7 @@ export function containerPlan(id: EmulatorId): ContainerPlan | undefined {
           GATEWAY_LISTEN: `0.0.0.0:${p.http}`,
           LOCALSTACK_HOST: `${LOOPBACK}:${p.http}`,
           SQS_ENDPOINT_STRATEGY: 'path',
+          S3_SKIP_SIGNATURE_VALIDATION: '0',
         }),
       };
     case 'fake-gcs-server':
