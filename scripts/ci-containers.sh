@@ -24,13 +24,15 @@ fi
 
 export TESTCONTAINERS_RYUK_DISABLED=true
 export POLYCLOUD_SOURCE=container
-export POLYCLOUD_EMULATORS=moto,fake-gcs-server,pstest,bigtable-emulator,azurite
+export POLYCLOUD_EMULATORS=moto,localstack,fake-gcs-server,pstest,bigtable-emulator,azurite
 
 status=0
 npx vitest run \
   adapters/aws/test/s3.conformance.test.ts \
   adapters/aws/test/sqs.conformance.test.ts \
   adapters/aws/test/dynamodb.conformance.test.ts \
+  adapters/aws/test/s3-localstack.conformance.test.ts \
+  adapters/aws/test/sqs-localstack.conformance.test.ts \
   adapters/gcp/test/storage.conformance.test.ts \
   adapters/gcp/test/pubsub.conformance.test.ts \
   adapters/gcp/test/bigtable.conformance.test.ts \

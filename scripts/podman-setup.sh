@@ -169,7 +169,14 @@ if ((images)); then
     log "$image: imported in $(since "$t") ($(du -sh "$root" | cut -f1))"
     rm -rf "$root"
   }
-  fingerprint() { cat "$emu/stamps/$1.json" 2>/dev/null | sha256sum | cut -c1-16; }
+  fingerprint() { { cat "$emu/stamps/$1.json" 2>/dev/null || true; } | sha256sum | cut -c1-16; }
+  # An image is built only from an installed emulator (its install stamp exists).
+  installed_emu() {
+    local id
+    for id in "$@"; do
+      [[ -f $emu/stamps/$id.json ]] || { log "$id is not installed in $emu: no image (npm run emulators:install)"; return 1; }
+    done
+  }
   up_to_date() {
     local image
     image=$(qualify "$(pin "$1")")
@@ -179,7 +186,7 @@ if ((images)); then
 
   # fake-gcs-server: static Go binary; same entrypoint as fsouza/fake-gcs-server.
   fp="$script_fp-$(fingerprint fake-gcs-server)"
-  if ! up_to_date fake-gcs-server "$fp"; then
+  if installed_emu fake-gcs-server && ! up_to_date fake-gcs-server "$fp"; then
     r=$work/fake-gcs && base_root "$r"
     cp "$emu/fake-gcs-server/bin/fake-gcs-server" "$r/bin/fake-gcs-server"
     import_image fake-gcs-server "$fp" "$r" \
@@ -188,10 +195,9 @@ if ((images)); then
 
   # The gcloud emulators image: pstest and the Bigtable emulator behind a `gcloud` that understands
   # `gcloud beta emulators {pubsub|bigtable} start --host-port=H:P [--project=P]`.
-  gcloud_image=$(pin pstest)
-  [[ $gcloud_image == "$(pin bigtable-emulator)" ]] || die 'pstest and bigtable-emulator pins name different images'
+  [[ $(pin pstest) == "$(pin bigtable-emulator)" ]] || die 'pstest and bigtable-emulator pins name different images'
   fp="$script_fp-$(fingerprint pstest)-$(fingerprint bigtable-emulator)"
-  if ! up_to_date pstest "$fp"; then
+  if installed_emu pstest bigtable-emulator && ! up_to_date pstest "$fp"; then
     r=$work/gcloud && base_root "$r"
     cp "$emu/pstest/bin/pstest" "$r/usr/local/bin/pstest"
     cp "$emu/bigtable-emulator/bin/emulator" "$r/usr/local/bin/cbtemulator"
@@ -214,7 +220,7 @@ EOF
 
   # Azurite: node + the installed package; `azurite` on PATH as in the official image.
   fp="$script_fp-$(fingerprint azurite)-$(node --version)"
-  if ! up_to_date azurite "$fp"; then
+  if installed_emu azurite && ! up_to_date azurite "$fp"; then
     r=$work/azurite && base_root "$r"
     copy_elf "$r" "$(command -v node)" /usr/local/bin/node
     mkdir -p "$r/opt/azurite"
@@ -250,10 +256,12 @@ EOF
     mkdir -p "$root$venv"
     tar -C "$venv" --exclude='./lib/python3*/site-packages/pip' --exclude='*/tests' -cf - . | tar -C "$root$venv" -xf -
     [[ -d /etc/ssl/certs ]] && mkdir -p "$root/etc/ssl" && cp -aL /etc/ssl/certs "$root/etc/ssl/" 2>/dev/null || true
+    # zoneinfo: LocalStack's S3 (and anything using ZoneInfo) needs the time zone database.
+    [[ -d /usr/share/zoneinfo ]] && mkdir -p "$root/usr/share" && cp -a /usr/share/zoneinfo "$root/usr/share/" 2>/dev/null || true
   }
 
   # moto: same entrypoint as motoserver/moto (`moto_server -H 0.0.0.0`, port via -p).
-  if [[ -n $(pin moto) ]]; then
+  if [[ -n $(pin moto) ]] && installed_emu moto; then
     fp="$script_fp-$(fingerprint moto)"
     if ! up_to_date moto "$fp"; then
       r=$work/moto && base_root "$r"
@@ -263,6 +271,20 @@ EOF
       import_image moto "$fp" "$r" --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
         --change 'ENV PYTHONUNBUFFERED=1' \
         --change 'ENTRYPOINT ["/usr/local/bin/moto_server", "-H", "0.0.0.0"]'
+    fi
+  fi
+  # LocalStack: its venv and interpreter; configured through the same variables as
+  # localstack/localstack (GATEWAY_LISTEN, SERVICES, ...), started without its container supervisor.
+  if [[ -n $(pin localstack) ]] && installed_emu localstack; then
+    fp="$script_fp-$(fingerprint localstack)"
+    if ! up_to_date localstack "$fp"; then
+      r=$work/localstack && base_root "$r"
+      python_root "$r" "$emu/localstack-venv"
+      mkdir -p "$r/var/lib/localstack"
+      import_image localstack "$fp" "$r" --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
+        --change 'ENV PYTHONUNBUFFERED=1' --change 'ENV RUNTIME_COMPONENTS=aws' \
+        --change 'ENV DNS_ADDRESS=0' --change 'ENV SKIP_SSL_CERT_DOWNLOAD=1' --change 'ENV DISABLE_EVENTS=1' \
+        --change "ENTRYPOINT [\"$emu/localstack-venv/bin/python\", \"-m\", \"localstack.runtime.main\"]"
     fi
   fi
   # Earlier builds of the same tags are left untagged: remove them.
