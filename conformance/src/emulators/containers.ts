@@ -194,16 +194,24 @@ function dockerRequest(
   apiPath: string,
   env: NodeJS.ProcessEnv,
 ): Promise<{ status: number; body: string }> {
+  return dockerRequestRaw(method, apiPath, env).then((r) => ({
+    status: r.status,
+    body: r.body.toString('utf8'),
+  }));
+}
+
+function dockerRequestRaw(
+  method: 'GET' | 'DELETE',
+  apiPath: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ status: number; body: Buffer }> {
   const target = dockerTarget(env);
   if (!target) return Promise.reject(new Error('no Docker engine (DOCKER_HOST unset, no socket found)'));
   return new Promise((resolve, reject) => {
     const onResponse = (res: http.IncomingMessage) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        body += chunk;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
     };
     const options = { method, timeout: 30_000, agent: false } as const;
     const req = target.local
@@ -321,7 +329,21 @@ export interface RunningContainer {
   readonly endpoint: EmulatorEndpoint;
   /** Container id (for logs and cleanup checks). */
   readonly containerId: string;
+  /** The last lines the container wrote (stdout and stderr), for failure messages. */
+  logTail(lines?: number): Promise<string>;
   stop(): Promise<void>;
+}
+
+/** Demultiplexes a Docker log stream (8-byte frame headers) into text; raw text passes through. */
+export function demuxDockerLog(body: Buffer): string {
+  const parts: string[] = [];
+  let at = 0;
+  while (at + 8 <= body.length && body[at]! <= 2 && body.readUIntBE(at + 1, 3) === 0) {
+    const size = body.readUInt32BE(at + 4);
+    parts.push(body.subarray(at + 8, at + 8 + size).toString('utf8'));
+    at += 8 + size;
+  }
+  return at === 0 ? body.toString('utf8') : parts.join('');
 }
 
 let staleSweep: Promise<unknown> | undefined;
@@ -374,6 +396,14 @@ export async function startContainer(
   return {
     endpoint: endpointFromContainer(plan.id, { image: plan.image, host: started.getHost(), mappedPorts }),
     containerId,
+    logTail: async (lines = 20) => {
+      const res = await dockerRequestRaw(
+        'GET',
+        `/containers/${containerId}/logs?stdout=1&stderr=1&tail=${lines}`,
+        env,
+      );
+      return demuxDockerLog(res.body).trim();
+    },
     stop: () => {
       stopping ??= (async () => {
         // timeout 0: an emulator holds nothing worth a graceful shutdown; remove volumes too.

@@ -268,6 +268,17 @@ export const EMULATOR_GAPS: readonly EmulatorGap[] = [
     verified: 'localstack 4.14.0',
   },
   {
+    id: 'localstack-s3-complete-if-none-match-race',
+    emulator: 'localstack',
+    tests: ['ifNoneMatch: exactly one of two concurrent multipart writers wins'],
+    description:
+      'As moto-s3-complete-if-none-match-race (LocalStack builds on moto): two concurrent ' +
+      'CompleteMultipartUpload calls with If-None-Match: * on one key can both succeed; timing-dependent ' +
+      '(seen once in the container leg, not in the process leg). S3 lets exactly one win.',
+    reference: 'docs/emulators.md#localstack',
+    verified: 'localstack 4.14.0',
+  },
+  {
     id: 'localstack-s3-continuation-token-non-ascii',
     emulator: 'localstack',
     tests: ['list: keys come back in UTF-8 byte order'],

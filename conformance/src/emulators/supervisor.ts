@@ -273,8 +273,12 @@ export async function startEmulator(id: EmulatorId, options: StartOptions = {}):
       try {
         await probeUntilReady(def, container.endpoint.env, 'protocol', timeoutMs);
       } catch (err) {
+        const tail = await container.logTail().catch(() => '');
         await container.stop();
-        throw err;
+        const message = err instanceof Error ? err.message : String(err);
+        throw new Error(
+          `${message}${tail ? `\n  last lines of the container's log:\n    ${tail.split('\n').join('\n    ')}` : ''}`,
+        );
       }
       const startupMs = Math.round(performance.now() - started);
       return {

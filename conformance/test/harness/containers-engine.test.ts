@@ -127,6 +127,8 @@ describe.runIf(engine)('container source on a real engine', () => {
     const mine = await startContainer(plan);
     try {
       expect(await removeStaleContainers()).not.toContain(mine.containerId);
+      // What failure messages quote: the container's own log, demultiplexed.
+      expect(await eventually(async () => /server started at/.test(await mine.logTail()), 10_000)).toBe(true);
     } finally {
       await mine.stop();
     }

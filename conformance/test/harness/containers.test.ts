@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { azureEndpoints } from '../../src/emulators/catalog.js';
 import {
   containerPlan,
+  demuxDockerLog,
   dockerAvailable,
   dockerTarget,
   endpointFromContainer,
@@ -131,5 +132,19 @@ describe('Docker detection', () => {
   it('is false when no engine answers, and when POLYCLOUD_DOCKER=off', async () => {
     expect(await dockerAvailable({ DOCKER_HOST: 'unix:///nonexistent/docker.sock' })).toBe(false);
     expect(await dockerAvailable({ POLYCLOUD_DOCKER: 'off' })).toBe(false);
+  });
+});
+
+describe('container logs', () => {
+  it('demultiplexes the Docker log stream (stdout and stderr frames) and passes raw text through', () => {
+    const frame = (stream: number, text: string) => {
+      const payload = Buffer.from(text, 'utf8');
+      const header = Buffer.alloc(8);
+      header[0] = stream;
+      header.writeUInt32BE(payload.length, 4);
+      return Buffer.concat([header, payload]);
+    };
+    expect(demuxDockerLog(Buffer.concat([frame(1, 'out ü\n'), frame(2, 'err\n')]))).toBe('out ü\nerr\n');
+    expect(demuxDockerLog(Buffer.from('plain tty text\n'))).toBe('plain tty text\n');
   });
 });
