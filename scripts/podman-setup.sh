@@ -107,7 +107,12 @@ podman info --format '{{.Host.OCIRuntime.Name}} {{.Host.CgroupManager}} {{.Store
 
 # 3. API socket ----------------------------------------------------------------------------------
 mkdir -p "$(dirname "$socket")"
-ping_socket() { curl -fsS --max-time 2 --unix-socket "$socket" http://d/_ping >/dev/null 2>&1; }
+# GET /_ping with node (the project needs it anyway; curl may be missing).
+ping_socket() {
+  node -e 'const r = require("node:http").get({ socketPath: process.argv[1], path: "/_ping", timeout: 2000 },
+    (res) => process.exit(res.statusCode === 200 ? 0 : 1));
+  r.on("error", () => process.exit(1)); r.on("timeout", () => process.exit(1));' "$socket" 2>/dev/null
+}
 if ! ping_socket; then
   rm -f "$socket"
   # setsid: the service outlives this script and is not killed with the caller's process group.
