@@ -9,7 +9,8 @@
  *   options: --reports <dir> (default reports/conformance), --readme <file> (default README.md)
  *
  * Reports are the JSON files the suites write (see docs/conformance.md):
- *   { adapter, service, emulator, tests: [{ name, outcome, reason }] }
+ *   { adapter, service, emulator, source?, tests: [{ name, outcome, reason }] }
+ * (source: where the emulator came from: process, container or provided; null without one)
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -35,7 +36,7 @@ const ADAPTER_ORDER = ['memory', 'local', 'aws', 'gcp', 'azure'];
 
 /**
  * @typedef {{ name: string, outcome: 'passed'|'failed'|'unsupported'|'emulator-gap'|'not-run', reason: string|null }} TestRecord
- * @typedef {{ adapter: string, service: string, emulator: string|null, tests: TestRecord[] }} Report
+ * @typedef {{ adapter: string, service: string, emulator: string|null, source?: string|null, tests: TestRecord[] }} Report
  * @typedef {Report & { reportName: string }} NamedReport
  */
 
@@ -177,8 +178,8 @@ function table(header, rows, align) {
 
 /** @param {NamedReport} r */
 function columnTitle(r) {
-  const where = [r.emulator, r.runtime].filter(Boolean).join(' + ');
-  return `${r.reportName}${where ? `<br><sub>${where}</sub>` : ''}`;
+  const under = [r.emulator, r.runtime, r.source].filter(Boolean).join(', ');
+  return `${r.reportName}${under ? `<br><sub>${under}</sub>` : ''}`;
 }
 
 /**
@@ -207,6 +208,7 @@ export function renderMatrix(reports, opts = {}) {
         'adapter',
         'service',
         'emulator',
+        'source',
         SYMBOLS.passed,
         SYMBOLS.unsupported,
         SYMBOLS['emulator-gap'],
@@ -221,6 +223,7 @@ export function renderMatrix(reports, opts = {}) {
           r.adapter,
           r.service,
           [r.emulator, r.runtime].filter(Boolean).join(' + ') || '—',
+          r.source ?? '—',
           String(c.passed),
           String(c.unsupported),
           String(c['emulator-gap']),
@@ -229,7 +232,7 @@ export function renderMatrix(reports, opts = {}) {
           String(r.tests.length),
         ];
       }),
-      ['---', '---', '---', '---', '--:', '--:', '--:', '--:', '--:', '--:'],
+      ['---', '---', '---', '---', '---', '--:', '--:', '--:', '--:', '--:', '--:'],
     ),
   );
 

@@ -33,6 +33,13 @@ export interface TestRecord {
   readonly reason: string | null;
 }
 
+/**
+ * Where the emulator behind a report came from: started as a local `process`, started in a
+ * `container` (testcontainers), or `provided` by the environment (a variable named a running one).
+ * null when there is no emulator (memory, local).
+ */
+export type ReportSource = 'process' | 'container' | 'provided';
+
 /** The JSON written to reports/conformance/<reportName>.json. */
 export interface ConformanceReport {
   readonly adapter: string;
@@ -40,6 +47,8 @@ export interface ConformanceReport {
   readonly emulator: EmulatorId | null;
   /** Where the code under test ran, when that is not plain Node (functions: "lambda-rie", "library-level"). */
   readonly runtime?: string;
+  /** Absent in reports written before the field existed. */
+  readonly source?: ReportSource | null;
   readonly tests: readonly TestRecord[];
 }
 
@@ -94,6 +103,7 @@ export function buildReport(opts: {
   adapter: string;
   service: ConformanceService;
   emulator: EmulatorId | null;
+  source?: ReportSource | null;
   names: readonly string[];
   records: ReadonlyMap<string, TestRecord>;
   setupError?: unknown;
@@ -112,6 +122,7 @@ export function buildReport(opts: {
     service: opts.service,
     emulator: opts.emulator,
     ...(opts.runtime !== undefined ? { runtime: opts.runtime } : {}),
+    source: opts.source ?? null,
     tests,
   };
 }
@@ -121,6 +132,7 @@ export function notRunReport(opts: {
   adapter: string;
   service: ConformanceService;
   emulator: EmulatorId | null;
+  source?: ReportSource | null;
   names: readonly string[];
   reason: string;
   runtime?: string | undefined;
@@ -130,6 +142,7 @@ export function notRunReport(opts: {
     service: opts.service,
     emulator: opts.emulator,
     ...(opts.runtime !== undefined ? { runtime: opts.runtime } : {}),
+    source: opts.source ?? null,
     tests: opts.names.map((name) => ({ name, outcome: 'not-run' as const, reason: opts.reason })),
   };
 }

@@ -25,7 +25,7 @@ export interface SqsHarnessOptions {
  * then opens it by URL.
  */
 export function sqsHarness(
-  emulator: 'moto' | 'elasticmq',
+  emulator: 'moto' | 'elasticmq' | 'localstack',
   reportName: string,
   options: SqsHarnessOptions = {},
 ): QueueHarness {

@@ -204,6 +204,48 @@ const dynalite: EmulatorDefinition = {
     ),
 };
 
+/**
+ * LocalStack community 4.14.0 (the last release without an auth token) in host mode. Its
+ * DynamoDB provider downloads a JDK 21 and DynamoDB Local on first use, which cannot be had
+ * without network access, so only S3 and SQS are run (docs/emulators.md).
+ */
+const localstack: EmulatorDefinition = {
+  id: 'localstack',
+  title: 'LocalStack',
+  services: 'S3, SQS',
+  portNames: ['http'],
+  runtimeTools: [],
+  marker: (root) => path.join(root, 'localstack-venv', 'bin', 'localstack-supervisor'),
+  command: ({ root, host, ports, runDir }) => ({
+    command: path.join(root, 'localstack-venv', 'bin', 'python'),
+    args: ['-m', 'localstack.runtime.main'],
+    cwd: runDir,
+    env: {
+      PYTHONUNBUFFERED: '1',
+      // Only the AWS emulation, not the CLI's container management.
+      RUNTIME_COMPONENTS: 'aws',
+      SERVICES: 's3,sqs',
+      // It detects this machine as a container and would write to /var/lib/localstack.
+      OVERRIDE_IN_DOCKER: '0',
+      FILESYSTEM_ROOT: path.join(runDir, 'fs'),
+      GATEWAY_LISTEN: `${host}:${ports.http}`,
+      LOCALSTACK_HOST: `${host}:${ports.http}`,
+      SQS_ENDPOINT_STRATEGY: 'path',
+      // Check presigned URLs (signature and expiry) as S3 does; LocalStack skips that by default.
+      S3_SKIP_SIGNATURE_VALIDATION: '0',
+      // No DNS server and no certificate download: nothing outside 127.0.0.1.
+      DNS_ADDRESS: '0',
+      SKIP_SSL_CERT_DOWNLOAD: '1',
+      DISABLE_EVENTS: '1',
+    },
+  }),
+  env: (host, ports) => ({ AWS_ENDPOINT_URL: url(host, ports.http), ...AWS_DEFAULTS }),
+  probe: (env, mode) =>
+    expectHttp(`${env.AWS_ENDPOINT_URL}/_localstack/health`, (r) =>
+      mode === 'identity' ? r.status === 200 && r.body.includes('"s3"') : r.status > 0,
+    ),
+};
+
 const fakeGcs: EmulatorDefinition = {
   id: 'fake-gcs-server',
   title: 'fake-gcs-server',
@@ -357,6 +399,7 @@ export const CATALOG: Readonly<Record<EmulatorId, EmulatorDefinition>> = {
   moto,
   elasticmq,
   dynalite,
+  localstack,
   'fake-gcs-server': fakeGcs,
   pstest,
   'bigtable-emulator': bigtable,

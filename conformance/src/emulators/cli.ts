@@ -10,7 +10,7 @@ import { formatStatusTable, parseSelection, startEmulators } from './supervisor.
 import type { EmulatorId, EmulatorStatus } from './types.js';
 
 /** Second opinions: their variables would route SQS/DynamoDB away from moto, so they are printed commented out. */
-const SECOND_OPINION: readonly EmulatorId[] = ['elasticmq', 'dynalite'];
+const SECOND_OPINION: readonly EmulatorId[] = ['elasticmq', 'dynalite', 'localstack'];
 
 const quote = (value: string) =>
   /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;

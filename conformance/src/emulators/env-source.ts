@@ -30,6 +30,11 @@ export const ENV_SOURCE_VARIABLES: readonly EnvVariableMapping[] = [
     emulator: 'dynalite',
     meaning: 'the second-opinion DynamoDB server',
   },
+  {
+    variable: 'POLYCLOUD_LOCALSTACK_ENDPOINT',
+    emulator: 'localstack',
+    meaning: 'a running LocalStack (S3, SQS, DynamoDB), e.g. http://127.0.0.1:4566',
+  },
   { variable: 'STORAGE_EMULATOR_HOST', emulator: 'fake-gcs-server', meaning: 'Cloud Storage, with scheme' },
   { variable: 'PUBSUB_EMULATOR_HOST', emulator: 'pstest', meaning: 'Pub/Sub, host:port' },
   { variable: 'BIGTABLE_EMULATOR_HOST', emulator: 'bigtable-emulator', meaning: 'Bigtable, host:port' },
@@ -129,6 +134,14 @@ export function endpointFromEnv(
       if (!nonEmpty(value)) return undefined;
       if (!isHttpUrl(value)) return invalid(`${variable}=${value} is not an http(s) URL`, [variable]);
       return make({ [variable]: value, ...awsCommon(env) }, [variable], `${variable}=${value}`);
+    }
+    case 'localstack': {
+      // Not AWS_ENDPOINT_URL: that one is moto's slot; LocalStack runs beside it.
+      const value = env.POLYCLOUD_LOCALSTACK_ENDPOINT;
+      if (!nonEmpty(value)) return undefined;
+      const variable = 'POLYCLOUD_LOCALSTACK_ENDPOINT';
+      if (!isHttpUrl(value)) return invalid(`${variable}=${value} is not an http(s) URL`, [variable]);
+      return make({ AWS_ENDPOINT_URL: value, ...awsCommon(env) }, [variable], `${variable}=${value}`);
     }
     case 'fake-gcs-server': {
       const value = env.STORAGE_EMULATOR_HOST;

@@ -237,6 +237,57 @@ export const EMULATOR_GAPS: readonly EmulatorGap[] = [
       'https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html',
     verified: 'elasticmq 1.7.1',
   },
+  // ------------------------------------------------------------------ localstack
+  {
+    id: 'localstack-s3-metadata-q-encoding',
+    emulator: 'localstack',
+    tests: [
+      'metadata: keys are lower-cased and unicode values round-trip',
+      'headers: content headers and metadata are kept on the multipart path',
+      'copy: the copy is independent of the source and keeps headers and metadata',
+      'copyBetween: streams an object between two buckets with its headers',
+    ],
+    description:
+      'A metadata value stored as an RFC 2047 B-encoded word (=?UTF-8?B?...?=, how the AWS adapter ' +
+      'stores non-ASCII values) comes back re-encoded as a Q-encoded word (=?UTF-8?Q?...?=); S3 returns ' +
+      'the stored header value unchanged.',
+    reference: 'docs/emulators.md#localstack',
+    verified: 'localstack 4.14.0',
+  },
+  {
+    id: 'localstack-s3-conditional-delete',
+    emulator: 'localstack',
+    tests: [
+      'deleteIfMatch: a stale etag fails and keeps the object, the current etag deletes',
+      'deleteIfMatch: a missing key fails with PRECONDITION_FAILED or NOT_FOUND',
+    ],
+    description:
+      'DeleteObject with If-Match answers 501 NotImplemented ("A header you provided implies ' +
+      'functionality that is not implemented"); S3 supports conditional deletes (412 on a stale ETag).',
+    reference: 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html',
+    verified: 'localstack 4.14.0',
+  },
+  {
+    id: 'localstack-s3-complete-if-none-match-race',
+    emulator: 'localstack',
+    tests: ['ifNoneMatch: exactly one of two concurrent multipart writers wins'],
+    description:
+      'As moto-s3-complete-if-none-match-race (LocalStack builds on moto): two concurrent ' +
+      'CompleteMultipartUpload calls with If-None-Match: * on one key can both succeed; timing-dependent ' +
+      '(seen once in the container leg, not in the process leg). S3 lets exactly one win.',
+    reference: 'docs/emulators.md#localstack',
+    verified: 'localstack 4.14.0',
+  },
+  {
+    id: 'localstack-s3-continuation-token-non-ascii',
+    emulator: 'localstack',
+    tests: ['list: keys come back in UTF-8 byte order'],
+    description:
+      'ListObjectsV2: when a page ends before a key with non-ASCII characters, the continuation token ' +
+      "cannot be decoded on the next request (500 InternalError: 'ascii' codec can't decode byte ...).",
+    reference: 'docs/emulators.md#localstack',
+    verified: 'localstack 4.14.0',
+  },
   // ------------------------------------------------------------------ dynalite
   {
     id: 'dynalite-transactions',

@@ -11,6 +11,7 @@ import {
   createWriteStream,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   rmSync,
   type WriteStream,
@@ -135,6 +136,25 @@ const INSTALLERS: Readonly<Record<EmulatorId, Installer>> = {
     },
   },
   dynalite: npmCiInto('dynalite'),
+  localstack: {
+    tools: [],
+    async install(ctx) {
+      const python = localstackPython(ctx.env);
+      const venv = path.join(ctx.root, 'localstack-venv');
+      rmSync(venv, { recursive: true, force: true });
+      await ctx.run(python, ['-m', 'venv', venv]);
+      await ctx.run(path.join(venv, 'bin', 'python'), [
+        '-m',
+        'pip',
+        'install',
+        '--no-input',
+        '--disable-pip-version-check',
+        '--quiet',
+        '-r',
+        path.join(emulatorSourcesDir, 'localstack', 'requirements.txt'),
+      ]);
+    },
+  },
   'fake-gcs-server': goInstall('fake-gcs-server', 'github.com/fsouza/fake-gcs-server'),
   pstest: {
     tools: ['go'],
@@ -155,6 +175,39 @@ const INSTALLERS: Readonly<Record<EmulatorId, Installer>> = {
   'bigtable-emulator': goInstall('bigtable-emulator', 'cloud.google.com/go/bigtable/cmd/emulator'),
   azurite: npmCiInto('azurite'),
 };
+
+/**
+ * A Python >= 3.12 for LocalStack 4.14 (it uses 3.12 syntax and ships on 3.13; on 3.11 it starts
+ * and then fails every request with "invalid syntax"): POLYCLOUD_LOCALSTACK_PYTHON, else the first
+ * of python3.13, python3.12, python3, pyenv's 3.13.x/3.12.x that runs and is new enough. pyenv
+ * shims for versions that are not active fail to run, hence the pyenv directory as well.
+ */
+export function localstackPython(env: NodeJS.ProcessEnv): string {
+  if (env.POLYCLOUD_LOCALSTACK_PYTHON) return env.POLYCLOUD_LOCALSTACK_PYTHON;
+  const candidates = ['python3.13', 'python3.12', 'python3'];
+  const pyenvRoot = env.PYENV_ROOT || path.join(env.HOME ?? '', '.pyenv');
+  try {
+    const versions = readdirSync(path.join(pyenvRoot, 'versions'))
+      .filter((v) => /^3\.1[23]\.\d+$/.test(v))
+      .sort((a, b) => b.localeCompare(a, 'en', { numeric: true }));
+    for (const v of versions) candidates.push(path.join(pyenvRoot, 'versions', v, 'bin', 'python3'));
+  } catch {
+    // no pyenv
+  }
+  const ok = candidates.find(
+    (py) =>
+      spawnSync(py, ['-c', 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)'], {
+        stdio: 'ignore',
+        env,
+      }).status === 0,
+  );
+  if (!ok) {
+    throw new Error(
+      'LocalStack 4.14 needs Python >= 3.12 (python3.13 or python3.12 on PATH, or POLYCLOUD_LOCALSTACK_PYTHON)',
+    );
+  }
+  return ok;
+}
 
 function onPath(tool: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;

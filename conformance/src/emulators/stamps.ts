@@ -14,6 +14,7 @@ export const PIN_FILES: Readonly<Record<EmulatorId, readonly string[]>> = {
   moto: ['moto/requirements.txt'],
   elasticmq: ['elasticmq/pom.xml'],
   dynalite: ['dynalite/package.json', 'dynalite/package-lock.json'],
+  localstack: ['localstack/requirements.txt'],
   'fake-gcs-server': [],
   pstest: ['pstest/main.go', 'pstest/go.mod', 'pstest/go.sum'],
   'bigtable-emulator': [],

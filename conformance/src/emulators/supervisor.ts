@@ -4,6 +4,7 @@
  *   (b) process    installed under .emulators/: start it on free 127.0.0.1 ports;
  *   (c) container  a Docker engine answers: start the pinned image through testcontainers;
  * otherwise the emulator is "missing" and says what to install.
+ * POLYCLOUD_SOURCE=container (or process, or provided) uses that one source only.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -17,6 +18,17 @@ import { installState, readStamp } from './stamps.js';
 import { EMULATOR_IDS, type EmulatorId, type EmulatorStatus, isEmulatorId } from './types.js';
 
 export const INSTALL_COMMAND = 'npm run emulators:install';
+
+/** Where endpoints may come from: POLYCLOUD_SOURCE, parsed (unset: the first source that has it). */
+export type SourceChoice = 'auto' | 'provided' | 'process' | 'container';
+
+export function parseSourceChoice(value: string | undefined): SourceChoice {
+  const v = (value ?? '').trim().toLowerCase();
+  if (v === '' || v === 'auto') return 'auto';
+  if (v === 'provided' || v === 'env') return 'provided';
+  if (v === 'process' || v === 'container') return v;
+  throw new Error(`POLYCLOUD_SOURCE: unknown value "${value}"; use process, container, provided or auto`);
+}
 
 /** POLYCLOUD_EMULATORS, parsed. */
 export interface Selection {
@@ -135,9 +147,10 @@ export async function startEmulator(id: EmulatorId, options: StartOptions = {}):
   const installMs = readStamp(id, env)?.installMs;
   const timeoutMs = options.readyTimeoutMs ?? 90_000;
   const base = { id, version, ...(installMs !== undefined ? { installMs } : {}) };
+  const only = parseSourceChoice(env.POLYCLOUD_SOURCE);
 
   // (a) the environment names it
-  const fromEnv = endpointFromEnv(id, env);
+  const fromEnv = only === 'auto' || only === 'provided' ? endpointFromEnv(id, env) : undefined;
   if (fromEnv?.kind === 'invalid') {
     return { status: { ...base, state: 'failed', reason: fromEnv.reason }, stop: noop };
   }
@@ -167,7 +180,7 @@ export async function startEmulator(id: EmulatorId, options: StartOptions = {}):
   // (b) installed under .emulators/
   const root = emulatorsDir(env);
   const installed = installState(id, def.marker(root), env);
-  if (installed.state === 'installed') {
+  if (installed.state === 'installed' && (only === 'auto' || only === 'process')) {
     const missingTool = def.runtimeTools.find((tool) => !onPath(tool, env));
     if (missingTool) {
       return {
@@ -237,8 +250,22 @@ export async function startEmulator(id: EmulatorId, options: StartOptions = {}):
   }
 
   // (c) a container
-  const plan = containerPlan(id);
+  const plan = only === 'auto' || only === 'container' ? containerPlan(id) : undefined;
   const docker = options.docker ?? (plan ? await dockerAvailable(env) : false);
+  if (only === 'container' && !(plan && docker)) {
+    return {
+      status: {
+        ...base,
+        state: 'failed',
+        reason: plan
+          ? `POLYCLOUD_SOURCE=container, but no Docker engine answers (DOCKER_HOST=${env.DOCKER_HOST ?? 'unset'}); ` +
+            'start Docker or Podman (scripts/podman-setup.sh) or unset POLYCLOUD_SOURCE'
+          : `POLYCLOUD_SOURCE=container, but ${def.title} has no container image pinned ` +
+            '(conformance/emulators/versions.json "containers"); leave it out of POLYCLOUD_EMULATORS',
+      },
+      stop: noop,
+    };
+  }
   if (plan && docker) {
     const started = performance.now();
     try {
@@ -246,8 +273,12 @@ export async function startEmulator(id: EmulatorId, options: StartOptions = {}):
       try {
         await probeUntilReady(def, container.endpoint.env, 'protocol', timeoutMs);
       } catch (err) {
+        const tail = await container.logTail().catch(() => '');
         await container.stop();
-        throw err;
+        const message = err instanceof Error ? err.message : String(err);
+        throw new Error(
+          `${message}${tail ? `\n  last lines of the container's log:\n    ${tail.split('\n').join('\n    ')}` : ''}`,
+        );
       }
       const startupMs = Math.round(performance.now() - started);
       return {

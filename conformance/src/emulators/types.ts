@@ -3,12 +3,16 @@ export type EmulatorId =
   | 'moto' // S3, SQS, DynamoDB
   | 'elasticmq' // SQS, second opinion
   | 'dynalite' // DynamoDB, second opinion
+  | 'localstack' // S3, SQS: LocalStack community 4.14 in host mode (DynamoDB needs downloads)
   | 'fake-gcs-server' // Cloud Storage
   | 'pstest' // Pub/Sub
   | 'bigtable-emulator' // Bigtable
   | 'azurite'; // Blob, Queue, Table
 
-/** How an endpoint was obtained; reported in test output and conformance reports. */
+/**
+ * How an endpoint was obtained; reported in test output and conformance reports (where `env` is
+ * written `provided`).
+ */
 export type EndpointSource = 'env' | 'process' | 'container';
 
 /**
@@ -17,6 +21,7 @@ export type EndpointSource = 'env' | 'process' | 'container';
  * - moto: AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
  * - elasticmq: AWS_ENDPOINT_URL_SQS (+ region and dummy credentials)
  * - dynalite: AWS_ENDPOINT_URL_DYNAMODB (+ region and dummy credentials)
+ * - localstack: AWS_ENDPOINT_URL (+ region and dummy credentials), as moto (S3 and SQS only)
  * - fake-gcs-server: STORAGE_EMULATOR_HOST (with scheme, http://127.0.0.1:PORT)
  * - pstest: PUBSUB_EMULATOR_HOST (host:port)
  * - bigtable-emulator: BIGTABLE_EMULATOR_HOST (host:port)
@@ -35,6 +40,7 @@ export const EMULATOR_IDS: readonly EmulatorId[] = [
   'moto',
   'elasticmq',
   'dynalite',
+  'localstack',
   'fake-gcs-server',
   'pstest',
   'bigtable-emulator',

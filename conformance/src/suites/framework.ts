@@ -1,5 +1,7 @@
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, inject, it } from 'vitest';
 import { findGap } from '../emulators/gaps.js';
+import { PROVIDE_KEY } from '../emulators/provided.js';
+import type { EmulatorId, EmulatorsContext } from '../emulators/types.js';
 import type { HarnessInfo } from '../harness.js';
 import {
   type BodyResult,
@@ -8,6 +10,7 @@ import {
   classify,
   errorReason,
   notRunReport,
+  type ReportSource,
   type TestRecord,
   writeReport,
 } from '../report.js';
@@ -53,6 +56,20 @@ export interface SuiteOptions {
   readonly reportRoot?: string;
 }
 
+/** Where the emulator behind `id` came from in this run, per the harness's global setup. */
+function emulatorSource(id: EmulatorId | null): ReportSource | null {
+  if (id === null) return null;
+  let ctx: EmulatorsContext | undefined;
+  try {
+    ctx = inject(PROVIDE_KEY);
+  } catch {
+    return null; // no global setup: nothing known
+  }
+  const source = ctx?.statuses.find((s) => s.id === id)?.endpoint?.source;
+  if (source === undefined) return null;
+  return source === 'env' ? 'provided' : source;
+}
+
 /**
  * Registers a suite: a `describe.concurrent` block whose tests record their outcome, and an
  * `afterAll` that writes the report. With `h.notRun` set, every test is registered skipped and
@@ -73,7 +90,9 @@ export function runSuite(
     names.add(name);
     tests.push({ name, body, timeout: opts?.timeout ?? DEFAULT_TIMEOUT_MS });
   });
-  const reportName = h.reportName ?? `${h.adapter}-${service}`;
+  const source = emulatorSource(h.emulator);
+  // Container runs keep their own reports beside the process ones (e.g. aws-blob-container).
+  const reportName = `${h.reportName ?? `${h.adapter}-${service}`}${source === 'container' ? '-container' : ''}`;
   const title = `${service} conformance [${reportName}]`;
   const order = tests.map((t) => t.name);
 
@@ -83,6 +102,7 @@ export function runSuite(
         adapter: h.adapter,
         service,
         emulator: h.emulator,
+        source,
         names: order,
         reason: h.notRun,
         runtime: h.runtime,
@@ -116,6 +136,7 @@ export function runSuite(
             adapter: h.adapter,
             service,
             emulator: h.emulator,
+            source,
             names: order,
             records,
             setupError,

@@ -2,15 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { azureEndpoints } from '../../src/emulators/catalog.js';
 import {
   containerPlan,
+  demuxDockerLog,
   dockerAvailable,
   dockerTarget,
   endpointFromContainer,
 } from '../../src/emulators/containers.js';
 
 describe('container source (c): started container -> endpoint', () => {
-  it('LocalStack stands in for moto', () => {
+  it('moto runs as motoserver/moto, listening inside on the host port', () => {
     const plan = containerPlan('moto')!;
-    expect(plan.image).toBe('localstack/localstack:4.14.0');
+    expect(plan.image).toBe('motoserver/moto:5.2.5');
+    // The image's entrypoint is `moto_server -H 0.0.0.0`; the command adds the port.
+    expect(plan.command!({ http: 49153 })).toEqual(['-p', '49153']);
     const ep = endpointFromContainer('moto', {
       image: plan.image,
       host: 'localhost',
@@ -25,13 +28,24 @@ describe('container source (c): started container -> endpoint', () => {
         AWS_ACCESS_KEY_ID: 'test',
         AWS_SECRET_ACCESS_KEY: 'test',
       },
-      description: 'moto via container localstack/localstack:4.14.0 (127.0.0.1:49153)',
+      description: 'moto via container motoserver/moto:5.2.5 (127.0.0.1:49153)',
     });
-    // The service listens inside on the host port, so the URLs it generates are valid outside.
+  });
+
+  it('LocalStack 4.14.0 gets its gateway on the host port, so generated URLs are valid outside', () => {
+    const plan = containerPlan('localstack')!;
+    expect(plan.image).toBe('localstack/localstack:4.14.0');
     expect(plan.environment!({ http: 49153 })).toMatchObject({
       GATEWAY_LISTEN: '0.0.0.0:49153',
       LOCALSTACK_HOST: '127.0.0.1:49153',
     });
+    expect(
+      endpointFromContainer('localstack', {
+        image: plan.image,
+        host: 'localhost',
+        mappedPorts: { http: 49153 },
+      }).env,
+    ).toMatchObject({ AWS_ENDPOINT_URL: 'http://127.0.0.1:49153' });
   });
 
   it('fake-gcs-server gets STORAGE_EMULATOR_HOST with scheme and a matching external URL', () => {
@@ -118,5 +132,19 @@ describe('Docker detection', () => {
   it('is false when no engine answers, and when POLYCLOUD_DOCKER=off', async () => {
     expect(await dockerAvailable({ DOCKER_HOST: 'unix:///nonexistent/docker.sock' })).toBe(false);
     expect(await dockerAvailable({ POLYCLOUD_DOCKER: 'off' })).toBe(false);
+  });
+});
+
+describe('container logs', () => {
+  it('demultiplexes the Docker log stream (stdout and stderr frames) and passes raw text through', () => {
+    const frame = (stream: number, text: string) => {
+      const payload = Buffer.from(text, 'utf8');
+      const header = Buffer.alloc(8);
+      header[0] = stream;
+      header.writeUInt32BE(payload.length, 4);
+      return Buffer.concat([header, payload]);
+    };
+    expect(demuxDockerLog(Buffer.concat([frame(1, 'out ü\n'), frame(2, 'err\n')]))).toBe('out ü\nerr\n');
+    expect(demuxDockerLog(Buffer.from('plain tty text\n'))).toBe('plain tty text\n');
   });
 });

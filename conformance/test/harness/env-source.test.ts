@@ -10,6 +10,7 @@ describe('environment source (a)', () => {
       AWS_ENDPOINT_URL_S3: 'moto',
       AWS_ENDPOINT_URL_SQS: 'elasticmq',
       AWS_ENDPOINT_URL_DYNAMODB: 'dynalite',
+      POLYCLOUD_LOCALSTACK_ENDPOINT: 'localstack',
       STORAGE_EMULATOR_HOST: 'fake-gcs-server',
       PUBSUB_EMULATOR_HOST: 'pstest',
       BIGTABLE_EMULATOR_HOST: 'bigtable-emulator',

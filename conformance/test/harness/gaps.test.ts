@@ -11,7 +11,15 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { CopyObjectCommand, CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import {
   CreateQueueCommand,
   ReceiveMessageCommand,
@@ -163,6 +171,43 @@ describe('moto gaps reproduce', () => {
       expect(await send({ MessageBody: 'a\u0000b' }), stillThere('moto-sqs-invalid-characters')).toBe('ok');
     } finally {
       sqs.destroy();
+    }
+  });
+});
+
+describe('localstack gaps reproduce', () => {
+  const localstack = emulatorForBlock('localstack');
+
+  it('localstack-s3-metadata-q-encoding, -conditional-delete, -continuation-token-non-ascii', async (ctx) => {
+    localstack.endpoint(ctx);
+    const s3 = new S3Client({ forcePathStyle: true });
+    try {
+      const Bucket = uniqueName('gap-');
+      await s3.send(new CreateBucketCommand({ Bucket }));
+      const stored = '=?UTF-8?B?w5w=?='; // "Ü"
+      await s3.send(new PutObjectCommand({ Bucket, Key: 'm', Body: 'x', Metadata: { k: stored } }));
+      const head = await s3.send(new HeadObjectCommand({ Bucket, Key: 'm' }));
+      expect(head.Metadata?.k, stillThere('localstack-s3-metadata-q-encoding')).toBe('=?UTF-8?Q?=C3=9C?=');
+
+      expect(
+        await outcome(() => s3.send(new DeleteObjectCommand({ Bucket, Key: 'm', IfMatch: '"stale"' }))),
+        stillThere('localstack-s3-conditional-delete'),
+      ).toBe('NotImplemented');
+
+      for (const Key of ['a', '\u00e9', '\uff61', '\u{1f600}'])
+        await s3.send(new PutObjectCommand({ Bucket, Key, Body: 'x' }));
+      const first = await s3.send(new ListObjectsV2Command({ Bucket, MaxKeys: 2 }));
+      expect(first.NextContinuationToken).toBeDefined();
+      expect(
+        await outcome(() =>
+          s3.send(
+            new ListObjectsV2Command({ Bucket, MaxKeys: 2, ContinuationToken: first.NextContinuationToken }),
+          ),
+        ),
+        stillThere('localstack-s3-continuation-token-non-ascii'),
+      ).toBe('InternalError');
+    } finally {
+      s3.destroy();
     }
   });
 });

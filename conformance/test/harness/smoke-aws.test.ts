@@ -1,4 +1,5 @@
-// moto (S3, SQS, DynamoDB), ElasticMQ (SQS) and dynalite (DynamoDB) through the official AWS SDK v3.
+// moto (S3, SQS, DynamoDB), ElasticMQ (SQS), dynalite (DynamoDB) and LocalStack (S3, SQS) through
+// the official AWS SDK v3.
 // Clients get no endpoint option: AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> from the
 // endpoint's env must be enough (path-style S3 has no variable, so it is set explicitly).
 import {
@@ -87,6 +88,29 @@ describe('moto', () => {
   it('DynamoDB: create a table, put an item, get it', async (ctx) => {
     moto.endpoint(ctx);
     await dynamoRoundTrip();
+  });
+});
+
+describe('localstack', () => {
+  const localstack = emulatorForBlock('localstack');
+
+  it('S3: create a bucket, put an object, read it back', async (ctx) => {
+    localstack.endpoint(ctx);
+    const s3 = new S3Client({ forcePathStyle: true });
+    try {
+      const Bucket = uniqueName('smoke-');
+      await s3.send(new CreateBucketCommand({ Bucket }));
+      await s3.send(new PutObjectCommand({ Bucket, Key: 'a/b.txt', Body: 'hello bucket' }));
+      const got = await s3.send(new GetObjectCommand({ Bucket, Key: 'a/b.txt' }));
+      expect(await got.Body?.transformToString()).toBe('hello bucket');
+    } finally {
+      s3.destroy();
+    }
+  });
+
+  it('SQS: create a queue, send a message, receive it', async (ctx) => {
+    localstack.endpoint(ctx);
+    await sqsRoundTrip();
   });
 });
 

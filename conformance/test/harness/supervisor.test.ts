@@ -32,7 +32,7 @@ describe('POLYCLOUD_EMULATORS', () => {
     expect(parseSelection('none')).toMatchObject({ ids: [] });
   });
   it('rejects unknown words', () => {
-    expect(() => parseSelection('moto,localstack')).toThrow(/unknown word "localstack"/);
+    expect(() => parseSelection('moto,motoserver')).toThrow(/unknown word "motoserver"/);
   });
 });
 

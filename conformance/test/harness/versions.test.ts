@@ -21,6 +21,11 @@ describe('conformance/emulators/versions.json', () => {
       .filter((l) => l.trim() && !l.startsWith('#'));
     for (const line of reqs) expect(line).toMatch(/^[\w.[\]-]+==[\w.]+$/);
 
+    const localstack = read('localstack/requirements.txt');
+    expect(localstack).toContain(`localstack-core[runtime]==${emulators.localstack.version}\n`);
+    for (const line of localstack.split('\n').filter((l) => l.trim() && !l.startsWith('#')))
+      expect(line).toMatch(/^[\w.[\]-]+==[\w.]+$/);
+
     expect(read('elasticmq/pom.xml')).toContain(
       `<elasticmq.version>${emulators.elasticmq.version}</elasticmq.version>`,
     );
@@ -39,7 +44,9 @@ describe('conformance/emulators/versions.json', () => {
   });
 
   it('uses the same versions for containers where the image is the same software', () => {
-    expect(containers.moto).toBe('localstack/localstack:4.14.0');
+    expect(containers.moto).toBe(`motoserver/moto:${emulators.moto.version}`);
+    // 4.14.0: the last LocalStack image that runs without an auth token.
+    expect(containers.localstack).toBe(`localstack/localstack:${emulators.localstack.version}`);
     expect(containers['fake-gcs-server']).toBe(
       `fsouza/fake-gcs-server:${emulators['fake-gcs-server'].version.slice(1)}`,
     );

@@ -134,6 +134,8 @@ afterAll(() => {
     adapter: 'fake',
     service: 'blob',
     emulator: 'moto',
+    // No emulator was started by global setup for this fake: where it came from is unknown.
+    source: null,
     tests: [
       { name: 'passes', outcome: 'passed', reason: null },
       { name: 'is unsupported', outcome: 'unsupported', reason: 'someCapability' },
@@ -160,6 +162,7 @@ afterAll(() => {
     adapter: 'fake',
     service: 'queue',
     emulator: 'moto',
+    source: null,
     tests: [
       { name: 'would fail if it ran', outcome: 'not-run', reason: 'moto is not installed' },
       { name: 'another', outcome: 'not-run', reason: 'moto is not installed' },

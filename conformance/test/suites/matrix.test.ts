@@ -61,14 +61,21 @@ describe('matrix.mjs', () => {
 
   it('renders the summary, capability and per-test tables', () => {
     const md: string = matrix.renderMatrix(matrix.sortReports(reports));
-    expect(md).toContain('| `memory-blob` | memory | blob | — | 2 | 1 | 0 | 0 | 0 | 3 |');
-    expect(md).toContain('| `aws-blob` | aws | blob | moto | 1 | 0 | 1 | 1 | 0 | 3 |');
+    expect(md).toContain('| `memory-blob` | memory | blob | — | — | 2 | 1 | 0 | 0 | 0 | 3 |');
+    expect(md).toContain('| `aws-blob` | aws | blob | moto | — | 1 | 0 | 1 | 1 | 0 | 3 |');
     expect(md).toContain('| **passed / applicable** | 2/2 | 1/3 | · |');
     expect(md).toContain('| range \\| pipe | ✅ | ❌ | · |');
     expect(md).toContain('| signed GET | ➖ | ⚠️ | · |');
     expect(md).toContain('- moto: moto/presign: https://example.invalid (signed GET)');
     expect(md).toContain('Failing: 1');
     expect(md.indexOf('memory-blob')).toBeLessThan(md.indexOf('aws-blob'));
+  });
+
+  it('shows where the emulator came from (process, container, provided)', () => {
+    const fromContainer = { ...reports[1]!, reportName: 'aws-blob-container', source: 'container' };
+    const md: string = matrix.renderMatrix(matrix.sortReports([fromContainer]));
+    expect(md).toContain('| `aws-blob-container` | aws | blob | moto | container | 1 | 0 | 1 | 1 | 0 | 3 |');
+    expect(md).toContain('aws-blob-container<br><sub>moto, container</sub>');
   });
 
   it('says what to do when there are no reports', () => {
