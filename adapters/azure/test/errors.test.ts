@@ -62,7 +62,8 @@ describe('error mapping', () => {
 
   it('maps aborts and network failures', () => {
     const abort = Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' });
-    expect(mapAzureError(abort, ctx).code).toBe('CANCELLED');
+    // CANCELLED is for the caller's own abort (the call runner knows the signal); this one is the transport's.
+    expect(mapAzureError(abort, ctx).code).toBe('UNAVAILABLE');
     const net = new RestError('connect ECONNREFUSED', { code: 'REQUEST_SEND_ERROR' });
     const e = mapAzureError(net, ctx);
     expect(e.code).toBe('UNAVAILABLE');

@@ -19,6 +19,7 @@ import {
   driverOptionsOf,
   resolveEndpoint,
   resolveRegion,
+  SDK_RETRIES_OFF,
   urlResourceName,
 } from '../config.js';
 import { DEFAULT_ATTRIBUTES, type DynamoKvAttributes, DynamoKvDriver } from './driver.js';
@@ -58,6 +59,7 @@ export function createDynamoClient(
   const endpoint = resolveEndpoint(opts.endpoint ?? fromConfig, 'DYNAMODB');
   const region = resolveRegion(opts.region, endpoint);
   return new DynamoDBClient({
+    ...SDK_RETRIES_OFF,
     ...opts.clientConfig,
     ...(region !== undefined ? { region } : {}),
     ...(endpoint !== undefined ? { endpoint } : {}),

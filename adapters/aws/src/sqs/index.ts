@@ -13,6 +13,7 @@ import {
   driverOptionsOf,
   resolveEndpoint,
   resolveRegion,
+  SDK_RETRIES_OFF,
   urlResourceName,
 } from '../config.js';
 import { mapAwsError } from '../errors.js';
@@ -62,6 +63,7 @@ export function createSqsClient(
   const endpoint = resolveEndpoint(opts.endpoint ?? fromConfig, 'SQS');
   const region = resolveRegion(opts.region, endpoint);
   return new SQSClient({
+    ...SDK_RETRIES_OFF,
     ...opts.clientConfig,
     ...(region !== undefined ? { region } : {}),
     ...(endpoint !== undefined ? { endpoint } : {}),

@@ -10,6 +10,9 @@ import {
 } from '@polycloud/core';
 import { type ErrorContext, gcpError, grpcCodeOf, raceSignal } from '../errors.js';
 
+/** Messages per publish RPC: bounds the duplicates a retried, already-landed publish can cause. */
+const PUBLISH_BATCH = 100;
+
 /** Pub/Sub refuses a message with neither data nor attributes; an empty body carries this. */
 const EMPTY_MARKER = 'polycloud-empty';
 /**
@@ -178,7 +181,11 @@ export class PubSubQueueDriver implements QueueDriver {
     this.publisher = this.client.topic(this.topicName, {
       // Ordering keys need this on the publisher; messages without a key are unaffected.
       messageOrdering: true,
-      batching: { maxMessages: 1000, maxMilliseconds: 10, maxBytes: 9 * 1024 * 1024 },
+      // A publish RPC that is cut off after it landed is re-sent by the portable layer with all
+      // its messages: at most PUBLISH_BATCH duplicates per reset, not a whole sendBatch.
+      batching: { maxMessages: PUBLISH_BATCH, maxMilliseconds: 10, maxBytes: 9 * 1024 * 1024 },
+      // gax's own retries are off: the portable layer is the one retry owner.
+      gaxOpts: { retry: null, maxRetries: 0 },
     });
   }
 
@@ -373,7 +380,9 @@ export class PubSubQueueDriver implements QueueDriver {
     gaxOpts?: Record<string, unknown>,
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.client.request<T>({ client, method, reqOpts, ...(gaxOpts ? { gaxOpts } : {}) }, (err, res) => {
+      // gax's own retries are off unless a call says otherwise: the portable layer retries.
+      const opts = { retry: null, maxRetries: 0, ...gaxOpts };
+      this.client.request<T>({ client, method, reqOpts, gaxOpts: opts }, (err, res) => {
         if (err) reject(err);
         else resolve(res as T);
       });

@@ -84,6 +84,8 @@ export function storageClient(opts: Omit<GcsDriverOptions, 'bucket' | 'client'>)
     ...(opts.projectId ? { projectId: opts.projectId } : {}),
     ...(apiEndpoint ? { apiEndpoint } : {}),
     ...(opts.credentials ? { credentials: { ...opts.credentials } } : {}),
+    // The SDK's own retries are off: the portable layer is the one retry owner.
+    retryOptions: { autoRetry: false, maxRetries: 0 },
   };
   const storage = new Storage(options);
   if (apiEndpoint !== undefined) {

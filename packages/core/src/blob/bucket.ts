@@ -1,5 +1,6 @@
 import { type BodyInput, type NormalizedBody, normalizeBody, streamToBytes } from '../body.js';
 import { type BucketCapabilities, requireCapability } from '../capabilities.js';
+import { mapLimit } from '../driver/concurrency.js';
 import { abortError, invalidArgument, isPolycloudError, type PolycloudError, pcError } from '../errors.js';
 import { fromUtf8, utf8Length } from '../internal/bytes.js';
 import { BodyDigests } from '../internal/checksum.js';
@@ -21,6 +22,9 @@ import type {
   SignedRequest,
   SignedUrlOptions,
 } from './types.js';
+
+/** Single deletes in flight when a driver has no batch delete (services rate-limit bursts). */
+const DELETE_CONCURRENCY = 16;
 
 export interface BucketOptions extends PortableOptions {
   /** Default bytes per part for streamed uploads (default 8 MiB, at least the driver's minimum). */
@@ -267,12 +271,14 @@ export class Bucket<TNative = unknown> {
     const r = await this.runner.run(op, key, opts.signal, (signal) =>
       this.driver.get(key, { range, ifMatch: opts.ifMatch, signal }),
     );
-    return makeReader(
-      r.info,
-      r.body,
-      () => this.guardStream(r.body, op, key),
-      (err) => this.runner.normalize(err, op, key),
-    );
+    // The caller's abort while the body is read is CANCELLED; a broken body is UNAVAILABLE.
+    const bodyError = (err: unknown) =>
+      this.runner.normalize(
+        opts.signal?.aborted ? abortError(opts.signal, `get on blob "${this.name}"`) : err,
+        op,
+        key,
+      );
+    return makeReader(r.info, r.body, () => this.guardStream(r.body, bodyError), bodyError);
   }
 
   /** Reads a whole object into memory. */
@@ -339,12 +345,10 @@ export class Bucket<TNative = unknown> {
         const dm = this.driver.deleteMany.bind(this.driver);
         errors = await this.runner.run(op, undefined, opts.signal, (signal) => dm(chunk, { signal }));
       } else {
-        errors = await Promise.all(
-          chunk.map((k) =>
-            this.delete(k, opts).then(
-              () => undefined,
-              (e: unknown) => this.runner.normalize(e, op, k),
-            ),
+        errors = await mapLimit(chunk, DELETE_CONCURRENCY, (k) =>
+          this.delete(k, opts).then(
+            () => undefined,
+            (e: unknown) => this.runner.normalize(e, op, k),
           ),
         );
       }
@@ -561,8 +565,10 @@ export class Bucket<TNative = unknown> {
   }
 
   /** Errors from a driver's body stream reach the reader as PolycloudErrors too. */
-  private guardStream(body: ReadableStream<Uint8Array>, op: string, key: string): ReadableStream<Uint8Array> {
-    const runner = this.runner;
+  private guardStream(
+    body: ReadableStream<Uint8Array>,
+    normalize: (err: unknown) => PolycloudError,
+  ): ReadableStream<Uint8Array> {
     const reader = body.getReader();
     return new ReadableStream<Uint8Array>({
       async pull(c) {
@@ -571,7 +577,7 @@ export class Bucket<TNative = unknown> {
           if (done) c.close();
           else c.enqueue(value);
         } catch (err) {
-          c.error(runner.normalize(err, op, key));
+          c.error(normalize(err));
         }
       },
       cancel(reason) {

@@ -1,3 +1,4 @@
+import { transportFailure } from '../driver/errors.js';
 import { abortError, isPolycloudError, PolycloudError, pcError } from '../errors.js';
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from './retry.js';
 import { callSignal } from './signal.js';
@@ -94,6 +95,9 @@ export class CallRunner {
         ? err.withContext(this.ctx(operation, key))
         : (err as PolycloudError);
     }
+    // A native transport failure that escaped a driver (a body stream cut off) is UNAVAILABLE.
+    const transport = transportFailure(err, `${operation} on ${this.service} "${this.name}"`);
+    if (transport) return transport.withContext(this.ctx(operation, key));
     return pcError('UNKNOWN', `${operation} on ${this.service} "${this.name}" failed: ${describe(err)}`, {
       ...this.ctx(operation, key),
       cause: err,

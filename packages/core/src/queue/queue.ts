@@ -26,6 +26,21 @@ export interface QueueOptions<T> extends PortableOptions {
   readonly claimCheck?: { readonly bucket: Bucket; readonly prefix?: string };
 }
 
+/**
+ * Sends already-encoded bytes through a queue (dead-lettering a message unchanged). Kept off the
+ * public API: a module-private table, filled by each Queue's constructor.
+ */
+const RAW_SENDERS = new WeakMap<
+  object,
+  (msg: DriverOutgoing, signal: AbortSignal | undefined) => Promise<string>
+>();
+
+function sendRaw(queue: object, msg: DriverOutgoing, signal: AbortSignal | undefined): Promise<string> {
+  const send = RAW_SENDERS.get(queue);
+  if (send === undefined) throw pcError('INTERNAL', 'dead-letter target is not a polycloud Queue');
+  return send(msg, signal);
+}
+
 /** Attribute names users may not set: the portable layer and services reserve them. */
 const RESERVED_ATTRIBUTE = /^(polycloud|aws\.|amazon\.|goog)/i;
 const ATTRIBUTE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
@@ -116,6 +131,11 @@ export class Queue<T = unknown, TNative = unknown> {
     this.name = driver.name;
     this.provider = driver.provider;
     this.codec = opts.codec ?? (jsonCodec as Codec<T>);
+    RAW_SENDERS.set(this, async (msg, signal) => {
+      const [r] = await this.sendEncoded('send', [msg], signal);
+      if ('error' in r!) throw r.error;
+      return r!.id;
+    });
   }
 
   /**
@@ -180,32 +200,15 @@ export class Queue<T = unknown, TNative = unknown> {
     const size = Math.max(1, this.capabilities.maxBatchSize);
     for (let i = 0; i < ready.length; i += size) {
       const chunk = ready.slice(i, i + size);
-      try {
-        const out = await this.runner.run(
-          op,
-          undefined,
-          opts.signal,
-          (signal) =>
-            this.driver.send(
-              chunk.map((c) => c.msg),
-              { signal },
-            ),
-          { idempotent: true },
-        );
-        chunk.forEach((c, j) => {
-          const r = out[j];
-          if (r === undefined) {
-            results[c.index] = {
-              ok: false,
-              error: pcError('INTERNAL', 'driver returned no result', this.runner.ctx(op)),
-            };
-          } else if ('id' in r) results[c.index] = { ok: true, id: r.id };
-          else results[c.index] = { ok: false, error: this.runner.normalize(r.error, op) };
-        });
-      } catch (err) {
-        const error = this.runner.normalize(err, op);
-        for (const c of chunk) results[c.index] = { ok: false, error };
-      }
+      const out = await this.sendEncoded(
+        op,
+        chunk.map((c) => c.msg),
+        opts.signal,
+      );
+      chunk.forEach((c, j) => {
+        const r = out[j]!;
+        results[c.index] = 'id' in r ? { ok: true, id: r.id } : { ok: false, error: r.error };
+      });
     }
     return results as SendResult[];
   }
@@ -261,18 +264,11 @@ export class Queue<T = unknown, TNative = unknown> {
     const size = Math.max(1, this.capabilities.maxBatchSize);
     for (let i = 0; i < received.length; i += size) {
       const chunk = received.slice(i, i + size);
-      let errors: readonly (PolycloudError | undefined)[];
-      try {
-        errors = await this.runner.run(op, undefined, opts.signal, (signal) =>
-          this.driver.ack(
-            chunk.map((m) => m.receipt),
-            { signal },
-          ),
-        );
-      } catch (err) {
-        const e = this.runner.normalize(err, op);
-        errors = chunk.map(() => e);
-      }
+      const errors = await this.ackReceipts(
+        op,
+        chunk.map((m) => m.receipt),
+        opts.signal,
+      );
       chunk.forEach((m, j) => {
         const e = errors[j];
         if (e === undefined || isPolycloudError(e, 'NOT_FOUND')) results.push({ id: m.id, ok: true });
@@ -343,21 +339,99 @@ export class Queue<T = unknown, TNative = unknown> {
     await this.close();
   }
 
-  /** @internal Sends already-encoded bytes (used to dead-letter a message unchanged). */
-  async sendRaw(msg: DriverOutgoing, signal?: AbortSignal): Promise<string> {
-    const [r] = await this.runner.run('send', undefined, signal, (s) =>
-      this.driver.send([msg], { signal: s }),
+  /**
+   * Runs a driver call that answers per item, as one retried call: items that failed with a
+   * retryable error are sent again (only those) until they succeed or the retry policy gives
+   * up, so per-item failures get the same retries as a failed call. Every item gets a result.
+   */
+  private async perItem<R>(
+    op: string,
+    count: number,
+    signal: AbortSignal | undefined,
+    call: (indexes: readonly number[], signal: AbortSignal | undefined) => Promise<readonly R[]>,
+    errorOf: (r: R) => unknown,
+  ): Promise<({ ok: R } | { error: PolycloudError })[]> {
+    const out: ({ ok: R } | { error: PolycloudError } | undefined)[] = new Array(count);
+    let pending: number[] = Array.from({ length: count }, (_, i) => i);
+    try {
+      await this.runner.run(op, undefined, signal, async (s) => {
+        const res = await call(pending, s);
+        const again: number[] = [];
+        let retry: unknown;
+        pending.forEach((i, j) => {
+          const r = res[j];
+          if (r === undefined) {
+            out[i] = { error: pcError('INTERNAL', 'driver returned no result', this.runner.ctx(op)) };
+            return;
+          }
+          const e = errorOf(r);
+          if (e === undefined) out[i] = { ok: r };
+          else {
+            out[i] = { error: this.runner.normalize(e, op) };
+            if (isPolycloudError(e) && e.retryable) {
+              again.push(i);
+              retry ??= e;
+            }
+          }
+        });
+        pending = again;
+        if (retry !== undefined) throw retry;
+      });
+    } catch (err) {
+      const error = this.runner.normalize(err, op);
+      // Items that have an answer of their own keep it; the rest share the call's failure.
+      for (let i = 0; i < count; i++) if (out[i] === undefined) out[i] = { error };
+    }
+    return out as ({ ok: R } | { error: PolycloudError })[];
+  }
+
+  private async sendEncoded(
+    op: string,
+    msgs: readonly DriverOutgoing[],
+    signal: AbortSignal | undefined,
+  ): Promise<({ id: string } | { error: PolycloudError })[]> {
+    const out = await this.perItem(
+      op,
+      msgs.length,
+      signal,
+      (indexes, s) =>
+        this.driver.send(
+          indexes.map((i) => msgs[i]!),
+          { signal: s },
+        ),
+      (r) => ('error' in r ? r.error : undefined),
     );
-    if (!r) throw pcError('INTERNAL', 'driver returned no result', this.runner.ctx('send'));
-    if ('error' in r) throw this.runner.normalize(r.error, 'send');
-    return r.id;
+    return out.map((r) => ('ok' in r ? (r.ok as { id: string }) : r));
+  }
+
+  private async ackReceipts(
+    op: string,
+    receipts: readonly unknown[],
+    signal: AbortSignal | undefined,
+  ): Promise<(PolycloudError | undefined)[]> {
+    const out = await this.perItem(
+      op,
+      receipts.length,
+      signal,
+      async (indexes, s) => {
+        const errors = await this.driver.ack(
+          indexes.map((i) => receipts[i]),
+          { signal: s },
+        );
+        // A message already gone (acked before a lost answer, or by another consumer) is acked.
+        return errors.map((e) => ({ e: isPolycloudError(e, 'NOT_FOUND') ? undefined : e }));
+      },
+      (r) => r.e,
+    );
+    return out.map((r) => ('error' in r ? r.error : undefined));
   }
 
   private async moveToDeadLetter(m: Message<T>, dlq: Queue<unknown>, signal: AbortSignal | undefined) {
     const own = this.own(m, 'deadLetter');
     const attributes: Record<string, string> = { ...m.attributes };
     if (own.claimKey !== undefined) attributes[CLAIM_CHECK_ATTRIBUTE] = own.claimKey;
-    await dlq.sendRaw(
+    await sendRaw(
+      dlq,
       {
         body: own.claimKey !== undefined ? new Uint8Array() : m.bytes,
         attributes,
@@ -368,11 +442,8 @@ export class Queue<T = unknown, TNative = unknown> {
       signal,
     );
     // The dead-letter copy now owns the claim-check blob, so ack without releasing it.
-    const errors = await this.runner.run('ack', undefined, signal, (s) =>
-      this.driver.ack([own.receipt], { signal: s }),
-    );
-    const e = errors[0];
-    if (e !== undefined && !isPolycloudError(e, 'NOT_FOUND')) throw this.runner.normalize(e, 'ack');
+    const [e] = await this.ackReceipts('ack', [own.receipt], signal);
+    if (e !== undefined) throw e;
   }
 
   private async changeVisibility(m: ReceivedMessage<T>, seconds: number, op: string, signal?: AbortSignal) {
