@@ -1,0 +1,91 @@
+import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createDynamoClient, dynamoKv } from '@polycloud/aws/dynamodb';
+import { isPolycloudError } from '@polycloud/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ResetProxy, startResetProxy } from '../../../conformance/src/faults/reset-proxy.js';
+import { createKvTable } from './dynamodb-harness.js';
+import { awsTarget, rand } from './emulator.js';
+
+// Issue 18.1: through a proxy that resets ~5% of connections, a lost answer must never turn
+// into a double-counted increment or a landed write reported as "nothing written".
+const { target, notRun } = awsTarget('moto', 'DYNAMODB');
+const ROUNDS = 300;
+
+describe.skipIf(notRun !== undefined)('DynamoDB under connection resets (moto)', () => {
+  const t = target!;
+  const table = `pc-faults-${rand()}`;
+  let direct: DynamoDBClient;
+  let proxied: DynamoDBClient;
+  let proxy: ResetProxy;
+
+  beforeAll(async () => {
+    const config = { region: t.region, clientConfig: { credentials: t.credentials } };
+    direct = createDynamoClient({ endpoint: t.endpoint, ...config });
+    await createKvTable(direct, table);
+    const u = new URL(t.endpoint);
+    proxy = await startResetProxy({
+      target: { host: u.hostname, port: Number(u.port) },
+      rate: 0.05,
+      seed: 18,
+    });
+    proxied = createDynamoClient({ endpoint: proxy.url, ...config });
+  }, 120_000);
+  afterAll(async () => {
+    await direct?.send(new DeleteTableCommand({ TableName: table })).catch(() => {});
+    direct?.destroy();
+    proxied?.destroy();
+    await proxy?.close();
+  });
+
+  it('increment never counts twice: every acknowledged value is exact', async () => {
+    const kv = dynamoKv({ table, namespace: `ns-${rand()}`, client: proxied });
+    const reader = dynamoKv({ table, namespace: kv.namespace, client: direct });
+    let expected = 0;
+    let unknown = 0;
+    for (let i = 0; i < ROUNDS; i++) {
+      try {
+        const { value } = await kv.increment('counter');
+        expect(value).toBe(expected + 1);
+        expected = value;
+      } catch (err) {
+        // The only acceptable failure: a retryable UNAVAILABLE that says the outcome is unknown.
+        expect(isPolycloudError(err, 'UNAVAILABLE')).toBe(true);
+        expect((err as { retryable: boolean }).retryable).toBe(true);
+        expect((err as { outcomeUnknown: boolean }).outcomeUnknown).toBe(true);
+        unknown++;
+        const now = ((await reader.get('counter'))?.value as number | undefined) ?? 0;
+        expect([expected, expected + 1]).toContain(now);
+        expected = now;
+      }
+    }
+    expect(((await reader.get('counter'))?.value as number) ?? 0).toBe(expected);
+    expect(proxy.resets.response + proxy.resets.request).toBeGreaterThan(0);
+    console.info(
+      `increment: ${ROUNDS} calls, ${unknown} outcome-unknown, resets ${JSON.stringify(proxy.resets)}`,
+    );
+  }, 300_000);
+
+  it('a conditional write that landed is never reported as PRECONDITION_FAILED', async () => {
+    const kv = dynamoKv({ table, namespace: `ns-${rand()}`, client: proxied });
+    const reader = dynamoKv({ table, namespace: kv.namespace, client: direct });
+    let { version } = await reader.set('doc', 0);
+    let unresolved = 0;
+    for (let i = 1; i <= ROUNDS; i++) {
+      try {
+        ({ version } = await kv.set('doc', i, { ifVersion: version }));
+      } catch (err) {
+        // One writer: a conflict could only come from its own landed write.
+        expect(isPolycloudError(err, 'PRECONDITION_FAILED')).toBe(false);
+        expect(isPolycloudError(err, 'UNAVAILABLE')).toBe(true);
+        const now = (await reader.get('doc'))!;
+        if ((err as { outcomeUnknown: boolean }).outcomeUnknown) unresolved++;
+        // "Did not land" must be true when said.
+        else expect(now.version).toBe(version);
+        version = now.version;
+      }
+    }
+    const final = (await reader.get('doc'))!;
+    expect(final.version).toBe(version);
+    console.info(`set ifVersion: ${ROUNDS} calls, ${unresolved} outcome-unknown`);
+  }, 300_000);
+});
