@@ -54,7 +54,6 @@ const BY_CODE: Readonly<Record<string, ErrorCode>> = {
   InternalError: 'UNAVAILABLE',
   ServiceUnavailable: 'UNAVAILABLE',
   // Access
-  AuthorizationFailure: 'PERMISSION_DENIED',
   AuthorizationPermissionMismatch: 'PERMISSION_DENIED',
   AuthorizationResourceTypeMismatch: 'PERMISSION_DENIED',
   AuthorizationServiceMismatch: 'PERMISSION_DENIED',
@@ -63,6 +62,11 @@ const BY_CODE: Readonly<Record<string, ErrorCode>> = {
   InsufficientAccountPermissions: 'PERMISSION_DENIED',
   AccountIsDisabled: 'PERMISSION_DENIED',
   Forbidden: 'PERMISSION_DENIED',
+  // One code for a credential the account does not accept, on every service: real Azure answers
+  // a wrong key with AuthenticationFailed; Azurite (and accounts whose shared-key access or
+  // network rules refuse the caller) with AuthorizationFailure, on blob and table. A missing
+  // role has codes of its own (AuthorizationPermissionMismatch, ...), which stay PERMISSION_DENIED.
+  AuthorizationFailure: 'UNAUTHENTICATED',
   AuthenticationFailed: 'UNAUTHENTICATED',
   InvalidAuthenticationInfo: 'UNAUTHENTICATED',
   NoAuthenticationInformation: 'UNAUTHENTICATED',
@@ -148,10 +152,9 @@ export function azureStatus(err: unknown): number | undefined {
 }
 
 /**
- * Classifies an Azure Storage error: the service's error code, else the HTTP status. A wrong
- * account key is UNAUTHENTICATED on every service: Azure answers it with 403
- * AuthenticationFailed, but the fix is the credential, not a role; a HEAD request (blob
- * properties) carries no body, so a 403 there is read from the `x-ms-error-code` header.
+ * Classifies an Azure Storage error: the service's error code (body, OData error or the
+ * `x-ms-error-code` header, which HEAD answers carry), else the HTTP status. A wrong account key
+ * is UNAUTHENTICATED on every service (see BY_CODE).
  */
 export const classifyAzure: Classify = (err) => {
   const status = azureStatus(err);
@@ -162,7 +165,8 @@ export const classifyAzure: Classify = (err) => {
 };
 
 const HINTS: Partial<Record<ErrorCode, string>> = {
-  UNAUTHENTICATED: 'check the connection string, AZURE_STORAGE_KEY or the identity credential',
+  UNAUTHENTICATED:
+    "the account did not accept the credential: check the connection string, AZURE_STORAGE_KEY or the identity credential (and the account's network rules)",
   PERMISSION_DENIED:
     'the credential lacks a role or permission for this operation (e.g. Storage Blob Data Contributor)',
   THROTTLED: 'the account is over its request rate, retry with backoff',

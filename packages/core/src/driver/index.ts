@@ -23,4 +23,12 @@ export {
   type WrapOptions,
   wrapError,
 } from './errors.js';
+export { decodeHeaderValue, encodeHeaderValue } from './header-codec.js';
 export { type Probe, resolveOutcome } from './outcome.js';
+export {
+  bytesStream,
+  DEFAULT_CONTENT_TYPE,
+  emptyStream,
+  guardStream,
+  totalFromContentRange,
+} from './streams.js';
