@@ -14,6 +14,7 @@ import {
   pcError,
   uploadParts,
 } from '@polycloud/core';
+import { DEFAULT_CONTENT_TYPE } from '@polycloud/core/driver';
 import { SortedKeys } from './sorted.js';
 import { checkSignal, decodeCursor, encodeCursor, nextToken, PROVIDER } from './util.js';
 
@@ -21,7 +22,6 @@ import { checkSignal, decodeCursor, encodeCursor, nextToken, PROVIDER } from './
 const MAX_OBJECT_BYTES = 2 ** 31;
 /** Chunk size of get() body streams. */
 const READ_CHUNK = 256 * 1024;
-const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
 export const MEMORY_BUCKET_CAPABILITIES: BucketCapabilities = defineCapabilities({
   putIfNoneMatch: true,

@@ -54,6 +54,8 @@ export {
   openQueue,
   type QueueModule,
   registeredSchemes,
+  registerScheme,
+  type SchemeRegistration,
   setModuleLoader,
   urlBool,
   urlParams,

@@ -17,12 +17,12 @@ import {
   pcError,
   type SignedUrlMethod,
 } from '@polycloud/core';
+import { bytesStream, DEFAULT_CONTENT_TYPE, emptyStream, guardStream } from '@polycloud/core/driver';
 import { type ErrorContext, gcpError, httpStatusOf, raceSignal } from '../errors.js';
 import { decodeName, encodeDelimiter, encodeKey, encodePrefix } from './names.js';
 
 /** Resumable upload chunks must be multiples of 256 KiB. */
 const CHUNK_QUANTUM = 256 * 1024;
-const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 /** Deletes in flight at once for deleteMany (the Node SDK has no batch endpoint). */
 const DELETE_CONCURRENCY = 16;
 
@@ -207,7 +207,7 @@ export class GcsBucketDriver implements BucketDriver {
           opts.signal.addEventListener('abort', onAbort, { once: true });
           rs.once('close', () => opts.signal?.removeEventListener('abort', onAbort));
         }
-        return { info, body: mapErrors(web, (e) => gcpError(e, ctx, 'http')) };
+        return { info, body: guardStream(web, (e) => gcpError(e, ctx, 'http')) };
       } catch (err) {
         rs.destroy();
         if (httpStatusOf(err) === 404 && attempt < 3 && !opts.signal?.aborted) continue;
@@ -520,52 +520,6 @@ function md5Hash(v: string): string {
 function abortReason(signal: AbortSignal | undefined): Error {
   const r: unknown = signal?.reason;
   return r instanceof Error ? r : new Error('aborted');
-}
-
-/** The same stream, with errors raised while it is read mapped to PolycloudErrors. */
-function mapErrors(
-  body: ReadableStream<Uint8Array>,
-  map: (err: unknown) => unknown,
-): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  return new ReadableStream<Uint8Array>({
-    async pull(c) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) c.close();
-        else c.enqueue(value);
-      } catch (err) {
-        c.error(map(err));
-      }
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
-}
-
-/** A stream over bytes already in memory, in views of `chunk` bytes (no copies). */
-function bytesStream(data: Uint8Array, chunk: number): ReadableStream<Uint8Array> {
-  let off = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(c) {
-      if (off >= data.byteLength) {
-        c.close();
-        return;
-      }
-      const end = Math.min(off + chunk, data.byteLength);
-      c.enqueue(data.subarray(off, end));
-      off = end;
-    },
-  });
-}
-
-function emptyStream(): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    start(c) {
-      c.close();
-    },
-  });
 }
 
 /** Resolves when `ws` has finished (the SDK emits 'finish' after the object resource arrived). */

@@ -225,6 +225,7 @@ export class Bucket<TNative = unknown> {
       partSize,
       concurrency,
       beforeCommit,
+      retry: this.runner.retry,
     };
     const final = normalized;
     return this.runner.run(

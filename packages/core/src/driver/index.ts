@@ -24,6 +24,13 @@ export {
   wrapError,
 } from './errors.js';
 export { decodeHeaderValue, encodeHeaderValue } from './header-codec.js';
+export {
+  choosePartSize,
+  type MultipartLimits,
+  type MultipartSite,
+  type MultipartTarget,
+  multipartUpload,
+} from './multipart.js';
 export { type Probe, resolveOutcome } from './outcome.js';
 export {
   bytesStream,
