@@ -1,4 +1,4 @@
-import { invalidArgument } from '@polycloud/core';
+import { invalidArgument } from '@polycloud/core/driver';
 
 type Service = 'blob' | 'queue' | 'kv';
 

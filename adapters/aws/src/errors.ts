@@ -1,5 +1,5 @@
-import { codeFromHttpStatus, type ErrorCode, isPolycloudError, type PolycloudError } from '@polycloud/core';
-import { type Classify, wrapError } from '@polycloud/core/driver';
+import { type ErrorCode, isPolycloudError, type PolycloudError } from '@polycloud/core';
+import { type Classify, codeFromHttpStatus, wrapError } from '@polycloud/core/driver';
 
 /** Where an error happened, for messages and `PolycloudError.resource`. */
 export interface AwsErrorContext {

@@ -1,5 +1,5 @@
-import { codeFromHttpStatus, type ErrorCode, isPolycloudError, type PolycloudError } from '@polycloud/core';
-import { type Classify, wrapError } from '@polycloud/core/driver';
+import { type ErrorCode, isPolycloudError, type PolycloudError } from '@polycloud/core';
+import { type Classify, codeFromHttpStatus, wrapError } from '@polycloud/core/driver';
 
 /** The provider name every Azure driver reports. */
 export const PROVIDER = 'azure';

@@ -3,14 +3,14 @@
  * Pub/Sub and Bigtable, Node network errors) to PolycloudError. Every driver funnels its
  * failures through `gcpError`, so no native error reaches the caller; the native one is `cause`.
  */
+import { type ErrorCode, isPolycloudError, PolycloudError } from '@polycloud/core';
 import {
+  type Classify,
   codeFromGrpcStatus,
   codeFromHttpStatus,
-  type ErrorCode,
-  isPolycloudError,
-  PolycloudError,
-} from '@polycloud/core';
-import { type Classify, describe, wrapError } from '@polycloud/core/driver';
+  describe,
+  wrapError,
+} from '@polycloud/core/driver';
 
 export type GcpService = 'blob' | 'queue' | 'kv';
 

@@ -1,20 +1,22 @@
+import type {
+  BlobInfo,
+  BlobListItem,
+  BucketCapabilities,
+  ByteRange,
+  ListPage,
+  PolycloudError,
+} from '@polycloud/core';
 import {
-  type BlobInfo,
-  type BlobListItem,
-  type BucketCapabilities,
   type BucketDriver,
-  type ByteRange,
   concatBytes,
+  DEFAULT_CONTENT_TYPE,
   type DriverPutOptions,
   defineCapabilities,
-  type ListPage,
   md5Base64,
   type NormalizedBody,
-  type PolycloudError,
   pcError,
   uploadParts,
-} from '@polycloud/core';
-import { DEFAULT_CONTENT_TYPE } from '@polycloud/core/driver';
+} from '@polycloud/core/driver';
 import { SortedKeys } from './sorted.js';
 import { checkSignal, decodeCursor, encodeCursor, nextToken, PROVIDER } from './util.js';
 

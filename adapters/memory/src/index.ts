@@ -11,15 +11,13 @@
 import {
   Bucket,
   type BucketOptions,
-  type DriverOpenOptions,
   KvStore,
   type KvStoreOptions,
   type KvValue,
-  pcError,
   Queue,
   type QueueOptions,
-  urlParams,
 } from '@polycloud/core';
+import { type DriverOpenOptions, pcError, urlParams } from '@polycloud/core/driver';
 import { bucketStore, MemoryBucketDriver, resetBuckets } from './blob.js';
 import { kvNamespace, MemoryKvDriver, resetKv } from './kv.js';
 import { MemoryQueueDriver, type MemoryQueueOptions, queueStore, resetQueues } from './queue.js';

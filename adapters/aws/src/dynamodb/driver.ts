@@ -10,6 +10,7 @@ import {
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
+import type { KvCapabilities, KvValue, PolycloudError } from '@polycloud/core';
 import {
   backoffDelay,
   type DriverKvEntry,
@@ -17,17 +18,14 @@ import {
   fromBase64Url,
   fromUtf8,
   invalidArgument,
-  type KvCapabilities,
   type KvDriver,
-  type KvValue,
-  type PolycloudError,
   pcError,
+  resolveOutcome,
   sleep,
   toBase64Url,
   utf8,
   utf8Length,
-} from '@polycloud/core';
-import { resolveOutcome } from '@polycloud/core/driver';
+} from '@polycloud/core/driver';
 import { awsErrorName, mapAwsError } from '../errors.js';
 
 /**

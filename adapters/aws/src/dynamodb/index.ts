@@ -3,16 +3,14 @@ import {
   DynamoDBClient,
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
+import { KvStore, type KvStoreOptions, type KvValue } from '@polycloud/core';
 import {
   type DriverOpenOptions,
   invalidArgument,
   type KvDriver,
-  KvStore,
-  type KvStoreOptions,
-  type KvValue,
   urlParams,
   utf8Length,
-} from '@polycloud/core';
+} from '@polycloud/core/driver';
 import {
   type AwsConnectionOptions,
   checkEndpoint,

@@ -19,22 +19,22 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
   type BlobInfo,
   type BucketCapabilities,
-  type BucketDriver,
   type ByteRange,
-  type DriverPutOptions,
-  defineCapabilities,
   isPolycloudError,
   type ListPage,
-  type NormalizedBody,
   type PolycloudError,
-  pcError,
   type SignedUrlMethod,
 } from '@polycloud/core';
 import {
+  type BucketDriver,
   bytesStream,
   DEFAULT_CONTENT_TYPE,
+  type DriverPutOptions,
+  defineCapabilities,
   emptyStream,
   multipartUpload,
+  type NormalizedBody,
+  pcError,
   totalFromContentRange,
 } from '@polycloud/core/driver';
 import { awsErrorName, awsHttpStatus, mapAwsError } from '../errors.js';

@@ -1,13 +1,12 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { Bucket, type BucketOptions } from '@polycloud/core';
 import {
-  Bucket,
   type BucketDriver,
-  type BucketOptions,
   type DriverOpenOptions,
   invalidArgument,
   urlBool,
   urlParams,
-} from '@polycloud/core';
+} from '@polycloud/core/driver';
 import {
   type AwsConnectionOptions,
   checkEndpoint,

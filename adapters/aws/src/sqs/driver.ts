@@ -9,15 +9,14 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { PolycloudError, QueueCapabilities } from '@polycloud/core';
 import {
   type DriverMessage,
   type DriverOutgoing,
   defineCapabilities,
-  type PolycloudError,
   pcError,
-  type QueueCapabilities,
   type QueueDriver,
-} from '@polycloud/core';
+} from '@polycloud/core/driver';
 import { mapAwsError } from '../errors.js';
 import {
   attributeSize,

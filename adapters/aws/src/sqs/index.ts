@@ -1,12 +1,6 @@
 import { GetQueueUrlCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
-import {
-  type DriverOpenOptions,
-  invalidArgument,
-  Queue,
-  type QueueDriver,
-  type QueueOptions,
-  urlParams,
-} from '@polycloud/core';
+import { Queue, type QueueOptions } from '@polycloud/core';
+import { type DriverOpenOptions, invalidArgument, type QueueDriver, urlParams } from '@polycloud/core/driver';
 import {
   type AwsConnectionOptions,
   checkEndpoint,

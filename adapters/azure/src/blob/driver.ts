@@ -15,29 +15,29 @@ import {
   type BlobInfo,
   type BlobListItem,
   type BucketCapabilities,
-  type BucketDriver,
   type ByteRange,
+  isPolycloudError,
+  type ListPage,
+  type PolycloudError,
+  type SignedRequest,
+} from '@polycloud/core';
+import {
+  type BucketDriver,
+  DEFAULT_CONTENT_TYPE,
   type DriverPutOptions,
   type DriverSignOptions,
   defineCapabilities,
+  emptyStream,
   fromBase64Url,
   fromUtf8,
-  isPolycloudError,
-  type ListPage,
-  type NormalizedBody,
-  type PolycloudError,
-  pcError,
-  type SignedRequest,
-  toBase64,
-  toBase64Url,
-  utf8,
-} from '@polycloud/core';
-import {
-  DEFAULT_CONTENT_TYPE,
-  emptyStream,
   guardStream,
   multipartUpload,
+  type NormalizedBody,
+  pcError,
+  toBase64,
+  toBase64Url,
   totalFromContentRange,
+  utf8,
 } from '@polycloud/core/driver';
 import type { AzureTokenCredential } from '../credentials.js';
 import { type AzureErrorContext, azureErrorCode, azureStatus, mapAzureError, PROVIDER } from '../errors.js';

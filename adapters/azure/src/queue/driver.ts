@@ -1,15 +1,14 @@
 import type { QueueClient } from '@azure/storage-queue';
+import type { PolycloudError, QueueCapabilities } from '@polycloud/core';
 import {
   type DriverMessage,
   type DriverOutgoing,
   defineCapabilities,
-  type PolycloudError,
+  mapLimit,
   pcError,
-  type QueueCapabilities,
   type QueueDriver,
   sleep,
-} from '@polycloud/core';
-import { mapLimit } from '@polycloud/core/driver';
+} from '@polycloud/core/driver';
 import { type AzureErrorContext, azureStatus, mapAzureError, PROVIDER } from '../errors.js';
 import {
   decodeEnvelope,

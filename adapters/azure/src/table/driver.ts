@@ -1,18 +1,16 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
+import type { KvCapabilities, KvValue, PolycloudError } from '@polycloud/core';
 import {
   concatBytes,
   type DriverKvEntry,
   decodeKvValue,
   defineCapabilities,
   encodeKvValue,
-  type KvCapabilities,
   type KvDriver,
-  type KvValue,
-  type PolycloudError,
+  mapLimit,
   pcError,
   sleep,
-} from '@polycloud/core';
-import { mapLimit } from '@polycloud/core/driver';
+} from '@polycloud/core/driver';
 import { type AzureErrorContext, azureErrorCode, azureStatus, mapAzureError, PROVIDER } from '../errors.js';
 import { decodeTableKey, encodeTableKey, prefixRange } from './keys.js';
 

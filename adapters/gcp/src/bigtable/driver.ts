@@ -1,16 +1,14 @@
 import { Bigtable } from '@google-cloud/bigtable';
+import type { KvCapabilities, KvValue, PolycloudError } from '@polycloud/core';
 import {
   type DriverKvEntry,
   defineCapabilities,
   fromBase64Url,
   invalidArgument,
-  type KvCapabilities,
   type KvDriver,
-  type KvValue,
-  type PolycloudError,
   pcError,
   toBase64Url,
-} from '@polycloud/core';
+} from '@polycloud/core/driver';
 import { type ErrorContext, gcpError, grpcCodeOf, raceSignal } from '../errors.js';
 import {
   COL_EXPIRY,

@@ -1,13 +1,12 @@
 import { PubSub, type Topic } from '@google-cloud/pubsub';
+import type { PolycloudError, QueueCapabilities } from '@polycloud/core';
 import {
   type DriverMessage,
   type DriverOutgoing,
   defineCapabilities,
   invalidArgument,
-  type PolycloudError,
-  type QueueCapabilities,
   type QueueDriver,
-} from '@polycloud/core';
+} from '@polycloud/core/driver';
 import { type ErrorContext, gcpError, grpcCodeOf, raceSignal } from '../errors.js';
 
 /** Messages per publish RPC: bounds the duplicates a retried, already-landed publish can cause. */

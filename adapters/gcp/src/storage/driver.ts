@@ -5,19 +5,24 @@ import {
   type BlobInfo,
   type BlobListItem,
   type BucketCapabilities,
-  type BucketDriver,
   type ByteRange,
-  compareUtf8,
-  type DriverPutOptions,
-  defineCapabilities,
   isPolycloudError,
   type ListPage,
-  type NormalizedBody,
   type PolycloudError,
-  pcError,
   type SignedUrlMethod,
 } from '@polycloud/core';
-import { bytesStream, DEFAULT_CONTENT_TYPE, emptyStream, guardStream } from '@polycloud/core/driver';
+import {
+  type BucketDriver,
+  bytesStream,
+  compareUtf8,
+  DEFAULT_CONTENT_TYPE,
+  type DriverPutOptions,
+  defineCapabilities,
+  emptyStream,
+  guardStream,
+  type NormalizedBody,
+  pcError,
+} from '@polycloud/core/driver';
 import { type ErrorContext, gcpError, httpStatusOf, raceSignal } from '../errors.js';
 import { decodeName, encodeDelimiter, encodeKey, encodePrefix } from './names.js';
 
