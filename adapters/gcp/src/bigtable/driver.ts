@@ -31,7 +31,7 @@ import {
  * gax's own retries are off on every call: the portable layer is the one retry owner, and
  * readModifyWriteRow (increment) must not be re-sent beneath it.
  */
-const NO_GAX_RETRY = { retry: null, maxRetries: 0 };
+const NO_GAX_RETRY = { retry: null };
 
 /** Bigtable's row-key limit. */
 const MAX_ROW_KEY_BYTES = 4096;

@@ -184,7 +184,7 @@ export class PubSubQueueDriver implements QueueDriver {
       // its messages: at most PUBLISH_BATCH duplicates per reset, not a whole sendBatch.
       batching: { maxMessages: PUBLISH_BATCH, maxMilliseconds: 10, maxBytes: 9 * 1024 * 1024 },
       // gax's own retries are off: the portable layer is the one retry owner.
-      gaxOpts: { retry: null, maxRetries: 0 },
+      gaxOpts: { retry: null },
     });
   }
 
@@ -380,7 +380,7 @@ export class PubSubQueueDriver implements QueueDriver {
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       // gax's own retries are off unless a call says otherwise: the portable layer retries.
-      const opts = { retry: null, maxRetries: 0, ...gaxOpts };
+      const opts = { retry: null, ...gaxOpts };
       this.client.request<T>({ client, method, reqOpts, gaxOpts: opts }, (err, res) => {
         if (err) reject(err);
         else resolve(res as T);
