@@ -75,3 +75,4 @@ export type { ConsumeOptions, Consumer, MessageHandler } from './queue/consumer.
 export type { DriverMessage, DriverOutgoing, QueueDriver } from './queue/driver.js';
 export { Queue, type QueueOptions } from './queue/queue.js';
 export type * from './queue/types.js';
+export { type DebugEvent, type DebugLogger, setDebugLogger } from './telemetry.js';

@@ -4,6 +4,7 @@ import { invalidArgument, isPolycloudError, type PolycloudError, pcError } from 
 import { utf8Length } from '../internal/bytes.js';
 import { CallRunner, type PortableOptions } from '../internal/context.js';
 import { checkInt, checkOptions, checkString } from '../internal/validate.js';
+import { type CallTelemetry, recordBytes, rememberTraceContext, takeTraceContext } from '../telemetry.js';
 import { type Codec, jsonCodec } from './codec.js';
 import { type ConsumeOptions, type Consumer, type MessageHandler, startConsumer } from './consumer.js';
 import type { DriverMessage, DriverOutgoing, QueueDriver } from './driver.js';
@@ -39,6 +40,13 @@ function sendRaw(queue: object, msg: DriverOutgoing, signal: AbortSignal | undef
   const send = RAW_SENDERS.get(queue);
   if (send === undefined) throw pcError('INTERNAL', 'dead-letter target is not a polycloud Queue');
   return send(msg, signal);
+}
+
+/** The message with the sending call's trace context in its attributes (when tracing is on). */
+function withTraceContext(msg: DriverOutgoing, call: CallTelemetry): DriverOutgoing {
+  const carrier: Record<string, string> = {};
+  call.inject(carrier);
+  return Object.keys(carrier).length === 0 ? msg : { ...msg, attributes: { ...msg.attributes, ...carrier } };
 }
 
 /** Attribute names users may not set: the portable layer and services reserve them. */
@@ -348,14 +356,18 @@ export class Queue<T = unknown, TNative = unknown> {
     op: string,
     count: number,
     signal: AbortSignal | undefined,
-    call: (indexes: readonly number[], signal: AbortSignal | undefined) => Promise<readonly R[]>,
+    call: (
+      indexes: readonly number[],
+      signal: AbortSignal | undefined,
+      telemetry: CallTelemetry,
+    ) => Promise<readonly R[]>,
     errorOf: (r: R) => unknown,
   ): Promise<({ ok: R } | { error: PolycloudError })[]> {
     const out: ({ ok: R } | { error: PolycloudError } | undefined)[] = new Array(count);
     let pending: number[] = Array.from({ length: count }, (_, i) => i);
     try {
-      await this.runner.run(op, undefined, signal, async (s) => {
-        const res = await call(pending, s);
+      await this.runner.run(op, undefined, signal, async (s, telemetry) => {
+        const res = await call(pending, s, telemetry);
         const again: number[] = [];
         let retry: unknown;
         pending.forEach((i, j) => {
@@ -390,13 +402,17 @@ export class Queue<T = unknown, TNative = unknown> {
     msgs: readonly DriverOutgoing[],
     signal: AbortSignal | undefined,
   ): Promise<({ id: string } | { error: PolycloudError })[]> {
+    recordBytes(
+      { provider: this.provider, service: 'queue', operation: op },
+      msgs.reduce((n, m) => n + m.body.byteLength, 0),
+    );
     const out = await this.perItem(
       op,
       msgs.length,
       signal,
-      (indexes, s) =>
+      (indexes, s, call) =>
         this.driver.send(
-          indexes.map((i) => msgs[i]!),
+          indexes.map((i) => withTraceContext(msgs[i]!, call)),
           { signal: s },
         ),
       (r) => ('error' in r ? r.error : undefined),
@@ -555,10 +571,21 @@ export class Queue<T = unknown, TNative = unknown> {
   }
 
   private async wrap(m: DriverMessage, signal?: AbortSignal): Promise<Message<T>> {
-    const claimKey = m.attributes[CLAIM_CHECK_ATTRIBUTE];
+    const { attributes: visible, carrier } = takeTraceContext(m.attributes);
+    const message = await this.wrapClaim(m, visible, signal);
+    rememberTraceContext(message, carrier);
+    return message;
+  }
+
+  private async wrapClaim(
+    m: DriverMessage,
+    visible: Readonly<Record<string, string>>,
+    signal?: AbortSignal,
+  ): Promise<ReceivedMessage<T>> {
+    const claimKey = visible[CLAIM_CHECK_ATTRIBUTE];
     if (claimKey === undefined)
-      return new ReceivedMessage(m, m.body, m.attributes, this.codec, this.name, undefined);
-    const { [CLAIM_CHECK_ATTRIBUTE]: _, ...attributes } = m.attributes;
+      return new ReceivedMessage(m, m.body, visible, this.codec, this.name, undefined);
+    const { [CLAIM_CHECK_ATTRIBUTE]: _, ...attributes } = visible;
     const bucket = this.shared.claimCheck?.bucket;
     if (!bucket) {
       throw pcError(
