@@ -42,8 +42,13 @@ function sendRaw(queue: object, msg: DriverOutgoing, signal: AbortSignal | undef
   return send(msg, signal);
 }
 
-/** The message with the sending call's trace context in its attributes (when tracing is on). */
-function withTraceContext(msg: DriverOutgoing, call: CallTelemetry): DriverOutgoing {
+/**
+ * The message with the sending call's trace context in its attributes (when tracing is on).
+ * It rides in a spare attribute slot only: a message already at the provider's attribute limit
+ * (SQS: 10 in all) goes without it rather than fail.
+ */
+function withTraceContext(msg: DriverOutgoing, call: CallTelemetry, maxAttributes: number): DriverOutgoing {
+  if (Object.keys(msg.attributes).length >= maxAttributes) return msg;
   const carrier: Record<string, string> = {};
   call.inject(carrier);
   return Object.keys(carrier).length === 0 ? msg : { ...msg, attributes: { ...msg.attributes, ...carrier } };
@@ -412,7 +417,7 @@ export class Queue<T = unknown, TNative = unknown> {
       signal,
       (indexes, s, call) =>
         this.driver.send(
-          indexes.map((i) => withTraceContext(msgs[i]!, call)),
+          indexes.map((i) => withTraceContext(msgs[i]!, call, this.capabilities.maxAttributes)),
           { signal: s },
         ),
       (r) => ('error' in r ? r.error : undefined),
