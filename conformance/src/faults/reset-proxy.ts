@@ -14,6 +14,11 @@ export interface ResetProxyOptions {
   readonly mode?: 'response' | 'request' | 'both';
   /** Seed of the pseudo-random choices, so a failing run can be replayed. Default 1. */
   readonly seed?: number;
+  /**
+   * Answer chunks of each connection let through before any cut (default 0). gRPC sets up its
+   * HTTP/2 session in the first few: sparing them keeps faults on calls, not on connecting.
+   */
+  readonly spareFirstChunks?: number;
 }
 
 /** A running proxy. */
@@ -72,8 +77,12 @@ export async function startResetProxy(opts: ResetProxyOptions): Promise<ResetPro
       reset(client);
       reset(upstream);
     };
+    let answered = 0;
     const cutsHere = (where: 'request' | 'response') =>
-      (mode === 'both' || mode === where) && rate > 0 && random() < (mode === 'both' ? rate / 2 : rate);
+      answered >= (opts.spareFirstChunks ?? 0) &&
+      (mode === 'both' || mode === where) &&
+      rate > 0 &&
+      random() < (mode === 'both' ? rate / 2 : rate);
     client.on('data', (chunk) => {
       if (cutsHere('request')) {
         resets.request++;
@@ -82,6 +91,7 @@ export async function startResetProxy(opts: ResetProxyOptions): Promise<ResetPro
     });
     upstream.on('drain', () => client.resume());
     upstream.on('data', (chunk) => {
+      answered++;
       if (cutsHere('response')) {
         resets.response++;
         cut();

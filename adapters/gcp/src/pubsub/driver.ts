@@ -193,7 +193,7 @@ export class PubSubQueueDriver implements QueueDriver {
     opts: { signal: AbortSignal | undefined },
   ): Promise<readonly ({ id: string } | { error: PolycloudError })[]> {
     const ctx = this.ctx('send');
-    const pending = messages.map((m) => {
+    const publish = (m: DriverOutgoing): Promise<string> => {
       const attributes: Record<string, string> = { ...m.attributes };
       if (m.body.byteLength === 0 && Object.keys(attributes).length === 0) attributes[EMPTY_MARKER] = '1';
       const data = Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength);
@@ -212,11 +212,20 @@ export class PubSubQueueDriver implements QueueDriver {
       } catch (err) {
         return Promise.reject(err);
       }
-    });
-    const settled = await raceSignal(Promise.allSettled(pending), opts.signal);
-    return settled.map((r) =>
-      r.status === 'fulfilled' ? { id: r.value } : { error: gcpError(r.reason, ctx, 'grpc') },
-    );
+    };
+    // One publish RPC in flight at a time: publish calls share one HTTP/2 connection, so a
+    // reset fails every call in flight, landed or not, and the portable layer re-sends them.
+    // Sending a batch's RPCs one after another bounds that to PUBLISH_BATCH duplicates.
+    const out: ({ id: string } | { error: PolycloudError })[] = [];
+    for (let i = 0; i < messages.length; i += PUBLISH_BATCH) {
+      const settled = await raceSignal(
+        Promise.allSettled(messages.slice(i, i + PUBLISH_BATCH).map(publish)),
+        opts.signal,
+      );
+      for (const r of settled)
+        out.push(r.status === 'fulfilled' ? { id: r.value } : { error: gcpError(r.reason, ctx, 'grpc') });
+    }
+    return out;
   }
 
   async receive(opts: {
