@@ -1,5 +1,7 @@
 import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { createDynamoClient, dynamoKv } from '@polycloud/aws/dynamodb';
+import { createS3Client, s3Bucket } from '@polycloud/aws/s3';
 import { isPolycloudError } from '@polycloud/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ResetProxy, startResetProxy } from '../../../conformance/src/faults/reset-proxy.js';
@@ -87,5 +89,50 @@ describe.skipIf(notRun !== undefined)('DynamoDB under connection resets (moto)',
     const final = (await reader.get('doc'))!;
     expect(final.version).toBe(version);
     console.info(`set ifVersion: ${ROUNDS} calls, ${unresolved} outcome-unknown`);
+  }, 300_000);
+});
+
+// Issue 18.3: a reset while a body streams (either way) is UNAVAILABLE and retried, never
+// UNKNOWN; multipart parts are retried by the kit from their buffered bytes.
+const s3 = awsTarget('moto', 'S3');
+
+describe.skipIf(s3.notRun !== undefined)('S3 under connection resets (moto)', () => {
+  it('puts, gets and a streamed multipart upload all succeed', async () => {
+    const t = s3.target!;
+    const u = new URL(t.endpoint);
+    const proxy = await startResetProxy({
+      target: { host: u.hostname, port: Number(u.port) },
+      rate: 0.05,
+      seed: 5,
+      // Cut answers only: the proxy decides per chunk, and a 5 MiB part is ~80 request chunks.
+      mode: 'response',
+    });
+    const config = { region: t.region, clientConfig: { credentials: t.credentials } };
+    const direct = createS3Client({ endpoint: t.endpoint, ...config });
+    const client = createS3Client({ endpoint: proxy.url, ...config });
+    try {
+      const name = `pc-faults-${rand()}`;
+      await direct.send(new CreateBucketCommand({ Bucket: name }));
+      const bucket = s3Bucket({ bucket: name, client });
+      const body = new Uint8Array(256 * 1024).map((_, i) => i % 251);
+      for (let i = 0; i < 40; i++) {
+        await bucket.put(`k${i}`, body);
+        expect((await bucket.getBytes(`k${i}`)).byteLength).toBe(body.byteLength);
+      }
+      const MiB = 1024 * 1024;
+      const parts = new ReadableStream<Uint8Array>({
+        start(c) {
+          for (let i = 0; i < 4; i++) c.enqueue(new Uint8Array(5 * MiB).fill(i));
+          c.close();
+        },
+      });
+      const info = await bucket.put('big', parts, { partSize: 5 * MiB });
+      expect(info.size).toBe(20 * MiB);
+      expect(proxy.resets.request + proxy.resets.response).toBeGreaterThan(0);
+    } finally {
+      client.destroy();
+      direct.destroy();
+      await proxy.close();
+    }
   }, 300_000);
 });

@@ -1,8 +1,9 @@
 import { PubSub } from '@google-cloud/pubsub';
 import { pubsubQueue } from '@polycloud/gcp/pubsub';
+import { gcsBucket, storageClient } from '@polycloud/gcp/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ResetProxy, startResetProxy } from '../../../conformance/src/faults/reset-proxy.js';
-import { gcpTarget, PROJECT, rand } from './emulator.js';
+import { fakeServiceAccount, gcpTarget, PROJECT, rand } from './emulator.js';
 
 // Issue 18.2 on pstest, through a proxy that resets answers: every message of a large
 // sendBatch is published, and a publish retried after its answer was lost duplicates at most
@@ -73,5 +74,47 @@ describe.skipIf(!endpoint)('Pub/Sub under connection resets (pstest)', () => {
     const duplicates = received - N;
     console.info(`pubsub: ${N} sent, ${received} received, ${duplicates} duplicates, ${resets} resets`);
     expect(duplicates).toBeLessThanOrEqual(PUBLISH_BATCH * resets);
+  }, 300_000);
+});
+
+// Issue 18.3 on fake-gcs-server: resets during uploads and downloads are UNAVAILABLE and
+// retried (they were UNKNOWN, not retryable, for uploads).
+const gcs = gcpTarget('fake-gcs-server');
+
+describe.skipIf(!gcs.endpoint)('Cloud Storage under connection resets (fake-gcs-server)', () => {
+  it('puts and gets all succeed', async () => {
+    const host = new URL(gcs.endpoint!.env.STORAGE_EMULATOR_HOST!);
+    const proxy = await startResetProxy({
+      target: { host: host.hostname, port: Number(host.port) },
+      rate: 0.05,
+      seed: 9,
+    });
+    const name = `pc-faults-${rand()}`;
+    const admin = storageClient({ apiEndpoint: host.origin, projectId: PROJECT });
+    await admin.createBucket(name);
+    try {
+      const bucket = gcsBucket({
+        bucket: name,
+        apiEndpoint: proxy.url,
+        projectId: PROJECT,
+        credentials: fakeServiceAccount(),
+      });
+      const body = new Uint8Array(64 * 1024).map((_, i) => i % 251);
+      for (let i = 0; i < 60; i++) {
+        await bucket.put(`k${i}`, body);
+        expect((await bucket.getBytes(`k${i}`)).byteLength).toBe(body.byteLength);
+      }
+      expect(proxy.resets.request + proxy.resets.response).toBeGreaterThan(0);
+    } finally {
+      await admin
+        .bucket(name)
+        .deleteFiles({ force: true })
+        .catch(() => {});
+      await admin
+        .bucket(name)
+        .delete()
+        .catch(() => {});
+      await proxy.close();
+    }
   }, 300_000);
 });

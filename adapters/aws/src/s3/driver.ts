@@ -10,6 +10,7 @@ import {
   HeadObjectCommand,
   type HeadObjectCommandOutput,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
   type S3Client,
   UploadPartCommand,
@@ -223,6 +224,23 @@ export class S3BucketDriver implements BucketDriver {
             { abortSignal: signal },
           );
           return this.putInfo(key, total, done.ETag, done, opts);
+        },
+        // A completed upload id is gone: ListParts then answers NoSuchUpload (we abort only
+        // after giving up), and the object's ETag is the multipart one.
+        confirm: async (UploadId, signal) => {
+          try {
+            await this.client.send(new ListPartsCommand({ Bucket, Key: key, UploadId, MaxParts: 1 }), {
+              abortSignal: signal,
+            });
+            return 'not-applied';
+          } catch (err) {
+            if (awsErrorName(err) !== 'NoSuchUpload') return 'unknown';
+          }
+          const head = await this.client.send(new HeadObjectCommand({ Bucket, Key: key }), {
+            abortSignal: signal,
+          });
+          if (!head.ETag?.includes('-')) return 'unknown';
+          return { applied: this.putInfo(key, head.ContentLength ?? 0, head.ETag, head, opts) };
         },
         abort: (UploadId) => this.abortUpload(key, UploadId),
         error: (err) => this.putError(err, key, opts),

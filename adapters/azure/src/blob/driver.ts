@@ -199,6 +199,18 @@ export class AzureBucketDriver implements BucketDriver {
           });
           return info(size, r);
         },
+        // Committing consumes the staged blocks: still uncommitted means it did not land, our
+        // ids as the committed list means it did.
+        confirm: async (upload, signal) => {
+          const list = await blob.getBlockList('all', { abortSignal: signal });
+          const uncommitted = new Set((list.uncommittedBlocks ?? []).map((b) => b.name));
+          const committed = (list.committedBlocks ?? []).map((b) => b.name);
+          if (committed.length > 0 && committed.every((n, i) => n === blockId(upload, i + 1))) {
+            const p = await blob.getProperties({ abortSignal: signal });
+            return { applied: info(p.contentLength ?? 0, p) };
+          }
+          return uncommitted.has(blockId(upload, 1)) ? 'not-applied' : 'unknown';
+        },
         error: (err) => this.conditionalError(err, ctx, conditional),
         emptyPart: false,
       },

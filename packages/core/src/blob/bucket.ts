@@ -5,6 +5,8 @@ import { abortError, invalidArgument, isPolycloudError, type PolycloudError, pcE
 import { fromUtf8, utf8Length } from '../internal/bytes.js';
 import { BodyDigests } from '../internal/checksum.js';
 import { CallRunner, type PortableOptions } from '../internal/context.js';
+import { backoffDelay } from '../internal/retry.js';
+import { sleep } from '../internal/signal.js';
 import { checkInt, checkOptions, checkString } from '../internal/validate.js';
 import { validateKey, validatePrefix } from '../keys.js';
 import { recordBytes } from '../telemetry.js';
@@ -288,12 +290,30 @@ export class Bucket<TNative = unknown> {
 
   /** Reads a whole object into memory. */
   async getBytes(key: string, opts: GetOptions = {}): Promise<Uint8Array> {
-    return (await this.get(key, opts)).bytes();
+    // A whole-object read is idempotent: a body cut off mid-way (the request itself succeeded,
+    // so `get` did not retry it) is read again under the same retry policy.
+    for (let attempt = 1; ; attempt++) {
+      const r = await this.get(key, opts);
+      try {
+        return await r.bytes();
+      } catch (err) {
+        const policy = this.runner.retry;
+        if (!isPolycloudError(err) || !err.retryable || attempt >= policy.maxAttempts || opts.signal?.aborted)
+          throw err;
+        await sleep(
+          backoffDelay(policy, attempt),
+          opts.signal,
+          `get on blob "${this.name}" key "${key}"`,
+        ).catch((e: unknown) => {
+          throw this.runner.normalize(e, 'get', key);
+        });
+      }
+    }
   }
 
   /** Reads a whole object as UTF-8 text. */
   async getText(key: string, opts: GetOptions = {}): Promise<string> {
-    return (await this.get(key, opts)).text();
+    return fromUtf8(await this.getBytes(key, opts));
   }
 
   /** Metadata of an object; NOT_FOUND when it does not exist. */

@@ -1,8 +1,10 @@
 import type { DriverPutOptions } from '../blob/driver.js';
 import type { BlobInfo } from '../blob/types.js';
 import { isPolycloudError, type PolycloudError, pcError } from '../errors.js';
-import { DEFAULT_RETRY, type RetryPolicy, withRetry } from '../internal/retry.js';
+import { backoffDelay, DEFAULT_RETRY, type RetryPolicy, withRetry } from '../internal/retry.js';
+import { sleep } from '../internal/signal.js';
 import { uploadParts } from '../parts.js';
+import type { Probe } from './outcome.js';
 
 const MiB = 1024 * 1024;
 
@@ -39,6 +41,12 @@ export interface MultipartTarget<Upload, Part> {
     totalBytes: number,
     signal: AbortSignal | undefined,
   ): Promise<BlobInfo>;
+  /**
+   * After a commit whose answer was lost (`outcomeUnknown`): whether it landed. Without it such a
+   * commit is reported as outcome-unknown; with it the kit returns the landed result, or commits
+   * again when the upload is provably still open.
+   */
+  confirm?(upload: Upload, signal: AbortSignal | undefined): Promise<Probe<BlobInfo>>;
   /** Best effort clean-up after a failure (not tied to the caller's signal). */
   abort?(upload: Upload): Promise<void>;
   /** The driver's error wrapper: native error → PolycloudError. */
@@ -102,17 +110,28 @@ export async function multipartUpload<Upload, Part>(
         retryable: false,
       },
     );
+  const policy = opts.retry ?? DEFAULT_RETRY;
+  const what = `put on blob "${site.name}" key "${site.key}"`;
+  // The precheck reads, and a created upload that lost its answer is only an orphan the
+  // service (or a lifecycle rule) cleans up: both are retried like any idempotent call.
+  const retried = <T>(fn: () => Promise<T>) =>
+    withRetry(
+      () =>
+        fn().catch((err: unknown) => {
+          throw wrap(target, err);
+        }),
+      { policy, signal: opts.signal, what },
+    );
   let upload: Upload;
   try {
     if (size !== undefined && Math.ceil(size / partSize) > maxParts)
       throw tooLarge(`${size} bytes in parts of ${partSize}`);
-    await target.precheck?.(opts.signal);
-    upload = await target.create(opts.signal);
+    if (target.precheck) await retried(() => target.precheck!(opts.signal));
+    upload = await retried(() => target.create(opts.signal));
   } catch (err) {
     await stream.cancel(err).catch(() => {});
     throw wrap(target, err);
   }
-  const policy = opts.retry ?? DEFAULT_RETRY;
   try {
     const { results, totalBytes } = await uploadParts(
       stream,
@@ -125,16 +144,47 @@ export async function multipartUpload<Upload, Part>(
             target.uploadPart(upload, part, n, signal).catch((err: unknown) => {
               throw wrap(target, err);
             }),
-          { policy, signal, what: `put on blob "${site.name}" key "${site.key}" part ${n}` },
+          { policy, signal, what: `${what} part ${n}` },
         );
       },
     );
     opts.beforeCommit();
     if (opts.signal?.aborted) throw opts.signal.reason;
-    return await target.complete(upload, results, totalBytes, opts.signal);
+    return await commit(target, upload, results, totalBytes, opts.signal, policy, what);
   } catch (err) {
     await target.abort?.(upload).catch(() => {});
     throw wrap(target, err);
+  }
+}
+
+/**
+ * Commits, retrying what provably did not land. A commit whose answer was lost is settled by
+ * the driver's `confirm` (never re-sent blindly: a conditional commit that landed would then
+ * fail its own condition and report "nothing written").
+ */
+async function commit<U, P>(
+  target: MultipartTarget<U, P>,
+  upload: U,
+  parts: P[],
+  totalBytes: number,
+  signal: AbortSignal | undefined,
+  policy: RetryPolicy,
+  what: string,
+): Promise<BlobInfo> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await target.complete(upload, parts, totalBytes, signal);
+    } catch (err) {
+      const e = wrap(target, err);
+      if (!e.retryable || attempt >= policy.maxAttempts || signal?.aborted) throw e;
+      if (e.outcomeUnknown) {
+        if (!target.confirm) throw e;
+        const found = await target.confirm(upload, signal).catch(() => 'unknown' as const);
+        if (found === 'unknown') throw e;
+        if (found !== 'not-applied') return found.applied;
+      }
+      await sleep(backoffDelay(policy, attempt), signal, what);
+    }
   }
 }
 
