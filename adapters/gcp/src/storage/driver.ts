@@ -81,7 +81,10 @@ export interface GcsDriverOptions {
 }
 
 /** The Storage client `GcsBucketDriver` makes when none is given. */
-export function storageClient(opts: Omit<GcsDriverOptions, 'bucket' | 'client'>): Storage {
+export function storageClient(
+  opts: Omit<GcsDriverOptions, 'bucket' | 'client'>,
+  retries: 'off' | 'resumable-sessions' = 'off',
+): Storage {
   const emulator = process.env.STORAGE_EMULATOR_HOST?.trim();
   const endpoint = opts.apiEndpoint ?? (emulator ? emulator : undefined);
   const apiEndpoint = endpoint === undefined ? undefined : rootOf(endpoint);
@@ -89,8 +92,10 @@ export function storageClient(opts: Omit<GcsDriverOptions, 'bucket' | 'client'>)
     ...(opts.projectId ? { projectId: opts.projectId } : {}),
     ...(apiEndpoint ? { apiEndpoint } : {}),
     ...(opts.credentials ? { credentials: { ...opts.credentials } } : {}),
-    // The SDK's own retries are off: the portable layer is the one retry owner.
-    retryOptions: { autoRetry: false, maxRetries: 0 },
+    // The SDK's own retries are off: the portable layer is the one retry owner. Resumable
+    // sessions are the exception (see GcsBucketDriver.sessions).
+    retryOptions:
+      retries === 'off' ? { autoRetry: false, maxRetries: 0 } : { autoRetry: true, maxRetries: 3 },
   };
   const storage = new Storage(options);
   if (apiEndpoint !== undefined) {
@@ -119,12 +124,20 @@ export class GcsBucketDriver implements BucketDriver {
   readonly capabilities = GCS_CAPABILITIES;
   readonly name: string;
   private readonly storage: Storage;
+  /**
+   * The bucket as seen by a client that keeps the SDK's retries, for resumable uploads only: a
+   * resumable session recovers from a reset by asking the service how many bytes it has and
+   * resending from there, a protocol only the SDK's session (which holds the chunk and the
+   * session URI) can run. A stream cannot be replayed by the portable layer.
+   */
+  private readonly sessions: ReturnType<Storage['bucket']>;
   private readonly bucket: ReturnType<Storage['bucket']>;
 
   constructor(opts: GcsDriverOptions) {
     this.name = opts.bucket;
     this.storage = opts.client ?? storageClient(opts);
     this.bucket = this.storage.bucket(this.name);
+    this.sessions = (opts.client ?? storageClient(opts, 'resumable-sessions')).bucket(this.name);
   }
 
   /** The SDK File for a key (keys Cloud Storage refuses are stored under an encoded name). */
@@ -150,7 +163,8 @@ export class GcsBucketDriver implements BucketDriver {
       ...(opts.md5 !== undefined ? { md5Hash: opts.md5 } : {}),
       ...(opts.crc32c !== undefined ? { crc32c: opts.crc32c } : {}),
     };
-    const file = this.file(key);
+    const resumable = !(body.kind === 'bytes' && body.data.byteLength <= opts.partSize);
+    const file = resumable ? this.sessions.file(encodeKey(key)) : this.file(key);
     const common = {
       metadata,
       validation: false as const,
@@ -159,7 +173,7 @@ export class GcsBucketDriver implements BucketDriver {
         : {}),
     };
     try {
-      if (body.kind === 'bytes' && body.data.byteLength <= opts.partSize) {
+      if (!resumable) {
         // Small: one multipart request, which the portable layer can retry as a whole.
         const ws = file.createWriteStream({ ...common, resumable: false });
         await raceSignal(
