@@ -41,7 +41,11 @@ const ITEM_OVERHEAD = 256;
 const BATCH_GET = 100;
 const BATCH_WRITE = 25;
 const DELETE_CONCURRENCY = 8;
-/** Rounds of UnprocessedKeys/UnprocessedItems retries when the caller gave no deadline. */
+/**
+ * Rounds of UnprocessedKeys/UnprocessedItems re-submission when the caller gave no deadline.
+ * A protocol loop, not a retry of a failed request: BatchGetItem/BatchWriteItem succeed while
+ * handing back the part they did not process, which the caller must send again.
+ */
 const MAX_UNPROCESSED_ROUNDS = 30;
 const UNPROCESSED_BACKOFF = { maxAttempts: MAX_UNPROCESSED_ROUNDS, initialDelayMs: 50, maxDelayMs: 5000 };
 

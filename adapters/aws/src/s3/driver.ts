@@ -528,7 +528,8 @@ export class S3BucketDriver implements BucketDriver {
     dst: string,
     opts: { ifNoneMatch: '*' | undefined; ifMatch: string | undefined; signal: Sig },
   ): Promise<BlobInfo> {
-    // Without ifMatch, a source replaced between our HEAD and the copy is simply copied again.
+    // Without ifMatch, a source replaced between our HEAD and the copy is simply copied again
+    // (a protocol loop on SourceChanged only; transport failures go to the portable layer).
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.copyOnce(src, dst, opts);

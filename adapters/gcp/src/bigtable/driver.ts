@@ -329,6 +329,8 @@ export class BigtableKvDriver implements KvDriver {
   ): Promise<{ value: number; version: string }> {
     const ctx = this.ctx('increment', key);
     const row = rowKey(this.prefix, key);
+    // A protocol loop, not a retry: an expired or non-counter cell is cleared under a
+    // check-and-mutate condition that a concurrent writer can win; transport failures leave it.
     for (let attempt = 1; ; attempt++) {
       const step = versionStep();
       let cells: Cells;

@@ -3,6 +3,7 @@ import { type QueueCapabilities, requireCapability } from '../capabilities.js';
 import { invalidArgument, isPolycloudError, type PolycloudError, pcError } from '../errors.js';
 import { utf8Length } from '../internal/bytes.js';
 import { CallRunner, type PortableOptions } from '../internal/context.js';
+import { perItem } from '../internal/per-item.js';
 import { checkInt, checkOptions, checkString } from '../internal/validate.js';
 import { type CallTelemetry, recordBytes, rememberTraceContext, takeTraceContext } from '../telemetry.js';
 import { type Codec, jsonCodec } from './codec.js';
@@ -352,56 +353,6 @@ export class Queue<T = unknown, TNative = unknown> {
     await this.close();
   }
 
-  /**
-   * Runs a driver call that answers per item, as one retried call: items that failed with a
-   * retryable error are sent again (only those) until they succeed or the retry policy gives
-   * up, so per-item failures get the same retries as a failed call. Every item gets a result.
-   */
-  private async perItem<R>(
-    op: string,
-    count: number,
-    signal: AbortSignal | undefined,
-    call: (
-      indexes: readonly number[],
-      signal: AbortSignal | undefined,
-      telemetry: CallTelemetry,
-    ) => Promise<readonly R[]>,
-    errorOf: (r: R) => unknown,
-  ): Promise<({ ok: R } | { error: PolycloudError })[]> {
-    const out: ({ ok: R } | { error: PolycloudError } | undefined)[] = new Array(count);
-    let pending: number[] = Array.from({ length: count }, (_, i) => i);
-    try {
-      await this.runner.run(op, undefined, signal, async (s, telemetry) => {
-        const res = await call(pending, s, telemetry);
-        const again: number[] = [];
-        let retry: unknown;
-        pending.forEach((i, j) => {
-          const r = res[j];
-          if (r === undefined) {
-            out[i] = { error: pcError('INTERNAL', 'driver returned no result', this.runner.ctx(op)) };
-            return;
-          }
-          const e = errorOf(r);
-          if (e === undefined) out[i] = { ok: r };
-          else {
-            out[i] = { error: this.runner.normalize(e, op) };
-            if (isPolycloudError(e) && e.retryable) {
-              again.push(i);
-              retry ??= e;
-            }
-          }
-        });
-        pending = again;
-        if (retry !== undefined) throw retry;
-      });
-    } catch (err) {
-      const error = this.runner.normalize(err, op);
-      // Items that have an answer of their own keep it; the rest share the call's failure.
-      for (let i = 0; i < count; i++) if (out[i] === undefined) out[i] = { error };
-    }
-    return out as ({ ok: R } | { error: PolycloudError })[];
-  }
-
   private async sendEncoded(
     op: string,
     msgs: readonly DriverOutgoing[],
@@ -411,7 +362,8 @@ export class Queue<T = unknown, TNative = unknown> {
       { provider: this.provider, service: 'queue', operation: op },
       msgs.reduce((n, m) => n + m.body.byteLength, 0),
     );
-    const out = await this.perItem(
+    const out = await perItem(
+      this.runner,
       op,
       msgs.length,
       signal,
@@ -430,7 +382,8 @@ export class Queue<T = unknown, TNative = unknown> {
     receipts: readonly unknown[],
     signal: AbortSignal | undefined,
   ): Promise<(PolycloudError | undefined)[]> {
-    const out = await this.perItem(
+    const out = await perItem(
+      this.runner,
       op,
       receipts.length,
       signal,
