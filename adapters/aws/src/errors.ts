@@ -1,14 +1,8 @@
 import { type ErrorCode, isPolycloudError, type PolycloudError } from '@polycloud/core';
-import { type Classify, codeFromHttpStatus, wrapError } from '@polycloud/core/driver';
+import { type Classify, codeFromHttpStatus, type ErrorSite, wrapError } from '@polycloud/core/driver';
 
-/** Where an error happened, for messages and `PolycloudError.resource`. */
-export interface AwsErrorContext {
-  readonly service: 'blob' | 'queue' | 'kv';
-  readonly operation: string;
-  /** Bucket, queue or table name. */
-  readonly name: string;
-  readonly key?: string | undefined;
-}
+/** Where an error happened (the kit's ErrorSite, the provider filled in by the adapter). */
+export type AwsErrorContext = Omit<ErrorSite, 'provider'>;
 
 /** Native error codes (the SDK's `name`, the S3 `Code`, the SQS query error code) → portable code. */
 const BY_NAME: Readonly<Record<string, ErrorCode>> = {

@@ -1,17 +1,11 @@
 import { type ErrorCode, isPolycloudError, type PolycloudError } from '@polycloud/core';
-import { type Classify, codeFromHttpStatus, wrapError } from '@polycloud/core/driver';
+import { type Classify, codeFromHttpStatus, type ErrorSite, wrapError } from '@polycloud/core/driver';
 
 /** The provider name every Azure driver reports. */
 export const PROVIDER = 'azure';
 
-/** Where an error happened, for messages and `PolycloudError.resource`. */
-export interface AzureErrorContext {
-  readonly service: 'blob' | 'queue' | 'kv';
-  readonly operation: string;
-  /** Container, queue or table name. */
-  readonly name: string;
-  readonly key?: string | undefined;
-}
+/** Where an error happened (the kit's ErrorSite, the provider filled in by the adapter). */
+export type AzureErrorContext = Omit<ErrorSite, 'provider'>;
 
 /**
  * Azure Storage error codes (the `x-ms-error-code` header, or the OData error code of the Table

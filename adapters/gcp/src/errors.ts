@@ -9,19 +9,14 @@ import {
   codeFromGrpcStatus,
   codeFromHttpStatus,
   describe,
+  type ErrorSite,
   wrapError,
 } from '@polycloud/core/driver';
 
 export type GcpService = 'blob' | 'queue' | 'kv';
 
-/** Where a failure happened: service, operation and the resource names for the message. */
-export interface ErrorContext {
-  readonly service: GcpService;
-  readonly operation: string;
-  /** Bucket, topic/subscription or table. */
-  readonly name: string;
-  readonly key?: string | undefined;
-}
+/** Where an error happened (the kit's ErrorSite, the provider filled in by the adapter). */
+export type ErrorContext = Omit<ErrorSite, 'provider'>;
 
 const PROVIDER = 'gcp';
 
