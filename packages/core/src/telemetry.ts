@@ -164,76 +164,113 @@ export interface CallTelemetry {
 
 const NOOP: CallTelemetry = { inject() {}, retry() {}, end() {} };
 
-/** Starts the telemetry of one portable call (a no-op without OpenTelemetry and logger). */
-export async function startCall(site: CallSite): Promise<CallTelemetry> {
-  const a = await loadApi();
-  const log = logger;
-  if (!a && !log) return NOOP;
-  const started = performance.now();
-  const resource = { name: site.name, ...(site.key === undefined ? {} : { key: site.key }) };
-  const ms = () => Math.round((performance.now() - started) * 1000) / 1000;
-  const debug = (e: Omit<DebugEvent, 'provider' | 'service' | 'operation' | 'resource' | 'durationMs'>) => {
-    if (!log) return;
-    try {
-      log({
-        ...e,
-        provider: site.provider,
-        service: site.service,
-        operation: site.operation,
-        resource,
-        durationMs: ms(),
+/**
+ * Starts the telemetry of one portable call (a no-op without OpenTelemetry and logger).
+ * Synchronous once the API has been looked for (every call after the first).
+ */
+export function startCall(site: CallSite): CallTelemetry | Promise<CallTelemetry> {
+  if (api === undefined) return loadApi().then(() => begin(site));
+  return begin(site);
+}
+
+function begin(site: CallSite): CallTelemetry {
+  const a = api ?? null;
+  if (!a && !logger) return NOOP;
+  return new Call(site, a, logger);
+}
+
+/** The telemetry of one call: a class, not closures, since every portable call makes one. */
+class Call implements CallTelemetry {
+  private readonly started = performance.now();
+  private readonly span: Otel.Span | undefined;
+  private readonly recording: boolean;
+
+  constructor(
+    private readonly site: CallSite,
+    private readonly a: Api | null,
+    private readonly log: DebugLogger | undefined,
+  ) {
+    if (a) {
+      this.span = instrumentsOf(a).tracer.startSpan(`${site.operation} ${site.name}`, {
+        kind: kindOf(a, site),
       });
-    } catch {
-      // A logger must not break the call it observes.
+      // Attributes only for a span someone records (no SDK registered: a cheap no-op span).
+      this.recording = this.span.isRecording();
+      if (this.recording) this.span.setAttributes(baseAttributes(site));
+    } else {
+      this.span = undefined;
+      this.recording = false;
     }
-  };
-  if (!a) {
-    return {
-      inject() {},
-      retry: (attempts, error) => debug({ event: 'retry', attempts, error }),
-      end: (attempts, error) => debug({ event: 'call', attempts, ...(error === undefined ? {} : { error }) }),
-    };
   }
-  const ins = instrumentsOf(a);
-  const attributes = baseAttributes(site);
-  const span = ins.tracer.startSpan(`${site.operation} ${site.name}`, { kind: kindOf(a, site), attributes });
-  return {
-    inject(carrier) {
-      const ctx = span.spanContext();
-      if (!a.isSpanContextValid(ctx)) return;
-      const out: Record<string, string> = {};
-      a.propagation.inject(a.trace.setSpan(a.context.active(), span), out);
-      // Fall back to W3C when no propagator is registered: the consumer side reads this format.
-      const traceparent = out.traceparent ?? w3c(ctx);
-      carrier[TRACE_ATTRIBUTES.traceparent] = traceparent;
-      if (out.tracestate) carrier[TRACE_ATTRIBUTES.tracestate] = out.tracestate;
-    },
-    retry(attempt, error) {
-      ins.retries.add(1, { 'polycloud.provider': site.provider, 'polycloud.operation': site.operation });
-      span.addEvent('retry', { 'polycloud.attempt': attempt, ...errorAttributes(error) });
-      debug({ event: 'retry', attempts: attempt, error });
-    },
-    end(attempts, error) {
-      span.setAttribute('polycloud.attempts', attempts);
+
+  inject(carrier: Record<string, string>): void {
+    const { a, span } = this;
+    if (!a || !span) return;
+    const ctx = span.spanContext();
+    if (!a.isSpanContextValid(ctx)) return;
+    const out: Record<string, string> = {};
+    a.propagation.inject(a.trace.setSpan(a.context.active(), span), out);
+    // Fall back to W3C when no propagator is registered: the consumer side reads this format.
+    carrier[TRACE_ATTRIBUTES.traceparent] = out.traceparent ?? w3c(ctx);
+    if (out.tracestate) carrier[TRACE_ATTRIBUTES.tracestate] = out.tracestate;
+  }
+
+  retry(attempt: number, error: unknown): void {
+    const { a, span, site } = this;
+    if (a && span) {
+      instrumentsOf(a).retries.add(1, {
+        'polycloud.provider': site.provider,
+        'polycloud.operation': site.operation,
+      });
+      if (this.recording) span.addEvent('retry', { 'polycloud.attempt': attempt, ...errorAttributes(error) });
+    }
+    this.debug('retry', attempt, error);
+  }
+
+  end(attempts: number, error?: unknown): void {
+    const { a, span, site } = this;
+    if (a && span) {
       const outcome: Otel.Attributes = {
         'polycloud.provider': site.provider,
         'polycloud.service': site.service,
         'polycloud.operation': site.operation,
       };
+      if (this.recording) span.setAttribute('polycloud.attempts', attempts);
       if (error !== undefined) {
         const e = errorAttributes(error);
-        span.setAttributes(e);
-        span.setStatus({
-          code: a.SpanStatusCode.ERROR,
-          message: error instanceof Error ? error.message : String(error),
-        });
         outcome['error.type'] = e['error.type'];
+        if (this.recording) {
+          span.setAttributes(e);
+          span.setStatus({
+            code: a.SpanStatusCode.ERROR,
+            message: error instanceof Error ? error.message : String(error),
+          });
+        }
       }
-      ins.duration.record(ms() / 1000, outcome);
+      instrumentsOf(a).duration.record((performance.now() - this.started) / 1000, outcome);
       span.end();
-      debug({ event: 'call', attempts, ...(error === undefined ? {} : { error }) });
-    },
-  };
+    }
+    this.debug('call', attempts, error);
+  }
+
+  private debug(event: DebugEvent['event'], attempts: number, error: unknown): void {
+    const { log, site } = this;
+    if (!log) return;
+    try {
+      log({
+        event,
+        provider: site.provider,
+        service: site.service,
+        operation: site.operation,
+        resource: { name: site.name, ...(site.key === undefined ? {} : { key: site.key }) },
+        attempts,
+        durationMs: Math.round((performance.now() - this.started) * 1000) / 1000,
+        ...(error === undefined ? {} : { error }),
+      });
+    } catch {
+      // A logger must not break the call it observes.
+    }
+  }
 }
 
 function errorAttributes(error: unknown): Otel.Attributes & { 'error.type': string } {

@@ -73,13 +73,14 @@ export class CallRunner {
     if (signal?.aborted) throw this.normalize(abortError(signal, what), operation, key);
     const policy = opts.retry === false ? { ...this.retry, maxAttempts: 1 } : this.retry;
     // One span per portable call, retries included (a no-op without @opentelemetry/api).
-    const call = await startCall({
+    let call = startCall({
       provider: this.provider,
       service: this.service,
       operation,
       name: this.name,
       key,
     });
+    if (call instanceof Promise) call = await call;
     let attempts = 0;
     let last: unknown;
     try {
