@@ -8,6 +8,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@polycloud\/core$/, replacement: here('./packages/core/src/index.ts') },
+      { find: /^@polycloud\/core\/driver$/, replacement: here('./packages/core/src/driver/index.ts') },
       { find: /^@polycloud\/memory$/, replacement: here('./adapters/memory/src/index.ts') },
       { find: /^@polycloud\/local$/, replacement: here('./adapters/local/src/index.ts') },
       { find: /^@polycloud\/conformance$/, replacement: here('./conformance/src/index.ts') },

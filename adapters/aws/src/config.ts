@@ -1,6 +1,14 @@
-import { invalidArgument } from '@polycloud/core';
+import { invalidArgument } from '@polycloud/core/driver';
 
 type Service = 'blob' | 'queue' | 'kv';
+
+/**
+ * The SDK's own retries are off in every client polycloud builds: the portable layer is the one
+ * retry owner (attempts would multiply otherwise, and a non-idempotent call such as a DynamoDB
+ * ADD must not be re-sent beneath it). A `clientConfig.maxAttempts` still wins, and a client
+ * passed in keeps its own setting; then both layers retry.
+ */
+export const SDK_RETRIES_OFF = { maxAttempts: 1 } as const;
 
 /** The settings every polycloud AWS client shares; anything else goes through `clientConfig`. */
 export interface AwsConnectionOptions {

@@ -1,19 +1,8 @@
-import {
-  codeFromHttpStatus,
-  type ErrorCode,
-  isPolycloudError,
-  type PolycloudError,
-  pcError,
-} from '@polycloud/core';
+import { type ErrorCode, isPolycloudError, type PolycloudError } from '@polycloud/core';
+import { type Classify, codeFromHttpStatus, type ErrorSite, wrapError } from '@polycloud/core/driver';
 
-/** Where an error happened, for messages and `PolycloudError.resource`. */
-export interface AwsErrorContext {
-  readonly service: 'blob' | 'queue' | 'kv';
-  readonly operation: string;
-  /** Bucket, queue or table name. */
-  readonly name: string;
-  readonly key?: string | undefined;
-}
+/** Where an error happened (the kit's ErrorSite, the provider filled in by the adapter). */
+export type AwsErrorContext = Omit<ErrorSite, 'provider'>;
 
 /** Native error codes (the SDK's `name`, the S3 `Code`, the SQS query error code) → portable code. */
 const BY_NAME: Readonly<Record<string, ErrorCode>> = {
@@ -109,26 +98,6 @@ const BY_NAME: Readonly<Record<string, ErrorCode>> = {
   NotImplemented: 'UNSUPPORTED',
 };
 
-/** Node / undici / SDK transport failures: the request may not have reached the service. */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'ERR_STREAM_PREMATURE_CLOSE',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_CLOSED',
-]);
-
-const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['THROTTLED', 'UNAVAILABLE', 'TIMEOUT', 'INTERNAL']);
-
 interface NativeShape {
   name?: unknown;
   code?: unknown;
@@ -168,33 +137,32 @@ export function awsHttpStatus(err: unknown): number | undefined {
   return e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
 }
 
-/** Classifies a native AWS SDK (or transport) error. */
-export function awsErrorCode(err: unknown): { code: ErrorCode; retryable: boolean } {
+/**
+ * Classifies a native AWS SDK error (the kit has already taken transport failures and aborts).
+ * A response with no status at all means the transport failed, which is worth retrying.
+ */
+export const classifyAws: Classify = (err) => {
   if (typeof err !== 'object' || err === null) return { code: 'UNKNOWN', retryable: false };
   const e = err as NativeShape;
   const name = awsErrorName(err);
   const status = awsHttpStatus(err);
-  if (name === 'AbortError' || e.name === 'AbortError') return { code: 'CANCELLED', retryable: false };
-  const sysCode = typeof e.code === 'string' ? e.code : undefined;
-  if (sysCode !== undefined && NETWORK_CODES.has(sysCode)) return { code: 'UNAVAILABLE', retryable: true };
-  const causeCode = (err as { cause?: { code?: unknown } }).cause?.code;
-  if (typeof causeCode === 'string' && NETWORK_CODES.has(causeCode))
-    return { code: 'UNAVAILABLE', retryable: true };
-  if (e.$retryable?.throttling === true) return { code: 'THROTTLED', retryable: true };
+  const native = `${name ?? 'Error'}${status === undefined ? '' : ` (HTTP ${status})`}`;
+  if (e.$retryable?.throttling === true) return { code: 'THROTTLED', native };
   const named = name === undefined ? undefined : BY_NAME[name];
-  if (named !== undefined) return { code: named, retryable: RETRYABLE.has(named) };
-  if (status === undefined) {
-    // No response at all: a transport failure (socket hang up, DNS, TLS) — worth retrying.
-    if (e.$metadata !== undefined || e.$fault === undefined) {
-      const msg = typeof e.message === 'string' ? e.message : '';
-      if (/socket hang up|network|connect|ECONN|EPIPE|timed? ?out/i.test(msg))
-        return { code: 'UNAVAILABLE', retryable: true };
-    }
-    return { code: 'UNKNOWN', retryable: false };
-  }
-  if (status >= 500) return { code: 'UNAVAILABLE', retryable: true };
-  const code = codeFromHttpStatus(status);
-  return { code, retryable: RETRYABLE.has(code) };
+  if (named !== undefined) return { code: named, native };
+  if (status === undefined) return { code: 'UNKNOWN', retryable: false, native };
+  if (status >= 500) return { code: 'UNAVAILABLE', native };
+  return { code: codeFromHttpStatus(status), native };
+};
+
+/** The code and retryability the kit gives a native AWS error. */
+export function awsErrorCode(err: unknown): { code: ErrorCode; retryable: boolean } {
+  const e = wrapError(
+    err,
+    { provider: 'aws', service: 'blob', operation: 'classify', name: '' },
+    classifyAws,
+  );
+  return { code: e.code, retryable: e.retryable };
 }
 
 const HINTS: Partial<Record<ErrorCode, string>> = {
@@ -202,8 +170,6 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   PERMISSION_DENIED: 'check the IAM policy of the credentials in use',
   UNAUTHENTICATED:
     "check the credentials the SDK's default chain found (AWS_PROFILE, AWS_ACCESS_KEY_ID, ...)",
-  THROTTLED: 'slow down or raise the service limit; the call may be retried',
-  UNAVAILABLE: 'the service or network failed; the call may be retried',
 };
 
 /**
@@ -212,24 +178,8 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
  */
 export function mapAwsError(err: unknown, ctx: AwsErrorContext, override?: ErrorCode): PolycloudError {
   if (isPolycloudError(err)) return err;
-  const { code: mapped, retryable: r } = awsErrorCode(err);
-  const code = override ?? mapped;
-  const retryable = override === undefined ? r : RETRYABLE.has(code);
-  const name = awsErrorName(err) ?? 'Error';
-  const status = awsHttpStatus(err);
-  const detail = err instanceof Error ? err.message : String(err);
-  const target = `${ctx.service} "${ctx.name}"${ctx.key === undefined ? '' : ` key "${ctx.key}"`}`;
-  const hint = HINTS[code];
-  return pcError(
-    code,
-    `${ctx.operation} on ${target} (aws) failed: ${name}${status === undefined ? '' : ` (HTTP ${status})`}: ${detail}${hint ? `; ${hint}` : ''}`,
-    {
-      retryable,
-      provider: 'aws',
-      service: ctx.service,
-      operation: ctx.operation,
-      resource: { name: ctx.name, ...(ctx.key === undefined ? {} : { key: ctx.key }) },
-      cause: err,
-    },
-  );
+  return wrapError(err, { provider: 'aws', ...ctx }, classifyAws, {
+    hints: HINTS,
+    ...(override === undefined ? {} : { override: { code: override } }),
+  });
 }

@@ -97,10 +97,12 @@ describe('mapAwsError', () => {
       true,
     ],
     [
-      'AbortError',
+      // The caller's own abort becomes CANCELLED in the call runner, which knows the signal; an
+      // abort nobody asked for (an SDK timer, a dropped socket) is a transport failure.
+      'AbortError the caller did not ask for',
       Object.assign(new Error('The operation was aborted'), { name: 'AbortError' }),
-      'CANCELLED',
-      false,
+      'UNAVAILABLE',
+      true,
     ],
     [
       'CredentialsProviderError',

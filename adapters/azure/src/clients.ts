@@ -1,4 +1,4 @@
-import { invalidArgument } from '@polycloud/core';
+import { invalidArgument } from '@polycloud/core/driver';
 import type { ResolvedCredentials } from './credentials.js';
 import { PROVIDER } from './errors.js';
 

@@ -1,22 +1,11 @@
-import {
-  codeFromHttpStatus,
-  type ErrorCode,
-  isPolycloudError,
-  type PolycloudError,
-  pcError,
-} from '@polycloud/core';
+import { type ErrorCode, isPolycloudError, type PolycloudError } from '@polycloud/core';
+import { type Classify, codeFromHttpStatus, type ErrorSite, wrapError } from '@polycloud/core/driver';
 
 /** The provider name every Azure driver reports. */
 export const PROVIDER = 'azure';
 
-/** Where an error happened, for messages and `PolycloudError.resource`. */
-export interface AzureErrorContext {
-  readonly service: 'blob' | 'queue' | 'kv';
-  readonly operation: string;
-  /** Container, queue or table name. */
-  readonly name: string;
-  readonly key?: string | undefined;
-}
+/** Where an error happened (the kit's ErrorSite, the provider filled in by the adapter). */
+export type AzureErrorContext = Omit<ErrorSite, 'provider'>;
 
 /**
  * Azure Storage error codes (the `x-ms-error-code` header, or the OData error code of the Table
@@ -59,7 +48,6 @@ const BY_CODE: Readonly<Record<string, ErrorCode>> = {
   InternalError: 'UNAVAILABLE',
   ServiceUnavailable: 'UNAVAILABLE',
   // Access
-  AuthorizationFailure: 'PERMISSION_DENIED',
   AuthorizationPermissionMismatch: 'PERMISSION_DENIED',
   AuthorizationResourceTypeMismatch: 'PERMISSION_DENIED',
   AuthorizationServiceMismatch: 'PERMISSION_DENIED',
@@ -68,6 +56,11 @@ const BY_CODE: Readonly<Record<string, ErrorCode>> = {
   InsufficientAccountPermissions: 'PERMISSION_DENIED',
   AccountIsDisabled: 'PERMISSION_DENIED',
   Forbidden: 'PERMISSION_DENIED',
+  // One code for a credential the account does not accept, on every service: real Azure answers
+  // a wrong key with AuthenticationFailed; Azurite (and accounts whose shared-key access or
+  // network rules refuse the caller) with AuthorizationFailure, on blob and table. A missing
+  // role has codes of its own (AuthorizationPermissionMismatch, ...), which stay PERMISSION_DENIED.
+  AuthorizationFailure: 'UNAUTHENTICATED',
   AuthenticationFailed: 'UNAUTHENTICATED',
   InvalidAuthenticationInfo: 'UNAUTHENTICATED',
   NoAuthenticationInformation: 'UNAUTHENTICATED',
@@ -103,20 +96,13 @@ const BY_CODE: Readonly<Record<string, ErrorCode>> = {
   NotImplemented: 'UNSUPPORTED',
 };
 
-/** Transport failures: the request may not have reached the service. */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
+/** Codes azure-core uses for transport failures; they are not service error codes. */
+const TRANSPORT_CODES = new Set([
   'REQUEST_SEND_ERROR',
+  'PARSE_ERROR',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
 ]);
 
 interface NativeShape {
@@ -133,7 +119,7 @@ interface NativeShape {
 export function azureErrorCode(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const e = err as NativeShape;
-  if (typeof e.code === 'string' && e.code.length > 0 && !NETWORK_CODES.has(e.code)) return e.code;
+  if (typeof e.code === 'string' && e.code.length > 0 && !TRANSPORT_CODES.has(e.code)) return e.code;
   const details = e.details as
     | { errorCode?: unknown; odataError?: { code?: unknown }; 'odata.error'?: { code?: unknown } }
     | undefined;
@@ -159,21 +145,26 @@ export function azureStatus(err: unknown): number | undefined {
   return typeof s === 'number' ? s : undefined;
 }
 
-function isAbort(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const name = (err as NativeShape).name;
-  return name === 'AbortError';
-}
+/**
+ * Classifies an Azure Storage error: the service's error code (body, OData error or the
+ * `x-ms-error-code` header, which HEAD answers carry), else the HTTP status. A wrong account key
+ * is UNAUTHENTICATED on every service (see BY_CODE).
+ */
+export const classifyAzure: Classify = (err) => {
+  const status = azureStatus(err);
+  const azCode = azureErrorCode(err);
+  const native = [status === undefined ? undefined : `HTTP ${status}`, azCode].filter((x) => x).join(' ');
+  const code: ErrorCode = (azCode !== undefined ? BY_CODE[azCode] : undefined) ?? codeFromHttpStatus(status);
+  return { code, ...(native ? { native } : {}) };
+};
 
-function isNetwork(err: unknown): boolean {
-  let e: unknown = err;
-  for (let depth = 0; depth < 4 && typeof e === 'object' && e !== null; depth++) {
-    const code = (e as NativeShape).code;
-    if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
-    e = (e as NativeShape).cause;
-  }
-  return false;
-}
+const HINTS: Partial<Record<ErrorCode, string>> = {
+  UNAUTHENTICATED:
+    "the account did not accept the credential: check the connection string, AZURE_STORAGE_KEY or the identity credential (and the account's network rules)",
+  PERMISSION_DENIED:
+    'the credential lacks a role or permission for this operation (e.g. Storage Blob Data Contributor)',
+  THROTTLED: 'the account is over its request rate, retry with backoff',
+};
 
 /**
  * Maps any error from the Azure SDKs to a PolycloudError with the native error as `cause`.
@@ -181,50 +172,7 @@ function isNetwork(err: unknown): boolean {
  */
 export function mapAzureError(err: unknown, ctx: AzureErrorContext): PolycloudError {
   if (isPolycloudError(err)) return err;
-  const resource = { name: ctx.name, ...(ctx.key === undefined ? {} : { key: ctx.key }) };
-  const base = { provider: PROVIDER, service: ctx.service, operation: ctx.operation, resource, cause: err };
-  const where = `${ctx.operation} on ${ctx.service} "${ctx.name}"${ctx.key === undefined ? '' : ` key "${ctx.key}"`} (azure)`;
-  if (isAbort(err)) return pcError('CANCELLED', `${where} was cancelled`, { ...base, retryable: false });
-  const status = azureStatus(err);
-  const azCode = azureErrorCode(err);
-  if (status === undefined && isNetwork(err)) {
-    return pcError('UNAVAILABLE', `${where} failed: the service could not be reached (${describe(err)})`, {
-      ...base,
-      retryable: true,
-    });
-  }
-  let code: ErrorCode = (azCode !== undefined ? BY_CODE[azCode] : undefined) ?? codeFromHttpStatus(status);
-  if (code === 'UNKNOWN' && status === undefined && isNetwork(err)) code = 'UNAVAILABLE';
-  const retryable =
-    code === 'THROTTLED' || code === 'UNAVAILABLE' || code === 'TIMEOUT' || code === 'INTERNAL';
-  const detail = [status === undefined ? undefined : `HTTP ${status}`, azCode]
-    .filter((x) => x !== undefined)
-    .join(' ');
-  return pcError(code, `${where} failed${detail ? ` (${detail})` : ''}: ${hint(code, describe(err))}`, {
-    ...base,
-    retryable,
-  });
-}
-
-function hint(code: ErrorCode, message: string): string {
-  switch (code) {
-    case 'UNAUTHENTICATED':
-      return `${message}; check the connection string, AZURE_STORAGE_KEY or the identity credential`;
-    case 'PERMISSION_DENIED':
-      return `${message}; the credential lacks a role or permission for this operation (e.g. Storage Blob Data Contributor)`;
-    case 'THROTTLED':
-      return `${message}; the account is over its request rate, retry with backoff`;
-    default:
-      return message;
-  }
-}
-
-function describe(err: unknown): string {
-  if (err instanceof Error) {
-    const first = err.message.split('\n').find((l) => l.trim().length > 0);
-    return (first ?? err.name).trim().slice(0, 300);
-  }
-  return String(err).slice(0, 300);
+  return wrapError(err, { provider: PROVIDER, ...ctx }, classifyAzure, { hints: HINTS });
 }
 
 /** Runs `fn`, mapping anything it throws. */

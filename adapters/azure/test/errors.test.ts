@@ -27,7 +27,8 @@ describe('error mapping', () => {
     ['ServerBusy', 503, 'THROTTLED'],
     ['OperationTimedOut', 500, 'TIMEOUT'],
     ['InternalError', 500, 'UNAVAILABLE'],
-    ['AuthorizationFailure', 403, 'PERMISSION_DENIED'],
+    ['AuthorizationFailure', 403, 'UNAUTHENTICATED'],
+    ['AuthorizationPermissionMismatch', 403, 'PERMISSION_DENIED'],
     ['AuthenticationFailed', 403, 'UNAUTHENTICATED'],
     ['RequestBodyTooLarge', 413, 'PAYLOAD_TOO_LARGE'],
     ['InvalidMetadata', 400, 'INVALID_ARGUMENT'],
@@ -62,7 +63,8 @@ describe('error mapping', () => {
 
   it('maps aborts and network failures', () => {
     const abort = Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' });
-    expect(mapAzureError(abort, ctx).code).toBe('CANCELLED');
+    // CANCELLED is for the caller's own abort (the call runner knows the signal); this one is the transport's.
+    expect(mapAzureError(abort, ctx).code).toBe('UNAVAILABLE');
     const net = new RestError('connect ECONNREFUSED', { code: 'REQUEST_SEND_ERROR' });
     const e = mapAzureError(net, ctx);
     expect(e.code).toBe('UNAVAILABLE');

@@ -100,9 +100,9 @@ describe('gcpError: other failures', () => {
     });
     expect(gcpError(native, ctx, 'http').code).toBe('UNAVAILABLE');
   });
-  it('AbortError is CANCELLED', () => {
+  it('an AbortError the caller did not ask for is UNAVAILABLE (the runner maps the caller abort)', () => {
     const native = Object.assign(new Error('aborted'), { name: 'AbortError' });
-    expect(gcpError(native, ctx, 'grpc').code).toBe('CANCELLED');
+    expect(gcpError(native, ctx, 'grpc').code).toBe('UNAVAILABLE');
   });
   it('unknown errors are UNKNOWN, not retryable, with the native error as cause', () => {
     const e = gcpError('weird', ctx, 'grpc');

@@ -1,19 +1,22 @@
+import type {
+  BlobInfo,
+  BlobListItem,
+  BucketCapabilities,
+  ByteRange,
+  ListPage,
+  PolycloudError,
+} from '@polycloud/core';
 import {
-  type BlobInfo,
-  type BlobListItem,
-  type BucketCapabilities,
   type BucketDriver,
-  type ByteRange,
   concatBytes,
+  DEFAULT_CONTENT_TYPE,
   type DriverPutOptions,
   defineCapabilities,
-  type ListPage,
   md5Base64,
   type NormalizedBody,
-  type PolycloudError,
   pcError,
   uploadParts,
-} from '@polycloud/core';
+} from '@polycloud/core/driver';
 import { SortedKeys } from './sorted.js';
 import { checkSignal, decodeCursor, encodeCursor, nextToken, PROVIDER } from './util.js';
 
@@ -21,7 +24,6 @@ import { checkSignal, decodeCursor, encodeCursor, nextToken, PROVIDER } from './
 const MAX_OBJECT_BYTES = 2 ** 31;
 /** Chunk size of get() body streams. */
 const READ_CHUNK = 256 * 1024;
-const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
 export const MEMORY_BUCKET_CAPABILITIES: BucketCapabilities = defineCapabilities({
   putIfNoneMatch: true,

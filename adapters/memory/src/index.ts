@@ -11,16 +11,14 @@
 import {
   Bucket,
   type BucketOptions,
-  type DriverOpenOptions,
   KvStore,
   type KvStoreOptions,
   type KvValue,
   type KvValueOf,
-  pcError,
   Queue,
   type QueueOptions,
-  urlParams,
 } from '@polycloud/core';
+import { type DriverOpenOptions, pcError, urlParams } from '@polycloud/core/driver';
 import { bucketStore, MemoryBucketDriver, resetBuckets } from './blob.js';
 import { kvNamespace, MemoryKvDriver, resetKv } from './kv.js';
 import { MemoryQueueDriver, type MemoryQueueOptions, queueStore, resetQueues } from './queue.js';

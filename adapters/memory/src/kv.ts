@@ -1,12 +1,5 @@
-import {
-  type DriverKvEntry,
-  defineCapabilities,
-  type KvCapabilities,
-  type KvDriver,
-  type KvValue,
-  type PolycloudError,
-  pcError,
-} from '@polycloud/core';
+import type { KvCapabilities, KvValue, PolycloudError } from '@polycloud/core';
+import { type DriverKvEntry, defineCapabilities, type KvDriver, pcError } from '@polycloud/core/driver';
 import { SortedKeys } from './sorted.js';
 import { checkSignal, decodeCursor, encodeCursor, nextToken, PROVIDER } from './util.js';
 

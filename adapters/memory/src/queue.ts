@@ -1,14 +1,13 @@
+import type { PolycloudError, QueueCapabilities } from '@polycloud/core';
 import {
   abortError,
   type DriverMessage,
   type DriverOutgoing,
   defineCapabilities,
-  type PolycloudError,
   pcError,
-  type QueueCapabilities,
   type QueueDriver,
   utf8Length,
-} from '@polycloud/core';
+} from '@polycloud/core/driver';
 import { checkSignal, nextToken, PROVIDER } from './util.js';
 
 /** How long a sent deduplicationId suppresses duplicates (as SQS FIFO queues do). */

@@ -1,4 +1,4 @@
-import { abortError, fromBase64Url, fromUtf8, pcError, toBase64Url, utf8 } from '@polycloud/core';
+import { abortError, fromBase64Url, fromUtf8, pcError, toBase64Url, utf8 } from '@polycloud/core/driver';
 
 export const PROVIDER = 'memory';
 

@@ -38,6 +38,11 @@ export interface PolycloudErrorOptions {
   /** Bucket/queue/table name, and the key where one applies. */
   resource?: { name?: string; key?: string };
   cause?: unknown;
+  /**
+   * The request may have been applied although the call failed (the connection broke after it
+   * was sent). Default false. See `PolycloudError.outcomeUnknown`.
+   */
+  outcomeUnknown?: boolean;
 }
 
 // A brand on the instance lets `isPolycloudError` recognise errors thrown by another copy of
@@ -57,6 +62,15 @@ export class PolycloudError extends Error {
   readonly service: PolycloudErrorOptions['service'];
   readonly operation: string | undefined;
   readonly resource: { name?: string; key?: string } | undefined;
+  /**
+   * True when the call failed in a way that leaves its effect unknown: the request was sent,
+   * then the connection broke before the answer arrived. Idempotent calls are retried by the
+   * portable layer and never show it; a non-idempotent or conditional write (kv `increment`,
+   * `set` with `ifVersion`/`ifAbsent`, a conditional delete) that the adapter could not resolve
+   * by reading back surfaces it as UNAVAILABLE, retryable, `outcomeUnknown: true`: read the key
+   * to learn whether the write landed before writing again.
+   */
+  readonly outcomeUnknown: boolean;
   readonly [BRAND] = true;
 
   constructor(opts: PolycloudErrorOptions) {
@@ -68,6 +82,7 @@ export class PolycloudError extends Error {
     this.service = opts.service;
     this.operation = opts.operation;
     this.resource = opts.resource;
+    this.outcomeUnknown = opts.outcomeUnknown ?? false;
   }
 
   /** Copy with context filled in where the thrower did not know it. */
@@ -81,6 +96,7 @@ export class PolycloudError extends Error {
       operation: this.operation ?? ctx.operation,
       resource: { ...ctx.resource, ...this.resource },
       cause: this.cause,
+      outcomeUnknown: this.outcomeUnknown,
     });
     e.stack = this.stack;
     return e;

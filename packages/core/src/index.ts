@@ -1,7 +1,15 @@
+/**
+ * `@polycloud/core`: the portable API application code uses (Bucket, Queue, KvStore, opening
+ * by URL, errors, capabilities, codecs). Adapters build on `@polycloud/core/driver`.
+ */
 export { type BlobReader, Bucket, type BucketOptions } from './blob/bucket.js';
+// Driver-side names, kept here only until every adapter imports them from
+// `@polycloud/core/driver` (the built-in adapters do; @polycloud/local and third-party ones may
+// not yet). New code: import them from '@polycloud/core/driver'.
 export type { BucketDriver, DriverPutOptions, DriverSignOptions } from './blob/driver.js';
 export type * from './blob/types.js';
-export { type BodyInput, bodyToBytes, type NormalizedBody, normalizeBody, streamToBytes } from './body.js';
+export type { BodyInput } from './body.js';
+export { bodyToBytes, type NormalizedBody, normalizeBody, streamToBytes } from './body.js';
 export {
   type AnyCapabilities,
   type BucketCapabilities,
@@ -39,7 +47,8 @@ export {
 } from './internal/bytes.js';
 export { BodyDigests, Crc32c, md5Base64 } from './internal/checksum.js';
 export type { PortableOptions } from './internal/context.js';
-export { backoffDelay, DEFAULT_RETRY, type RetryPolicy, withRetry } from './internal/retry.js';
+export type { RetryPolicy } from './internal/retry.js';
+export { backoffDelay, DEFAULT_RETRY, withRetry } from './internal/retry.js';
 export { sleep } from './internal/signal.js';
 export { validateKey } from './keys.js';
 export type { DriverKvEntry, KvDriver } from './kv/driver.js';
@@ -56,6 +65,8 @@ export {
   openQueue,
   type QueueModule,
   registeredSchemes,
+  registerScheme,
+  type SchemeRegistration,
   setModuleLoader,
   urlBool,
   urlParams,
@@ -66,3 +77,4 @@ export type { ConsumeOptions, Consumer, MessageHandler } from './queue/consumer.
 export type { DriverMessage, DriverOutgoing, QueueDriver } from './queue/driver.js';
 export { Queue, type QueueOptions } from './queue/queue.js';
 export type * from './queue/types.js';
+export { type DebugEvent, type DebugLogger, setDebugLogger } from './telemetry.js';

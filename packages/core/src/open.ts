@@ -25,36 +25,135 @@ export interface KvModule {
   openKvDriver(url: URL, opts: DriverOpenOptions): Promise<KvDriver>;
 }
 
+/**
+ * How a URL scheme reaches an adapter: a module loaded lazily with `import()` (exporting
+ * `openBucketDriver` / `openQueueDriver` / `openKvDriver`), or openers given directly.
+ */
+export interface SchemeRegistration {
+  /** Module specifier, e.g. '@acme/polycloud-r2'. Loaded on first open, never before. */
+  readonly module?: string;
+  /** The services the scheme serves; default: those with an opener, else all three. */
+  readonly services?: readonly Service[];
+  /** Openers given directly instead of a module. */
+  readonly openBucketDriver?: BlobModule['openBucketDriver'];
+  readonly openQueueDriver?: QueueModule['openQueueDriver'];
+  readonly openKvDriver?: KvModule['openKvDriver'];
+  /** An example URL per service, for error messages (e.g. 'r2://bucket'). */
+  readonly examples?: Partial<Record<Service, string>>;
+}
+
 interface SchemeEntry {
   readonly module: string;
   readonly services: readonly Service[];
+  readonly direct?: Partial<Record<Service, unknown>>;
+  readonly examples: Partial<Record<Service, string>>;
 }
 
-/**
- * URL scheme → adapter module. Modules load lazily with `import()`, so an application only
- * needs the adapter it actually opens, and nothing registers itself as a side effect.
- */
-const SCHEMES: Readonly<Record<string, SchemeEntry>> = {
-  mem: { module: '@polycloud/memory', services: ['blob', 'queue', 'kv'] },
-  file: { module: '@polycloud/local', services: ['blob'] },
-  local: { module: '@polycloud/local', services: ['queue', 'kv'] },
-  s3: { module: '@polycloud/aws/s3', services: ['blob'] },
-  sqs: { module: '@polycloud/aws/sqs', services: ['queue'] },
-  dynamodb: { module: '@polycloud/aws/dynamodb', services: ['kv'] },
-  gs: { module: '@polycloud/gcp/storage', services: ['blob'] },
-  gcppubsub: { module: '@polycloud/gcp/pubsub', services: ['queue'] },
-  bigtable: { module: '@polycloud/gcp/bigtable', services: ['kv'] },
-  azblob: { module: '@polycloud/azure/blob', services: ['blob'] },
-  azqueue: { module: '@polycloud/azure/queue', services: ['queue'] },
-  aztable: { module: '@polycloud/azure/table', services: ['kv'] },
-};
+const SCHEMES = new Map<string, SchemeEntry>();
+const SCHEME_NAME = /^[a-z][a-z0-9+.-]*$/;
 
-const EXAMPLES: Record<Service, string> = {
-  blob: 'mem://name, file:///dir, s3://bucket, gs://bucket, azblob://container',
-  queue:
-    'mem://name, local:///path.db?queue=name, sqs://queue, gcppubsub://projects/P/topics/T?subscription=S, azqueue://queue',
-  kv: 'mem://name, local:///path.db?table=t, dynamodb://table, bigtable://projects/P/instances/I/tables/T, aztable://table',
-};
+/**
+ * Registers a URL scheme so `openBucket` / `openQueue` / `openKv` reach an adapter by it. The
+ * built-in schemes are registered through this same function. Returns a function that removes
+ * the registration (tests). A scheme already registered is ALREADY_EXISTS unless `replace`.
+ *
+ * @example
+ * registerScheme('r2', { module: '@acme/polycloud-r2', services: ['blob'], examples: { blob: 'r2://bucket' } });
+ * const bucket = await openBucket('r2://uploads');
+ */
+export function registerScheme(
+  scheme: string,
+  reg: SchemeRegistration,
+  opts: { readonly replace?: boolean } = {},
+): () => void {
+  const ctx = { service: 'core' as const, operation: 'registerScheme' };
+  if (typeof scheme !== 'string' || !SCHEME_NAME.test(scheme)) {
+    throw invalidArgument(
+      `registerScheme: "${String(scheme)}" is not a URL scheme (lower-case, e.g. "r2")`,
+      ctx,
+    );
+  }
+  if (typeof reg !== 'object' || reg === null) {
+    throw invalidArgument('registerScheme: pass { module } or openers', ctx);
+  }
+  const direct: Partial<Record<Service, unknown>> = {};
+  if (reg.openBucketDriver !== undefined) direct.blob = reg.openBucketDriver;
+  if (reg.openQueueDriver !== undefined) direct.queue = reg.openQueueDriver;
+  if (reg.openKvDriver !== undefined) direct.kv = reg.openKvDriver;
+  for (const f of Object.values(direct)) {
+    if (typeof f !== 'function') throw invalidArgument('registerScheme: openers must be functions', ctx);
+  }
+  const hasDirect = Object.keys(direct).length > 0;
+  if (!hasDirect && (typeof reg.module !== 'string' || reg.module === '')) {
+    throw invalidArgument(`registerScheme("${scheme}"): pass a module specifier or openers`, ctx);
+  }
+  const services = reg.services ?? (hasDirect ? (Object.keys(direct) as Service[]) : ['blob', 'queue', 'kv']);
+  for (const sv of services) {
+    if (sv !== 'blob' && sv !== 'queue' && sv !== 'kv')
+      throw invalidArgument(`registerScheme("${scheme}"): unknown service "${String(sv)}"`, ctx);
+  }
+  if (SCHEMES.has(scheme) && opts.replace !== true) {
+    throw pcError(
+      'ALREADY_EXISTS',
+      `registerScheme: "${scheme}:" is already registered (${SCHEMES.get(scheme)!.module}); pass { replace: true } to override it`,
+      { ...ctx, retryable: false },
+    );
+  }
+  const previous = SCHEMES.get(scheme);
+  const entry: SchemeEntry = {
+    module: reg.module ?? `(${scheme}: registered openers)`,
+    services: Object.freeze([...services]),
+    ...(hasDirect ? { direct } : {}),
+    examples: { ...reg.examples },
+  };
+  SCHEMES.set(scheme, entry);
+  return () => {
+    if (SCHEMES.get(scheme) !== entry) return;
+    if (previous) SCHEMES.set(scheme, previous);
+    else SCHEMES.delete(scheme);
+  };
+}
+
+// The built-in adapters, registered the way a third-party adapter would be.
+const BUILT_IN: readonly [string, string, readonly Service[], Partial<Record<Service, string>>][] = [
+  [
+    'mem',
+    '@polycloud/memory',
+    ['blob', 'queue', 'kv'],
+    { blob: 'mem://name', queue: 'mem://name', kv: 'mem://name' },
+  ],
+  ['file', '@polycloud/local', ['blob'], { blob: 'file:///dir' }],
+  [
+    'local',
+    '@polycloud/local',
+    ['queue', 'kv'],
+    { queue: 'local:///path.db?queue=name', kv: 'local:///path.db?table=t' },
+  ],
+  ['s3', '@polycloud/aws/s3', ['blob'], { blob: 's3://bucket' }],
+  ['sqs', '@polycloud/aws/sqs', ['queue'], { queue: 'sqs://queue' }],
+  ['dynamodb', '@polycloud/aws/dynamodb', ['kv'], { kv: 'dynamodb://table' }],
+  ['gs', '@polycloud/gcp/storage', ['blob'], { blob: 'gs://bucket' }],
+  [
+    'gcppubsub',
+    '@polycloud/gcp/pubsub',
+    ['queue'],
+    { queue: 'gcppubsub://projects/P/topics/T?subscription=S' },
+  ],
+  ['bigtable', '@polycloud/gcp/bigtable', ['kv'], { kv: 'bigtable://projects/P/instances/I/tables/T' }],
+  ['azblob', '@polycloud/azure/blob', ['blob'], { blob: 'azblob://container' }],
+  ['azqueue', '@polycloud/azure/queue', ['queue'], { queue: 'azqueue://queue' }],
+  ['aztable', '@polycloud/azure/table', ['kv'], { kv: 'aztable://table' }],
+];
+for (const [scheme, module, services, examples] of BUILT_IN)
+  registerScheme(scheme, { module, services, examples });
+
+function examplesFor(service: Service): string {
+  const out: string[] = [];
+  for (const [scheme, e] of SCHEMES) {
+    if (e.services.includes(service)) out.push(e.examples[service] ?? `${scheme}://...`);
+  }
+  return out.join(', ');
+}
 
 /** Test seam and extension point: load a module by specifier. */
 export type ModuleLoader = (specifier: string) => Promise<unknown>;
@@ -72,17 +171,17 @@ function parseUrl(input: string | URL, service: Service): { url: URL; entry: Sch
   try {
     url = typeof input === 'string' ? new URL(input) : input;
   } catch (err) {
-    throw invalidArgument(`"${String(input)}" is not a URL; expected one of ${EXAMPLES[service]}`, {
+    throw invalidArgument(`"${String(input)}" is not a URL; expected one of ${examplesFor(service)}`, {
       service,
       operation: 'open',
       cause: err,
     });
   }
   const scheme = url.protocol.replace(/:$/, '');
-  const entry = SCHEMES[scheme];
+  const entry = SCHEMES.get(scheme);
   if (!entry?.services.includes(service)) {
     throw invalidArgument(
-      `no ${service} adapter for scheme "${scheme}:" in ${redact(url)}; expected one of ${EXAMPLES[service]}`,
+      `no ${service} adapter for scheme "${scheme}:" in ${redact(url)}; expected one of ${examplesFor(service)}`,
       {
         service,
         operation: 'open',
@@ -99,6 +198,8 @@ function parseUrl(input: string | URL, service: Service): { url: URL; entry: Sch
 }
 
 async function load<T>(entry: SchemeEntry, service: Service, fn: string): Promise<T> {
+  const given = entry.direct?.[service];
+  if (given !== undefined) return given as T;
   let mod: unknown;
   try {
     mod = await loader(entry.module);
@@ -241,9 +342,11 @@ export function urlBool(value: string | undefined, name: string, service: Servic
   });
 }
 
-/** The scheme table, for docs and tools. */
+/** The scheme table (built-in and registered), for docs and tools. */
 export function registeredSchemes(): Readonly<
   Record<string, { module: string; services: readonly Service[] }>
 > {
-  return SCHEMES;
+  const out: Record<string, { module: string; services: readonly Service[] }> = {};
+  for (const [scheme, e] of SCHEMES) out[scheme] = { module: e.module, services: e.services };
+  return Object.freeze(out);
 }

@@ -10,6 +10,7 @@ import {
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
+import type { KvCapabilities, KvValue, PolycloudError } from '@polycloud/core';
 import {
   backoffDelay,
   type DriverKvEntry,
@@ -17,16 +18,14 @@ import {
   fromBase64Url,
   fromUtf8,
   invalidArgument,
-  type KvCapabilities,
   type KvDriver,
-  type KvValue,
-  type PolycloudError,
   pcError,
+  resolveOutcome,
   sleep,
   toBase64Url,
   utf8,
   utf8Length,
-} from '@polycloud/core';
+} from '@polycloud/core/driver';
 import { awsErrorName, mapAwsError } from '../errors.js';
 
 /**
@@ -42,7 +41,11 @@ const ITEM_OVERHEAD = 256;
 const BATCH_GET = 100;
 const BATCH_WRITE = 25;
 const DELETE_CONCURRENCY = 8;
-/** Rounds of UnprocessedKeys/UnprocessedItems retries when the caller gave no deadline. */
+/**
+ * Rounds of UnprocessedKeys/UnprocessedItems re-submission when the caller gave no deadline.
+ * A protocol loop, not a retry of a failed request: BatchGetItem/BatchWriteItem succeed while
+ * handing back the part they did not process, which the caller must send again.
+ */
 const MAX_UNPROCESSED_ROUNDS = 30;
 const UNPROCESSED_BACKOFF = { maxAttempts: MAX_UNPROCESSED_ROUNDS, initialDelayMs: 50, maxDelayMs: 5000 };
 
@@ -358,8 +361,28 @@ export class DynamoKvDriver implements KvDriver {
           opts.ifVersion,
         );
       }
-      throw this.sizeAware(err, 'set', key);
+      const mapped = this.sizeAware(err, 'set', key);
+      if (condition === undefined) throw mapped;
+      // A conditional write whose answer was lost: the version it would have written tells
+      // whether it landed (versions are random per write).
+      return resolveOutcome(mapped, async () => {
+        const now = await this.readItem(key, opts.signal);
+        if (now?.[this.a.version]?.S === version) return { applied: { version } };
+        const untouched = opts.ifAbsent
+          ? !this.live(now)
+          : now?.[this.a.version]?.S === opts.ifVersion && this.live(now);
+        return untouched ? 'not-applied' : 'unknown';
+      });
     }
+  }
+
+  /** A consistent read of the raw item, to resolve writes whose answer was lost. */
+  private async readItem(key: string, signal: AbortSignal | undefined): Promise<Item | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({ TableName: this.name, Key: this.keyOf(key), ConsistentRead: true }),
+      { abortSignal: signal },
+    );
+    return out.Item;
   }
 
   private conflict(
@@ -413,7 +436,13 @@ export class DynamoKvDriver implements KvDriver {
       if (awsErrorName(err) === 'ConditionalCheckFailedException') {
         throw this.conflict(err, 'delete', key, 'PRECONDITION_FAILED', opts.ifVersion);
       }
-      throw this.err(err, 'delete', key);
+      const mapped = this.err(err, 'delete', key);
+      if (opts.ifVersion === undefined) throw mapped;
+      // A conditional delete whose answer was lost: if the version is still there it did not land.
+      return resolveOutcome(mapped, async () => {
+        const now = await this.readItem(key, opts.signal);
+        return now?.[this.a.version]?.S === opts.ifVersion && this.live(now) ? 'not-applied' : 'unknown';
+      });
     }
   }
 
@@ -512,6 +541,8 @@ export class DynamoKvDriver implements KvDriver {
    * expired one is replaced with `by` under a condition that it is still expired.
    */
   async increment(key: string, by: number, opts: Sig): Promise<{ value: number; version: string }> {
+    // A protocol loop, not a retry: an expired counter is replaced under a condition, which a
+    // concurrent writer can win; the ADD is then tried again on the fresh item.
     for (let attempt = 1; ; attempt++) {
       const version = newVersion();
       const now = Date.now();
@@ -551,7 +582,17 @@ export class DynamoKvDriver implements KvDriver {
             );
           }
         }
-        if (awsErrorName(err) !== 'ConditionalCheckFailedException') throw this.err(err, 'increment', key);
+        if (awsErrorName(err) !== 'ConditionalCheckFailedException') {
+          // An ADD whose answer was lost must not be sent again: it would count twice. The
+          // version it set tells whether it landed; if another write came since, say so.
+          return resolveOutcome(this.err(err, 'increment', key), async () => {
+            const now = await this.readItem(key, opts.signal);
+            const n = Number(now?.[this.a.value]?.N);
+            return now?.[this.a.version]?.S === version && Number.isFinite(n)
+              ? { applied: { value: n, version } }
+              : 'unknown';
+          });
+        }
       }
       // The item exists but has expired: start again from `by`, unless someone got there first.
       const e2 = new Expr();
@@ -568,8 +609,12 @@ export class DynamoKvDriver implements KvDriver {
         );
         return { value: by, version };
       } catch (err) {
-        if (awsErrorName(err) !== 'ConditionalCheckFailedException' || attempt >= 5)
-          throw this.err(err, 'increment', key);
+        if (awsErrorName(err) === 'ConditionalCheckFailedException' && attempt < 5) continue;
+        // A replacement whose answer was lost: our version is there if it landed.
+        return resolveOutcome(this.err(err, 'increment', key), async () => {
+          const now = await this.readItem(key, opts.signal);
+          return now?.[this.a.version]?.S === version ? { applied: { value: by, version } } : 'unknown';
+        });
       }
     }
   }

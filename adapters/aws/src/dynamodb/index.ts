@@ -3,23 +3,21 @@ import {
   DynamoDBClient,
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
+import { KvStore, type KvStoreOptions, type KvValue, type KvValueOf } from '@polycloud/core';
 import {
   type DriverOpenOptions,
   invalidArgument,
   type KvDriver,
-  KvStore,
-  type KvStoreOptions,
-  type KvValue,
-  type KvValueOf,
   urlParams,
   utf8Length,
-} from '@polycloud/core';
+} from '@polycloud/core/driver';
 import {
   type AwsConnectionOptions,
   checkEndpoint,
   driverOptionsOf,
   resolveEndpoint,
   resolveRegion,
+  SDK_RETRIES_OFF,
   urlResourceName,
 } from '../config.js';
 import { DEFAULT_ATTRIBUTES, type DynamoKvAttributes, DynamoKvDriver } from './driver.js';
@@ -59,6 +57,7 @@ export function createDynamoClient(
   const endpoint = resolveEndpoint(opts.endpoint ?? fromConfig, 'DYNAMODB');
   const region = resolveRegion(opts.region, endpoint);
   return new DynamoDBClient({
+    ...SDK_RETRIES_OFF,
     ...opts.clientConfig,
     ...(region !== undefined ? { region } : {}),
     ...(endpoint !== undefined ? { endpoint } : {}),

@@ -10,6 +10,7 @@ import {
   HeadObjectCommand,
   type HeadObjectCommandOutput,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
   type S3Client,
   UploadPartCommand,
@@ -19,18 +20,24 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
   type BlobInfo,
   type BucketCapabilities,
-  type BucketDriver,
   type ByteRange,
-  type DriverPutOptions,
-  defineCapabilities,
   isPolycloudError,
   type ListPage,
-  type NormalizedBody,
   type PolycloudError,
-  pcError,
   type SignedUrlMethod,
-  uploadParts,
 } from '@polycloud/core';
+import {
+  type BucketDriver,
+  bytesStream,
+  DEFAULT_CONTENT_TYPE,
+  type DriverPutOptions,
+  defineCapabilities,
+  emptyStream,
+  multipartUpload,
+  type NormalizedBody,
+  pcError,
+  totalFromContentRange,
+} from '@polycloud/core/driver';
 import { awsErrorName, awsHttpStatus, mapAwsError } from '../errors.js';
 import { decodeMetadata, encodeMetadata } from './metadata.js';
 
@@ -174,54 +181,28 @@ export class S3BucketDriver implements BucketDriver {
     size: number | undefined,
     opts: DriverPutOptions,
   ): Promise<BlobInfo> {
-    const op = 'put';
-    // Fail fast before sending any part; the commit below carries the same condition, which is
-    // what makes it atomic on S3.
-    try {
-      await this.checkPutPrecondition(key, opts);
-    } catch (err) {
-      await stream.cancel(err).catch(() => {});
-      throw err;
-    }
-    let partSize = Math.max(opts.partSize, MIN_PART);
-    if (size !== undefined && Math.ceil(size / partSize) > MAX_PARTS) {
-      partSize = Math.min(MAX_PART, Math.ceil(size / MAX_PARTS / MiB) * MiB);
-    }
-    let uploadId: string;
-    try {
-      const created = await this.client.send(
-        new CreateMultipartUploadCommand({ Bucket: this.name, Key: key, ...this.headersFor(opts) }),
-        { abortSignal: opts.signal },
-      );
-      if (!created.UploadId) throw pcError('INTERNAL', 'CreateMultipartUpload returned no UploadId');
-      uploadId = created.UploadId;
-    } catch (err) {
-      await stream.cancel(err).catch(() => {});
-      throw this.err(err, op, key);
-    }
-    try {
-      const { results, totalBytes } = await uploadParts(
-        stream,
-        { partSize, concurrency: opts.concurrency, signal: opts.signal },
-        async (part, n, signal) => {
-          if (n > MAX_PARTS) {
-            throw pcError(
-              'PAYLOAD_TOO_LARGE',
-              `put on blob "${this.name}" key "${key}": the stream is longer than ${MAX_PARTS} parts of ${partSize} bytes; pass a larger partSize`,
-              {
-                provider: 'aws',
-                service: 'blob',
-                operation: op,
-                resource: { name: this.name, key },
-                retryable: false,
-              },
-            );
-          }
+    const Bucket = this.name;
+    return multipartUpload<string, { PartNumber: number; ETag: string | undefined }>(
+      stream,
+      size,
+      opts,
+      {
+        limits: { minPartBytes: MIN_PART, maxPartBytes: MAX_PART, maxParts: MAX_PARTS },
+        precheck: () => this.checkPutPrecondition(key, opts),
+        create: async (signal) => {
+          const created = await this.client.send(
+            new CreateMultipartUploadCommand({ Bucket, Key: key, ...this.headersFor(opts) }),
+            { abortSignal: signal },
+          );
+          if (!created.UploadId) throw pcError('INTERNAL', 'CreateMultipartUpload returned no UploadId');
+          return created.UploadId;
+        },
+        uploadPart: async (UploadId, part, n, signal) => {
           const r = await this.client.send(
             new UploadPartCommand({
-              Bucket: this.name,
+              Bucket,
               Key: key,
-              UploadId: uploadId,
+              UploadId,
               PartNumber: n,
               Body: part,
               ContentLength: part.byteLength,
@@ -230,25 +211,42 @@ export class S3BucketDriver implements BucketDriver {
           );
           return { PartNumber: n, ETag: r.ETag };
         },
-      );
-      opts.beforeCommit();
-      if (opts.signal?.aborted) throw opts.signal.reason;
-      const done = await this.client.send(
-        new CompleteMultipartUploadCommand({
-          Bucket: this.name,
-          Key: key,
-          UploadId: uploadId,
-          MultipartUpload: { Parts: results },
-          IfNoneMatch: opts.ifNoneMatch,
-          IfMatch: opts.ifMatch,
-        }),
-        { abortSignal: opts.signal },
-      );
-      return this.putInfo(key, totalBytes, done.ETag, done, opts);
-    } catch (err) {
-      await this.abortUpload(key, uploadId);
-      throw this.putError(err, key, opts);
-    }
+        complete: async (UploadId, Parts, total, signal) => {
+          const done = await this.client.send(
+            new CompleteMultipartUploadCommand({
+              Bucket,
+              Key: key,
+              UploadId,
+              MultipartUpload: { Parts },
+              IfNoneMatch: opts.ifNoneMatch,
+              IfMatch: opts.ifMatch,
+            }),
+            { abortSignal: signal },
+          );
+          return this.putInfo(key, total, done.ETag, done, opts);
+        },
+        // A completed upload id is gone: ListParts then answers NoSuchUpload (we abort only
+        // after giving up), and the object's ETag is the multipart one.
+        confirm: async (UploadId, signal) => {
+          try {
+            await this.client.send(new ListPartsCommand({ Bucket, Key: key, UploadId, MaxParts: 1 }), {
+              abortSignal: signal,
+            });
+            return 'not-applied';
+          } catch (err) {
+            if (awsErrorName(err) !== 'NoSuchUpload') return 'unknown';
+          }
+          const head = await this.client.send(new HeadObjectCommand({ Bucket, Key: key }), {
+            abortSignal: signal,
+          });
+          if (!head.ETag?.includes('-')) return 'unknown';
+          return { applied: this.putInfo(key, head.ContentLength ?? 0, head.ETag, head, opts) };
+        },
+        abort: (UploadId) => this.abortUpload(key, UploadId),
+        error: (err) => this.putError(err, key, opts),
+      },
+      { provider: 'aws', name: this.name, key },
+    );
   }
 
   /** Best effort: leaves nothing behind (not tied to the caller's signal, which may be aborted). */
@@ -530,7 +528,8 @@ export class S3BucketDriver implements BucketDriver {
     dst: string,
     opts: { ifNoneMatch: '*' | undefined; ifMatch: string | undefined; signal: Sig },
   ): Promise<BlobInfo> {
-    // Without ifMatch, a source replaced between our HEAD and the copy is simply copied again.
+    // Without ifMatch, a source replaced between our HEAD and the copy is simply copied again
+    // (a protocol loop on SourceChanged only; transport failures go to the portable layer).
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.copyOnce(src, dst, opts);
@@ -763,7 +762,6 @@ class SourceChanged extends Error {
 }
 
 /** Content-Type sent when the caller gives none. */
-const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
 /** S3's ETag is the hex MD5 for single-part, unencrypted or SSE-S3 objects. */
 function md5FromEtag(
@@ -776,12 +774,6 @@ function md5FromEtag(
   const m = /^"?([0-9a-fA-F]{32})"?$/.exec(etag);
   if (!m) return undefined;
   return Buffer.from(m[1]!, 'hex').toString('base64');
-}
-
-function totalFromContentRange(cr: string | undefined): number | undefined {
-  if (cr === undefined) return undefined;
-  const m = /\/(\d+)\s*$/.exec(cr);
-  return m ? Number(m[1]) : undefined;
 }
 
 /** Decodes a key from ListObjectsV2 with EncodingType=url (S3 encodes spaces as '+'). */
@@ -807,31 +799,6 @@ function xmlSafe(s: string): boolean {
   return !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/.test(s);
 }
 
-function emptyStream(): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    start(c) {
-      c.close();
-    },
-  });
-}
-
 function nowSeconds(): Date {
   return new Date(Math.floor(Date.now() / 1000) * 1000);
 }
-
-function bytesStream(data: Uint8Array, chunk: number): ReadableStream<Uint8Array> {
-  let off = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(c) {
-      if (off >= data.byteLength) {
-        c.close();
-        return;
-      }
-      const end = Math.min(data.byteLength, off + chunk);
-      c.enqueue(data.subarray(off, end));
-      off = end;
-    },
-  });
-}
-
-export { DEFAULT_CONTENT_TYPE };

@@ -1,19 +1,19 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { Bucket, type BucketOptions } from '@polycloud/core';
 import {
-  Bucket,
   type BucketDriver,
-  type BucketOptions,
   type DriverOpenOptions,
   invalidArgument,
   urlBool,
   urlParams,
-} from '@polycloud/core';
+} from '@polycloud/core/driver';
 import {
   type AwsConnectionOptions,
   checkEndpoint,
   driverOptionsOf,
   resolveEndpoint,
   resolveRegion,
+  SDK_RETRIES_OFF,
   urlResourceName,
 } from '../config.js';
 import { S3BucketDriver } from './driver.js';
@@ -57,6 +57,7 @@ export function createS3Client(
   // S3-compatible servers often reject the SDK's default CRC32 headers; the standard variables
   // (AWS_REQUEST_CHECKSUM_CALCULATION, AWS_RESPONSE_CHECKSUM_VALIDATION) still win when set.
   const config: S3ClientConfig = {
+    ...SDK_RETRIES_OFF,
     ...(custom && !process.env.AWS_REQUEST_CHECKSUM_CALCULATION
       ? { requestChecksumCalculation: 'WHEN_REQUIRED' }
       : {}),

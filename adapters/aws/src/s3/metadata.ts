@@ -8,19 +8,14 @@
  * stored value is decoded exactly when it is one whole encoded word.
  */
 
-const PLAIN = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
-const ENCODED_WORD = /^=\?UTF-8\?B\?([A-Za-z0-9+/]*={0,2})\?=$/i;
+import { decodeHeaderValue, encodeHeaderValue } from '@polycloud/core/driver';
 
+/** Portable value → header-safe value (the kit's RFC 2047 codec, spelled as S3 spells it). */
 export function encodeMetadataValue(value: string): string {
-  if (PLAIN.test(value) && !value.startsWith('=?')) return value;
-  return `=?UTF-8?B?${Buffer.from(value, 'utf8').toString('base64')}?=`;
+  return encodeHeaderValue(value, 'UTF-8?B');
 }
 
-export function decodeMetadataValue(value: string): string {
-  const m = ENCODED_WORD.exec(value);
-  if (!m) return value;
-  return Buffer.from(m[1]!, 'base64').toString('utf8');
-}
+export const decodeMetadataValue = decodeHeaderValue;
 
 export function encodeMetadata(md: Readonly<Record<string, string>>): Record<string, string> | undefined {
   const keys = Object.keys(md);

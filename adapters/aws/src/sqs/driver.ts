@@ -9,18 +9,14 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { PolycloudError, QueueCapabilities } from '@polycloud/core';
 import {
-  backoffDelay,
-  DEFAULT_RETRY,
   type DriverMessage,
   type DriverOutgoing,
   defineCapabilities,
-  type PolycloudError,
   pcError,
-  type QueueCapabilities,
   type QueueDriver,
-  sleep,
-} from '@polycloud/core';
+} from '@polycloud/core/driver';
 import { mapAwsError } from '../errors.js';
 import { attributeSize, BODY_MARKER, encodeAttribute, encodeBody } from './codec.js';
 import { sqsDriverMessage } from './received.js';
@@ -270,40 +266,38 @@ export class SqsQueueDriver implements QueueDriver {
     );
   }
 
-  /** One SendMessageBatch call; entries that failed on the service side are retried a few times. */
+  /**
+   * One SendMessageBatch call. Entries the service failed on its side get a retryable error;
+   * the portable layer re-sends just those (it owns retries; FIFO deduplication ids are kept
+   * per message, so a re-send cannot duplicate).
+   */
   private async sendBatch(
     batch: Prepared[],
     results: (SendResult | undefined)[],
     signal: AbortSignal | undefined,
   ) {
-    let pending = batch;
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      const out = await this.client.send(
-        new SendMessageBatchCommand({
-          QueueUrl: this.queueUrl,
-          Entries: pending.map((p, j) => ({ Id: String(j), ...p.entry })),
-        }),
-        { abortSignal: signal },
-      );
-      for (const s of out.Successful ?? []) {
-        const p = pending[Number(s.Id)];
-        if (p && s.MessageId) results[p.index] = { id: s.MessageId };
-      }
-      const retry: Prepared[] = [];
-      for (const f of out.Failed ?? []) {
-        const p = pending[Number(f.Id)];
-        if (!p) continue;
-        const native = Object.assign(new Error(f.Message ?? f.Code ?? 'send failed'), {
-          name: f.Code ?? 'Error',
-          $fault: f.SenderFault ? 'client' : 'server',
-        });
-        const e = this.err(native, 'send');
-        results[p.index] = { error: e };
-        if (!f.SenderFault && attempt < 3) retry.push(p);
-      }
-      pending = retry;
-      if (pending.length > 0)
-        await sleep(backoffDelay(DEFAULT_RETRY, attempt), signal, `send on queue "${this.name}"`);
+    const out = await this.client.send(
+      new SendMessageBatchCommand({
+        QueueUrl: this.queueUrl,
+        Entries: batch.map((p, j) => ({ Id: String(j), ...p.entry })),
+      }),
+      { abortSignal: signal },
+    );
+    for (const s of out.Successful ?? []) {
+      const p = batch[Number(s.Id)];
+      if (p && s.MessageId) results[p.index] = { id: s.MessageId };
+    }
+    for (const f of out.Failed ?? []) {
+      const p = batch[Number(f.Id)];
+      if (!p) continue;
+      const native = Object.assign(new Error(f.Message ?? f.Code ?? 'send failed'), {
+        name: f.Code ?? 'Error',
+        $fault: f.SenderFault ? 'client' : 'server',
+      });
+      let e = this.err(native, 'send');
+      if (!f.SenderFault && !e.retryable)
+        e = mapAwsError(native, { service: 'queue', operation: 'send', name: this.name }, 'UNAVAILABLE');
+      results[p.index] = { error: e };
     }
   }
 

@@ -1,18 +1,13 @@
 import { GetQueueUrlCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
-import {
-  type DriverOpenOptions,
-  invalidArgument,
-  Queue,
-  type QueueDriver,
-  type QueueOptions,
-  urlParams,
-} from '@polycloud/core';
+import { Queue, type QueueOptions } from '@polycloud/core';
+import { type DriverOpenOptions, invalidArgument, type QueueDriver, urlParams } from '@polycloud/core/driver';
 import {
   type AwsConnectionOptions,
   checkEndpoint,
   driverOptionsOf,
   resolveEndpoint,
   resolveRegion,
+  SDK_RETRIES_OFF,
   urlResourceName,
 } from '../config.js';
 import { mapAwsError } from '../errors.js';
@@ -62,6 +57,7 @@ export function createSqsClient(
   const endpoint = resolveEndpoint(opts.endpoint ?? fromConfig, 'SQS');
   const region = resolveRegion(opts.region, endpoint);
   return new SQSClient({
+    ...SDK_RETRIES_OFF,
     ...opts.clientConfig,
     ...(region !== undefined ? { region } : {}),
     ...(endpoint !== undefined ? { endpoint } : {}),

@@ -15,24 +15,30 @@ import {
   type BlobInfo,
   type BlobListItem,
   type BucketCapabilities,
-  type BucketDriver,
   type ByteRange,
+  isPolycloudError,
+  type ListPage,
+  type PolycloudError,
+  type SignedRequest,
+} from '@polycloud/core';
+import {
+  type BucketDriver,
+  DEFAULT_CONTENT_TYPE,
   type DriverPutOptions,
   type DriverSignOptions,
   defineCapabilities,
+  emptyStream,
   fromBase64Url,
   fromUtf8,
-  isPolycloudError,
-  type ListPage,
+  guardStream,
+  multipartUpload,
   type NormalizedBody,
-  type PolycloudError,
   pcError,
-  type SignedRequest,
   toBase64,
   toBase64Url,
-  uploadParts,
+  totalFromContentRange,
   utf8,
-} from '@polycloud/core';
+} from '@polycloud/core/driver';
 import type { AzureTokenCredential } from '../credentials.js';
 import { type AzureErrorContext, azureErrorCode, azureStatus, mapAzureError, PROVIDER } from '../errors.js';
 import { decodeMetadata, encodeMetadata } from './metadata.js';
@@ -43,7 +49,6 @@ const MAX_BLOCKS = 50_000;
 const MAX_BLOCK_BYTES = 4000 * 1024 * 1024;
 const MAX_SAS_SECONDS = 7 * 24 * 3600;
 const MAX_BATCH = 256;
-const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
 function capabilities(signing: boolean): BucketCapabilities {
   return defineCapabilities({
@@ -166,58 +171,51 @@ export class AzureBucketDriver implements BucketDriver {
 
     // Unknown or large size: stage blocks, then commit the list. Nothing is visible before the
     // commit; blocks left uncommitted by a failure are discarded by the service after 7 days.
-    if (conditional) await this.precheck(key, opts, ctx);
-    if (body.size !== undefined && Math.ceil(body.size / opts.partSize) > MAX_BLOCKS) {
-      throw pcError(
-        'INVALID_ARGUMENT',
-        `put on blob "${this.name}" key "${key}": ${body.size} bytes in parts of ${opts.partSize} is over Azure's ${MAX_BLOCKS} blocks; use a larger partSize`,
-        { ...this.errCtx(ctx), retryable: false },
-      );
-    }
     // Block ids: equal length, unique per upload so concurrent uploads of one key never mix blocks.
-    const uploadId = randomBytes(8).toString('hex');
-    const blockId = (n: number) =>
-      Buffer.from(`${uploadId}-${String(n).padStart(6, '0')}`).toString('base64');
-    let ids: string[];
-    let size: number;
-    try {
-      const r = await uploadParts(
-        body.stream,
-        { partSize: opts.partSize, concurrency: opts.concurrency, signal: opts.signal, emptyPart: false },
-        async (part, n, signal) => {
-          if (n > MAX_BLOCKS) {
-            throw pcError(
-              'PAYLOAD_TOO_LARGE',
-              `put on blob "${this.name}" key "${key}": over ${MAX_BLOCKS} blocks; use a larger partSize`,
-              {
-                ...this.errCtx(ctx),
-                retryable: false,
-              },
-            );
-          }
-          const id = blockId(n);
+    const blockId = (upload: string, n: number) =>
+      Buffer.from(`${upload}-${String(n).padStart(6, '0')}`).toString('base64');
+    return multipartUpload<string, string>(
+      body.stream,
+      body.size,
+      opts,
+      {
+        limits: { minPartBytes: 1, maxPartBytes: MAX_BLOCK_BYTES, maxParts: MAX_BLOCKS },
+        ...(conditional ? { precheck: () => this.precheck(key, opts, ctx) } : {}),
+        create: async () => randomBytes(8).toString('hex'),
+        uploadPart: async (upload, part, n, signal) => {
+          const id = blockId(upload, n);
           await blob.stageBlock(id, part, part.byteLength, { abortSignal: signal });
           return id;
         },
-      );
-      ids = r.results;
-      size = r.totalBytes;
-    } catch (err) {
-      throw mapAzureError(err, ctx);
-    }
-    opts.beforeCommit();
-    try {
-      const r = await blob.commitBlockList(ids, {
-        blobHTTPHeaders:
-          opts.md5 === undefined ? headers : { ...headers, blobContentMD5: Buffer.from(opts.md5, 'base64') },
-        metadata,
-        conditions,
-        abortSignal: opts.signal,
-      });
-      return info(size, r);
-    } catch (err) {
-      throw this.conditionalError(err, ctx, conditional);
-    }
+        complete: async (_upload, ids, size, signal) => {
+          const r = await blob.commitBlockList(ids, {
+            blobHTTPHeaders:
+              opts.md5 === undefined
+                ? headers
+                : { ...headers, blobContentMD5: Buffer.from(opts.md5, 'base64') },
+            metadata,
+            conditions,
+            abortSignal: signal,
+          });
+          return info(size, r);
+        },
+        // Committing consumes the staged blocks: still uncommitted means it did not land, our
+        // ids as the committed list means it did.
+        confirm: async (upload, signal) => {
+          const list = await blob.getBlockList('all', { abortSignal: signal });
+          const uncommitted = new Set((list.uncommittedBlocks ?? []).map((b) => b.name));
+          const committed = (list.committedBlocks ?? []).map((b) => b.name);
+          if (committed.length > 0 && committed.every((n, i) => n === blockId(upload, i + 1))) {
+            const p = await blob.getProperties({ abortSignal: signal });
+            return { applied: info(p.contentLength ?? 0, p) };
+          }
+          return uncommitted.has(blockId(upload, 1)) ? 'not-applied' : 'unknown';
+        },
+        error: (err) => this.conditionalError(err, ctx, conditional),
+        emptyPart: false,
+      },
+      { provider: PROVIDER, name: this.name, key },
+    );
   }
 
   async get(
@@ -633,22 +631,7 @@ export class AzureBucketDriver implements BucketDriver {
   }
 
   private webStream(node: Readable, ctx: AzureErrorContext): ReadableStream<Uint8Array> {
-    const web = Readable.toWeb(node) as ReadableStream<Uint8Array>;
-    const reader = web.getReader();
-    return new ReadableStream<Uint8Array>({
-      async pull(c) {
-        try {
-          const { done, value } = await reader.read();
-          if (done) c.close();
-          else c.enqueue(value instanceof Uint8Array ? value : new Uint8Array(value as ArrayBuffer));
-        } catch (err) {
-          c.error(mapAzureError(err, ctx));
-        }
-      },
-      cancel(reason) {
-        return reader.cancel(reason);
-      },
-    });
+    return guardStream(Readable.toWeb(node) as ReadableStream<Uint8Array>, (err) => mapAzureError(err, ctx));
   }
 
   private decodeCursor(cursor: string | undefined, ctx: AzureErrorContext): Cursor {
@@ -688,21 +671,6 @@ export class AzureBucketDriver implements BucketDriver {
 function quoteEtag(etag: string | undefined): string {
   if (etag === undefined || etag === '') return '';
   return etag.startsWith('"') || etag.startsWith('W/') ? etag : `"${etag}"`;
-}
-
-/** `bytes a-b/total` → total. */
-function totalFromContentRange(range: string | undefined): number | undefined {
-  if (!range) return undefined;
-  const m = /\/(\d+)\s*$/.exec(range);
-  return m ? Number(m[1]) : undefined;
-}
-
-function emptyStream(): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    start(c) {
-      c.close();
-    },
-  });
 }
 
 /** `/devstoreaccount1` for path-style (emulator) URLs, '' for `acct.blob.core.windows.net`. */

@@ -15,9 +15,9 @@
  *   looks like an encoded word) is stored as an RFC 2047 encoded word `=?utf-8?b?<base64>?=`.
  */
 
+import { decodeHeaderValue, encodeHeaderValue } from '@polycloud/core/driver';
+
 const ESCAPE = /_x([0-9a-f]{2})_/gi;
-const ENCODED_WORD = /^=\?utf-8\?b\?([A-Za-z0-9+/]*={0,2})\?=$/i;
-const PLAIN_VALUE = /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/;
 
 function hex(c: string): string {
   return `_x${c.charCodeAt(0).toString(16).padStart(2, '0')}_`;
@@ -41,18 +41,13 @@ export function decodeMetadataName(name: string): string {
   return name.replace(ESCAPE, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16))).toLowerCase();
 }
 
-/** Portable value → header-safe value. */
+/** Portable value → header-safe value (the kit's RFC 2047 codec, lower-case as stored so far). */
 export function encodeMetadataValue(value: string): string {
-  if (PLAIN_VALUE.test(value) && !value.startsWith('=?')) return value;
-  return `=?utf-8?b?${Buffer.from(value, 'utf8').toString('base64')}?=`;
+  return encodeHeaderValue(value, 'utf-8?b');
 }
 
 /** Stored value → portable value. */
-export function decodeMetadataValue(value: string): string {
-  const m = ENCODED_WORD.exec(value);
-  if (!m) return value;
-  return Buffer.from(m[1]!, 'base64').toString('utf8');
-}
+export const decodeMetadataValue = decodeHeaderValue;
 
 export function encodeMetadata(md: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};

@@ -1,14 +1,14 @@
 import type { QueueClient } from '@azure/storage-queue';
+import type { PolycloudError, QueueCapabilities } from '@polycloud/core';
 import {
   type DriverMessage,
   type DriverOutgoing,
   defineCapabilities,
-  type PolycloudError,
+  mapLimit,
   pcError,
-  type QueueCapabilities,
   type QueueDriver,
   sleep,
-} from '@polycloud/core';
+} from '@polycloud/core/driver';
 import { type AzureErrorContext, azureStatus, mapAzureError, PROVIDER } from '../errors.js';
 import { ENVELOPE_ATTRIBUTE_OVERHEAD, ENVELOPE_HEADER_BYTES, encodeEnvelope } from './envelope.js';
 import { queueDriverMessage } from './received.js';
@@ -60,24 +60,6 @@ export interface AzureQueueDriverOptions {
   readonly visibilityTimeoutSeconds?: number;
   /** Time-to-live of sent messages in seconds, -1 for never; default the service's 7 days. */
   readonly messageTimeToLiveSeconds?: number;
-}
-
-/** Runs `fn` over `items` with at most `limit` at once; results in input order. */
-async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, i: number) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /** Queue Storage driver: one queue. Message text is `encodeEnvelope(body, attributes)`. */

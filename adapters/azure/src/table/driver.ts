@@ -1,17 +1,16 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
+import type { KvCapabilities, KvValue, PolycloudError } from '@polycloud/core';
 import {
   concatBytes,
   type DriverKvEntry,
   decodeKvValue,
   defineCapabilities,
   encodeKvValue,
-  type KvCapabilities,
   type KvDriver,
-  type KvValue,
-  type PolycloudError,
+  mapLimit,
   pcError,
   sleep,
-} from '@polycloud/core';
+} from '@polycloud/core/driver';
 import { type AzureErrorContext, azureErrorCode, azureStatus, mapAzureError, PROVIDER } from '../errors.js';
 import { decodeTableKey, encodeTableKey, prefixRange } from './keys.js';
 
@@ -36,7 +35,12 @@ const MAX_TRANSACTION_BODY = 3.5 * 1024 * 1024;
 const COSMOS_MAX_TRANSACTION_BODY = 1.8 * 1024 * 1024;
 /** Parallel requests where the service has no batch read. */
 const PARALLEL = 16;
-/** Attempts of optimistic loops (increment, ifAbsent over expired entries, delete). */
+/**
+ * Attempts of optimistic loops (increment, ifAbsent over expired entries, delete). These are
+ * the Table service's concurrency protocol (read, then write conditioned on the ETag; another
+ * writer between the two makes the write fail with 412), not retries of failed requests: a
+ * transport failure leaves the loop at once and goes to the portable layer.
+ */
 const MAX_ATTEMPTS = 100;
 
 export const AZURE_KV_CAPABILITIES: KvCapabilities = defineCapabilities({
@@ -76,23 +80,6 @@ type Sig = { signal: AbortSignal | undefined };
 
 function chunkName(i: number): string {
   return i === 0 ? VALUE_PROPERTY : `${VALUE_PROPERTY}${i}`;
-}
-
-async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, i: number) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 function isExpired(e: { expiresAt: Date | undefined }, now = Date.now()): boolean {

@@ -1,16 +1,14 @@
 import { Bigtable } from '@google-cloud/bigtable';
+import type { KvCapabilities, KvValue, PolycloudError } from '@polycloud/core';
 import {
   type DriverKvEntry,
   defineCapabilities,
   fromBase64Url,
   invalidArgument,
-  type KvCapabilities,
   type KvDriver,
-  type KvValue,
-  type PolycloudError,
   pcError,
   toBase64Url,
-} from '@polycloud/core';
+} from '@polycloud/core/driver';
 import { type ErrorContext, gcpError, grpcCodeOf, raceSignal } from '../errors.js';
 import {
   COL_EXPIRY,
@@ -28,6 +26,12 @@ import {
   versionStep,
   versionString,
 } from './layout.js';
+
+/**
+ * gax's own retries are off on every call: the portable layer is the one retry owner, and
+ * readModifyWriteRow (increment) must not be re-sent beneath it.
+ */
+const NO_GAX_RETRY = { retry: null };
 
 /** Bigtable's row-key limit. */
 const MAX_ROW_KEY_BYTES = 4096;
@@ -325,6 +329,8 @@ export class BigtableKvDriver implements KvDriver {
   ): Promise<{ value: number; version: string }> {
     const ctx = this.ctx('increment', key);
     const row = rowKey(this.prefix, key);
+    // A protocol loop, not a retry: an expired or non-counter cell is cleared under a
+    // check-and-mutate condition that a concurrent writer can win; transport failures leave it.
     for (let attempt = 1; ; attempt++) {
       const step = versionStep();
       let cells: Cells;
@@ -563,7 +569,7 @@ export class BigtableKvDriver implements KvDriver {
   ): Promise<T> {
     const call = new Promise<T>((resolve, reject) => {
       this.client.request<T>(
-        { client: 'BigtableClient', method, reqOpts: this.withTable(reqOpts), gaxOpts: {} },
+        { client: 'BigtableClient', method, reqOpts: this.withTable(reqOpts), gaxOpts: NO_GAX_RETRY },
         (err, res) => {
           if (err) reject(err);
           else resolve(res as T);
@@ -621,7 +627,7 @@ export class BigtableKvDriver implements KvDriver {
             rowKey: row,
             rules: [rule(COL_VALUE, by), rule(COL_VERSION, step), rule(COL_EXPIRY, 0)],
           }),
-          gaxOpts: {},
+          gaxOpts: NO_GAX_RETRY,
         },
         (err: Error | null, res?: unknown) => {
           if (err) reject(err);
@@ -652,7 +658,7 @@ export class BigtableKvDriver implements KvDriver {
       client: 'BigtableClient',
       method: 'mutateRows',
       reqOpts: this.withTable({ entries }),
-      gaxOpts: {},
+      gaxOpts: NO_GAX_RETRY,
     });
     const onAbort = () => stream.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -690,7 +696,7 @@ export class BigtableKvDriver implements KvDriver {
       client: 'BigtableClient',
       method: 'readRows',
       reqOpts: this.withTable(reqOpts),
-      gaxOpts: {},
+      gaxOpts: NO_GAX_RETRY,
     });
     const onAbort = () => stream.abort();
     signal?.addEventListener('abort', onAbort, { once: true });

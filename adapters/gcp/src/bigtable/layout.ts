@@ -15,7 +15,8 @@
  * - `exp` expiry: int64 big-endian milliseconds since the epoch, 0 = none.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import { decodeKvValue, encodeKvValue, type KvValue, utf8 } from '@polycloud/core';
+import type { KvValue } from '@polycloud/core';
+import { decodeKvValue, encodeKvValue, utf8 } from '@polycloud/core/driver';
 
 export const COL_VALUE = 'v';
 export const COL_VERSION = 'ver';

@@ -1,16 +1,17 @@
 import { PubSub, type Topic } from '@google-cloud/pubsub';
+import type { PolycloudError, QueueCapabilities } from '@polycloud/core';
 import {
   type DriverMessage,
   type DriverOutgoing,
   defineCapabilities,
   invalidArgument,
-  type PolycloudError,
-  type QueueCapabilities,
   type QueueDriver,
-} from '@polycloud/core';
+} from '@polycloud/core/driver';
 import { type ErrorContext, gcpError, grpcCodeOf, raceSignal } from '../errors.js';
 import { EMPTY_MARKER, pubsubDriverMessage } from './received.js';
 
+/** Messages per publish RPC: bounds the duplicates a retried, already-landed publish can cause. */
+const PUBLISH_BATCH = 100;
 /**
  * Pub/Sub's limit is 10 MB for a message (data, attributes, ordering key) and for a publish
  * request. Portable bodies plus attributes may use all but 64 KiB of it, which leaves room
@@ -177,7 +178,11 @@ export class PubSubQueueDriver implements QueueDriver {
     this.publisher = this.client.topic(this.topicName, {
       // Ordering keys need this on the publisher; messages without a key are unaffected.
       messageOrdering: true,
-      batching: { maxMessages: 1000, maxMilliseconds: 10, maxBytes: 9 * 1024 * 1024 },
+      // A publish RPC that is cut off after it landed is re-sent by the portable layer with all
+      // its messages: at most PUBLISH_BATCH duplicates per reset, not a whole sendBatch.
+      batching: { maxMessages: PUBLISH_BATCH, maxMilliseconds: 10, maxBytes: 9 * 1024 * 1024 },
+      // gax's own retries are off: the portable layer is the one retry owner.
+      gaxOpts: { retry: null },
     });
   }
 
@@ -186,7 +191,7 @@ export class PubSubQueueDriver implements QueueDriver {
     opts: { signal: AbortSignal | undefined },
   ): Promise<readonly ({ id: string } | { error: PolycloudError })[]> {
     const ctx = this.ctx('send');
-    const pending = messages.map((m) => {
+    const publish = (m: DriverOutgoing): Promise<string> => {
       const attributes: Record<string, string> = { ...m.attributes };
       if (m.body.byteLength === 0 && Object.keys(attributes).length === 0) attributes[EMPTY_MARKER] = '1';
       const data = Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength);
@@ -205,11 +210,20 @@ export class PubSubQueueDriver implements QueueDriver {
       } catch (err) {
         return Promise.reject(err);
       }
-    });
-    const settled = await raceSignal(Promise.allSettled(pending), opts.signal);
-    return settled.map((r) =>
-      r.status === 'fulfilled' ? { id: r.value } : { error: gcpError(r.reason, ctx, 'grpc') },
-    );
+    };
+    // One publish RPC in flight at a time: publish calls share one HTTP/2 connection, so a
+    // reset fails every call in flight, landed or not, and the portable layer re-sends them.
+    // Sending a batch's RPCs one after another bounds that to PUBLISH_BATCH duplicates.
+    const out: ({ id: string } | { error: PolycloudError })[] = [];
+    for (let i = 0; i < messages.length; i += PUBLISH_BATCH) {
+      const settled = await raceSignal(
+        Promise.allSettled(messages.slice(i, i + PUBLISH_BATCH).map(publish)),
+        opts.signal,
+      );
+      for (const r of settled)
+        out.push(r.status === 'fulfilled' ? { id: r.value } : { error: gcpError(r.reason, ctx, 'grpc') });
+    }
+    return out;
   }
 
   async receive(opts: {
@@ -351,7 +365,9 @@ export class PubSubQueueDriver implements QueueDriver {
     gaxOpts?: Record<string, unknown>,
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.client.request<T>({ client, method, reqOpts, ...(gaxOpts ? { gaxOpts } : {}) }, (err, res) => {
+      // gax's own retries are off unless a call says otherwise: the portable layer retries.
+      const opts = { retry: null, ...gaxOpts };
+      this.client.request<T>({ client, method, reqOpts, gaxOpts: opts }, (err, res) => {
         if (err) reject(err);
         else resolve(res as T);
       });

@@ -8,14 +8,8 @@
  * await jobs.send({ id: 1 });
  */
 import type { PubSub } from '@google-cloud/pubsub';
-import {
-  type DriverOpenOptions,
-  invalidArgument,
-  Queue,
-  type QueueDriver,
-  type QueueOptions,
-  urlParams,
-} from '@polycloud/core';
+import { Queue, type QueueOptions } from '@polycloud/core';
+import { type DriverOpenOptions, invalidArgument, type QueueDriver, urlParams } from '@polycloud/core/driver';
 import { gcpError } from '../errors.js';
 import {
   fullName,

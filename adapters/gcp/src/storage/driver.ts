@@ -5,24 +5,29 @@ import {
   type BlobInfo,
   type BlobListItem,
   type BucketCapabilities,
-  type BucketDriver,
   type ByteRange,
-  compareUtf8,
-  type DriverPutOptions,
-  defineCapabilities,
   isPolycloudError,
   type ListPage,
-  type NormalizedBody,
   type PolycloudError,
-  pcError,
   type SignedUrlMethod,
 } from '@polycloud/core';
+import {
+  type BucketDriver,
+  bytesStream,
+  compareUtf8,
+  DEFAULT_CONTENT_TYPE,
+  type DriverPutOptions,
+  defineCapabilities,
+  emptyStream,
+  guardStream,
+  type NormalizedBody,
+  pcError,
+} from '@polycloud/core/driver';
 import { type ErrorContext, gcpError, httpStatusOf, raceSignal } from '../errors.js';
 import { decodeName, encodeDelimiter, encodeKey, encodePrefix } from './names.js';
 
 /** Resumable upload chunks must be multiples of 256 KiB. */
 const CHUNK_QUANTUM = 256 * 1024;
-const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 /** Deletes in flight at once for deleteMany (the Node SDK has no batch endpoint). */
 const DELETE_CONCURRENCY = 16;
 
@@ -76,7 +81,10 @@ export interface GcsDriverOptions {
 }
 
 /** The Storage client `GcsBucketDriver` makes when none is given. */
-export function storageClient(opts: Omit<GcsDriverOptions, 'bucket' | 'client'>): Storage {
+export function storageClient(
+  opts: Omit<GcsDriverOptions, 'bucket' | 'client'>,
+  retries: 'off' | 'resumable-sessions' = 'off',
+): Storage {
   const emulator = process.env.STORAGE_EMULATOR_HOST?.trim();
   const endpoint = opts.apiEndpoint ?? (emulator ? emulator : undefined);
   const apiEndpoint = endpoint === undefined ? undefined : rootOf(endpoint);
@@ -84,6 +92,10 @@ export function storageClient(opts: Omit<GcsDriverOptions, 'bucket' | 'client'>)
     ...(opts.projectId ? { projectId: opts.projectId } : {}),
     ...(apiEndpoint ? { apiEndpoint } : {}),
     ...(opts.credentials ? { credentials: { ...opts.credentials } } : {}),
+    // The SDK's own retries are off: the portable layer is the one retry owner. Resumable
+    // sessions are the exception (see GcsBucketDriver.sessions).
+    retryOptions:
+      retries === 'off' ? { autoRetry: false, maxRetries: 0 } : { autoRetry: true, maxRetries: 3 },
   };
   const storage = new Storage(options);
   if (apiEndpoint !== undefined) {
@@ -112,12 +124,20 @@ export class GcsBucketDriver implements BucketDriver {
   readonly capabilities = GCS_CAPABILITIES;
   readonly name: string;
   private readonly storage: Storage;
+  /**
+   * The bucket as seen by a client that keeps the SDK's retries, for resumable uploads only: a
+   * resumable session recovers from a reset by asking the service how many bytes it has and
+   * resending from there, a protocol only the SDK's session (which holds the chunk and the
+   * session URI) can run. A stream cannot be replayed by the portable layer.
+   */
+  private readonly sessions: ReturnType<Storage['bucket']>;
   private readonly bucket: ReturnType<Storage['bucket']>;
 
   constructor(opts: GcsDriverOptions) {
     this.name = opts.bucket;
     this.storage = opts.client ?? storageClient(opts);
     this.bucket = this.storage.bucket(this.name);
+    this.sessions = (opts.client ?? storageClient(opts, 'resumable-sessions')).bucket(this.name);
   }
 
   /** The SDK File for a key (keys Cloud Storage refuses are stored under an encoded name). */
@@ -143,7 +163,8 @@ export class GcsBucketDriver implements BucketDriver {
       ...(opts.md5 !== undefined ? { md5Hash: opts.md5 } : {}),
       ...(opts.crc32c !== undefined ? { crc32c: opts.crc32c } : {}),
     };
-    const file = this.file(key);
+    const resumable = !(body.kind === 'bytes' && body.data.byteLength <= opts.partSize);
+    const file = resumable ? this.sessions.file(encodeKey(key)) : this.file(key);
     const common = {
       metadata,
       validation: false as const,
@@ -152,7 +173,7 @@ export class GcsBucketDriver implements BucketDriver {
         : {}),
     };
     try {
-      if (body.kind === 'bytes' && body.data.byteLength <= opts.partSize) {
+      if (!resumable) {
         // Small: one multipart request, which the portable layer can retry as a whole.
         const ws = file.createWriteStream({ ...common, resumable: false });
         await raceSignal(
@@ -205,7 +226,7 @@ export class GcsBucketDriver implements BucketDriver {
           opts.signal.addEventListener('abort', onAbort, { once: true });
           rs.once('close', () => opts.signal?.removeEventListener('abort', onAbort));
         }
-        return { info, body: mapErrors(web, (e) => gcpError(e, ctx, 'http')) };
+        return { info, body: guardStream(web, (e) => gcpError(e, ctx, 'http')) };
       } catch (err) {
         rs.destroy();
         if (httpStatusOf(err) === 404 && attempt < 3 && !opts.signal?.aborted) continue;
@@ -518,52 +539,6 @@ function md5Hash(v: string): string {
 function abortReason(signal: AbortSignal | undefined): Error {
   const r: unknown = signal?.reason;
   return r instanceof Error ? r : new Error('aborted');
-}
-
-/** The same stream, with errors raised while it is read mapped to PolycloudErrors. */
-function mapErrors(
-  body: ReadableStream<Uint8Array>,
-  map: (err: unknown) => unknown,
-): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  return new ReadableStream<Uint8Array>({
-    async pull(c) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) c.close();
-        else c.enqueue(value);
-      } catch (err) {
-        c.error(map(err));
-      }
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
-}
-
-/** A stream over bytes already in memory, in views of `chunk` bytes (no copies). */
-function bytesStream(data: Uint8Array, chunk: number): ReadableStream<Uint8Array> {
-  let off = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(c) {
-      if (off >= data.byteLength) {
-        c.close();
-        return;
-      }
-      const end = Math.min(off + chunk, data.byteLength);
-      c.enqueue(data.subarray(off, end));
-      off = end;
-    },
-  });
-}
-
-function emptyStream(): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    start(c) {
-      c.close();
-    },
-  });
 }
 
 /** Resolves when `ws` has finished (the SDK emits 'finish' after the object resource arrived). */

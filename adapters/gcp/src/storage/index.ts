@@ -7,14 +7,13 @@
  * await bucket.put('hello.txt', 'hi', { contentType: 'text/plain' });
  */
 import type { Storage } from '@google-cloud/storage';
+import { Bucket, type BucketOptions } from '@polycloud/core';
 import {
-  Bucket,
   type BucketDriver,
-  type BucketOptions,
   type DriverOpenOptions,
   invalidArgument,
   urlParams,
-} from '@polycloud/core';
+} from '@polycloud/core/driver';
 import { GcsBucketDriver, type GcsDriverOptions, storageClient } from './driver.js';
 
 export { GCS_CAPABILITIES, GcsBucketDriver, type GcsDriverOptions } from './driver.js';

@@ -1,6 +1,7 @@
 import type { NormalizedBody } from '../body.js';
 import type { BucketCapabilities } from '../capabilities.js';
 import type { PolycloudError } from '../errors.js';
+import type { RetryPolicy } from '../internal/retry.js';
 import type { BlobInfo, ByteRange, ListPage, SignedRequest, SignedUrlMethod } from './types.js';
 
 /** Options the portable layer hands a driver's `signedUrl` / `signedRequest`, already validated. */
@@ -33,6 +34,11 @@ export interface DriverPutOptions {
    */
   readonly beforeCommit: () => void;
   readonly signal: AbortSignal | undefined;
+  /**
+   * The portable retry policy, for the parts of a multipart upload (the kit's
+   * `multipartUpload` retries each part from its buffered bytes). Absent: the default policy.
+   */
+  readonly retry?: RetryPolicy;
 }
 
 /**

@@ -1,4 +1,6 @@
+import { transportFailure } from '../driver/errors.js';
 import { abortError, isPolycloudError, PolycloudError, pcError } from '../errors.js';
+import { type CallTelemetry, startCall } from '../telemetry.js';
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from './retry.js';
 import { callSignal } from './signal.js';
 
@@ -58,33 +60,50 @@ export class CallRunner {
     } as const;
   }
 
-  /** Runs `fn` with retries (when `retry` is true) and error normalisation. */
+  /** Runs `fn` with retries (when `retry` is true), error normalisation and telemetry. */
   async run<T>(
     operation: string,
     key: string | undefined,
     signal: AbortSignal | undefined,
-    fn: (signal: AbortSignal | undefined) => Promise<T>,
+    fn: (signal: AbortSignal | undefined, call: CallTelemetry) => Promise<T>,
     opts: { retry?: boolean; idempotent?: boolean } = {},
   ): Promise<T> {
     this.ensureOpen(operation);
     const what = `${operation} on ${this.service} "${this.name}"${key === undefined ? '' : ` key "${key}"`}`;
     if (signal?.aborted) throw this.normalize(abortError(signal, what), operation, key);
     const policy = opts.retry === false ? { ...this.retry, maxAttempts: 1 } : this.retry;
+    // One span per portable call, retries included (a no-op without @opentelemetry/api).
+    let call = startCall({
+      provider: this.provider,
+      service: this.service,
+      operation,
+      name: this.name,
+      key,
+    });
+    if (call instanceof Promise) call = await call;
+    let attempts = 0;
+    let last: unknown;
     try {
-      return await withRetry(
-        async () => {
+      const result = await withRetry(
+        async (attempt) => {
+          if (attempt > 1) call.retry(attempt - 1, this.normalize(last, operation, key));
+          attempts = attempt;
           const s = callSignal(signal, this.timeoutMs);
           try {
-            return await fn(s);
+            return await fn(s, call);
           } catch (err) {
-            if (s?.aborted) throw abortError(s, what);
-            throw err;
+            last = s?.aborted ? abortError(s, what) : err;
+            throw last;
           }
         },
         { policy, signal, idempotent: opts.idempotent ?? true, what },
       );
+      call.end(attempts);
+      return result;
     } catch (err) {
-      throw this.normalize(err, operation, key);
+      const e = this.normalize(err, operation, key);
+      call.end(attempts, e);
+      throw e;
     }
   }
 
@@ -94,6 +113,9 @@ export class CallRunner {
         ? err.withContext(this.ctx(operation, key))
         : (err as PolycloudError);
     }
+    // A native transport failure that escaped a driver (a body stream cut off) is UNAVAILABLE.
+    const transport = transportFailure(err, `${operation} on ${this.service} "${this.name}"`);
+    if (transport) return transport.withContext(this.ctx(operation, key));
     return pcError('UNKNOWN', `${operation} on ${this.service} "${this.name}" failed: ${describe(err)}`, {
       ...this.ctx(operation, key),
       cause: err,

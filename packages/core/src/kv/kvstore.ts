@@ -1,6 +1,7 @@
 import { type KvCapabilities, requireCapability } from '../capabilities.js';
 import { invalidArgument, pcError } from '../errors.js';
 import { CallRunner, type PortableOptions } from '../internal/context.js';
+import { perItem } from '../internal/per-item.js';
 import { checkInt, checkOptions, checkString } from '../internal/validate.js';
 import { validateKey, validatePrefix } from '../keys.js';
 import type { DriverKvEntry, KvDriver } from './driver.js';
@@ -156,19 +157,28 @@ export class KvStore<V extends KvValueOf<V> = KvValue, TNative = unknown> {
     const size = Math.max(1, this.capabilities.maxBatchSize);
     for (let i = 0; i < prepared.length; i += size) {
       const chunk = prepared.slice(i, i + size);
-      let res: readonly ({ version: string } | { error: unknown })[];
-      try {
-        res = await this.runner.run(op, undefined, opts.signal, (signal) =>
-          this.driver.setMany(chunk, { signal }),
-        );
-      } catch (err) {
-        const error = this.runner.normalize(err, op);
-        res = chunk.map(() => ({ error }));
-      }
+      // Unconditional writes are idempotent: items that failed retryably are written again.
+      const res = await perItem(
+        this.runner,
+        op,
+        chunk.length,
+        opts.signal,
+        (indexes, signal) =>
+          this.driver.setMany(
+            indexes.map((j) => chunk[j]!),
+            { signal },
+          ),
+        (r) => ('error' in r ? r.error : undefined),
+      );
       chunk.forEach((it, j) => {
-        const r = res[j];
-        if (r && 'version' in r) out.push({ key: it.key, ok: true, version: r.version });
-        else out.push({ key: it.key, ok: false, error: this.runner.normalize(r?.error, op, it.key) });
+        const r = res[j]!;
+        if ('ok' in r && 'version' in r.ok) out.push({ key: it.key, ok: true, version: r.ok.version });
+        else
+          out.push({
+            key: it.key,
+            ok: false,
+            error: this.runner.normalize('error' in r ? r.error : undefined, op, it.key),
+          });
       });
     }
     return out;
@@ -183,19 +193,28 @@ export class KvStore<V extends KvValueOf<V> = KvValue, TNative = unknown> {
     const size = Math.max(1, this.capabilities.maxBatchSize);
     for (let i = 0; i < keys.length; i += size) {
       const chunk = keys.slice(i, i + size);
-      let res: readonly ({ existed: boolean } | { error: unknown })[];
-      try {
-        res = await this.runner.run(op, undefined, opts.signal, (signal) =>
-          this.driver.deleteMany(chunk, { signal }),
-        );
-      } catch (err) {
-        const error = this.runner.normalize(err, op);
-        res = chunk.map(() => ({ error }));
-      }
+      // Deletes are idempotent: items that failed retryably are deleted again.
+      const res = await perItem(
+        this.runner,
+        op,
+        chunk.length,
+        opts.signal,
+        (indexes, signal) =>
+          this.driver.deleteMany(
+            indexes.map((j) => chunk[j]!),
+            { signal },
+          ),
+        (r) => ('error' in r ? r.error : undefined),
+      );
       chunk.forEach((key, j) => {
-        const r = res[j];
-        if (r && 'existed' in r) out.push({ key, ok: true, existed: r.existed });
-        else out.push({ key, ok: false, error: this.runner.normalize(r?.error, op, key) });
+        const r = res[j]!;
+        if ('ok' in r && 'existed' in r.ok) out.push({ key, ok: true, existed: r.ok.existed });
+        else
+          out.push({
+            key,
+            ok: false,
+            error: this.runner.normalize('error' in r ? r.error : undefined, op, key),
+          });
       });
     }
     return out;

@@ -1,6 +1,7 @@
 import { invalidArgument, isPolycloudError, type PolycloudError, pcError } from '../errors.js';
 import { backoffDelay, DEFAULT_RETRY } from '../internal/retry.js';
 import { sleep } from '../internal/signal.js';
+import { processMessage } from '../telemetry.js';
 import type { Queue } from './queue.js';
 import type { Message } from './types.js';
 
@@ -122,7 +123,10 @@ export function startConsumer<T>(
     let failed: unknown;
     let ok = false;
     try {
-      await handler(m, { signal: stopping.signal });
+      // Telemetry hook: the handler runs in a span that joins the producer's trace.
+      await processMessage({ provider: queue.provider, name: queue.name }, m, () =>
+        Promise.resolve(handler(m, { signal: stopping.signal })),
+      );
       ok = true;
     } catch (err) {
       failed = err;

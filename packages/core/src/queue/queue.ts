@@ -3,7 +3,9 @@ import { type QueueCapabilities, requireCapability } from '../capabilities.js';
 import { invalidArgument, isPolycloudError, type PolycloudError, pcError } from '../errors.js';
 import { utf8Length } from '../internal/bytes.js';
 import { CallRunner, type PortableOptions } from '../internal/context.js';
+import { perItem } from '../internal/per-item.js';
 import { checkInt, checkOptions, checkString } from '../internal/validate.js';
+import { type CallTelemetry, recordBytes, rememberTraceContext, takeTraceContext } from '../telemetry.js';
 import { type Codec, jsonCodec } from './codec.js';
 import { type ConsumeOptions, type Consumer, type MessageHandler, startConsumer } from './consumer.js';
 import type { DriverMessage, DriverOutgoing, QueueDriver } from './driver.js';
@@ -24,6 +26,33 @@ export interface QueueOptions<T> extends PortableOptions {
    * reference; receivers fetch them transparently and `ack` deletes them.
    */
   readonly claimCheck?: { readonly bucket: Bucket; readonly prefix?: string };
+}
+
+/**
+ * Sends already-encoded bytes through a queue (dead-lettering a message unchanged). Kept off the
+ * public API: a module-private table, filled by each Queue's constructor.
+ */
+const RAW_SENDERS = new WeakMap<
+  object,
+  (msg: DriverOutgoing, signal: AbortSignal | undefined) => Promise<string>
+>();
+
+function sendRaw(queue: object, msg: DriverOutgoing, signal: AbortSignal | undefined): Promise<string> {
+  const send = RAW_SENDERS.get(queue);
+  if (send === undefined) throw pcError('INTERNAL', 'dead-letter target is not a polycloud Queue');
+  return send(msg, signal);
+}
+
+/**
+ * The message with the sending call's trace context in its attributes (when tracing is on).
+ * It rides in a spare attribute slot only: a message already at the provider's attribute limit
+ * (SQS: 10 in all) goes without it rather than fail.
+ */
+function withTraceContext(msg: DriverOutgoing, call: CallTelemetry, maxAttributes: number): DriverOutgoing {
+  if (Object.keys(msg.attributes).length >= maxAttributes) return msg;
+  const carrier: Record<string, string> = {};
+  call.inject(carrier);
+  return Object.keys(carrier).length === 0 ? msg : { ...msg, attributes: { ...msg.attributes, ...carrier } };
 }
 
 /** Attribute names users may not set: the portable layer and services reserve them. */
@@ -100,10 +129,22 @@ export async function decodeDriverMessage<T>(
     readonly provider?: string;
   },
 ): Promise<Message<T>> {
-  const claimKey = m.attributes[CLAIM_CHECK_ATTRIBUTE];
+  // Trace context rides in attributes; it is taken out here so no caller ever sees it.
+  const { attributes: visible, carrier } = takeTraceContext(m.attributes);
+  const message = await decodeVisible(m, visible, opts);
+  rememberTraceContext(message, carrier);
+  return message;
+}
+
+async function decodeVisible<T>(
+  m: DriverMessage,
+  visible: Readonly<Record<string, string>>,
+  opts: Parameters<typeof decodeDriverMessage<T>>[1],
+): Promise<ReceivedMessage<T>> {
+  const claimKey = visible[CLAIM_CHECK_ATTRIBUTE];
   if (claimKey === undefined)
-    return new ReceivedMessage(m, m.body, m.attributes, opts.codec, opts.queueName, undefined);
-  const { [CLAIM_CHECK_ATTRIBUTE]: _, ...attributes } = m.attributes;
+    return new ReceivedMessage(m, m.body, visible, opts.codec, opts.queueName, undefined);
+  const { [CLAIM_CHECK_ATTRIBUTE]: _, ...attributes } = visible;
   const bucket = opts.claimCheck?.bucket;
   if (!bucket) {
     throw pcError(
@@ -152,6 +193,11 @@ export class Queue<T = unknown, TNative = unknown> {
     this.name = driver.name;
     this.provider = driver.provider;
     this.codec = opts.codec ?? (jsonCodec as Codec<T>);
+    RAW_SENDERS.set(this, async (msg, signal) => {
+      const [r] = await this.sendEncoded('send', [msg], signal);
+      if ('error' in r!) throw r.error;
+      return r!.id;
+    });
   }
 
   /**
@@ -216,32 +262,15 @@ export class Queue<T = unknown, TNative = unknown> {
     const size = Math.max(1, this.capabilities.maxBatchSize);
     for (let i = 0; i < ready.length; i += size) {
       const chunk = ready.slice(i, i + size);
-      try {
-        const out = await this.runner.run(
-          op,
-          undefined,
-          opts.signal,
-          (signal) =>
-            this.driver.send(
-              chunk.map((c) => c.msg),
-              { signal },
-            ),
-          { idempotent: true },
-        );
-        chunk.forEach((c, j) => {
-          const r = out[j];
-          if (r === undefined) {
-            results[c.index] = {
-              ok: false,
-              error: pcError('INTERNAL', 'driver returned no result', this.runner.ctx(op)),
-            };
-          } else if ('id' in r) results[c.index] = { ok: true, id: r.id };
-          else results[c.index] = { ok: false, error: this.runner.normalize(r.error, op) };
-        });
-      } catch (err) {
-        const error = this.runner.normalize(err, op);
-        for (const c of chunk) results[c.index] = { ok: false, error };
-      }
+      const out = await this.sendEncoded(
+        op,
+        chunk.map((c) => c.msg),
+        opts.signal,
+      );
+      chunk.forEach((c, j) => {
+        const r = out[j]!;
+        results[c.index] = 'id' in r ? { ok: true, id: r.id } : { ok: false, error: r.error };
+      });
     }
     return results as SendResult[];
   }
@@ -297,18 +326,11 @@ export class Queue<T = unknown, TNative = unknown> {
     const size = Math.max(1, this.capabilities.maxBatchSize);
     for (let i = 0; i < received.length; i += size) {
       const chunk = received.slice(i, i + size);
-      let errors: readonly (PolycloudError | undefined)[];
-      try {
-        errors = await this.runner.run(op, undefined, opts.signal, (signal) =>
-          this.driver.ack(
-            chunk.map((m) => m.receipt),
-            { signal },
-          ),
-        );
-      } catch (err) {
-        const e = this.runner.normalize(err, op);
-        errors = chunk.map(() => e);
-      }
+      const errors = await this.ackReceipts(
+        op,
+        chunk.map((m) => m.receipt),
+        opts.signal,
+      );
       chunk.forEach((m, j) => {
         const e = errors[j];
         if (e === undefined || isPolycloudError(e, 'NOT_FOUND')) results.push({ id: m.id, ok: true });
@@ -379,21 +401,59 @@ export class Queue<T = unknown, TNative = unknown> {
     await this.close();
   }
 
-  /** @internal Sends already-encoded bytes (used to dead-letter a message unchanged). */
-  async sendRaw(msg: DriverOutgoing, signal?: AbortSignal): Promise<string> {
-    const [r] = await this.runner.run('send', undefined, signal, (s) =>
-      this.driver.send([msg], { signal: s }),
+  private async sendEncoded(
+    op: string,
+    msgs: readonly DriverOutgoing[],
+    signal: AbortSignal | undefined,
+  ): Promise<({ id: string } | { error: PolycloudError })[]> {
+    recordBytes(
+      { provider: this.provider, service: 'queue', operation: op },
+      msgs.reduce((n, m) => n + m.body.byteLength, 0),
     );
-    if (!r) throw pcError('INTERNAL', 'driver returned no result', this.runner.ctx('send'));
-    if ('error' in r) throw this.runner.normalize(r.error, 'send');
-    return r.id;
+    const out = await perItem(
+      this.runner,
+      op,
+      msgs.length,
+      signal,
+      (indexes, s, call) =>
+        this.driver.send(
+          indexes.map((i) => withTraceContext(msgs[i]!, call, this.capabilities.maxAttributes)),
+          { signal: s },
+        ),
+      (r) => ('error' in r ? r.error : undefined),
+    );
+    return out.map((r) => ('ok' in r ? (r.ok as { id: string }) : r));
+  }
+
+  private async ackReceipts(
+    op: string,
+    receipts: readonly unknown[],
+    signal: AbortSignal | undefined,
+  ): Promise<(PolycloudError | undefined)[]> {
+    const out = await perItem(
+      this.runner,
+      op,
+      receipts.length,
+      signal,
+      async (indexes, s) => {
+        const errors = await this.driver.ack(
+          indexes.map((i) => receipts[i]),
+          { signal: s },
+        );
+        // A message already gone (acked before a lost answer, or by another consumer) is acked.
+        return errors.map((e) => ({ e: isPolycloudError(e, 'NOT_FOUND') ? undefined : e }));
+      },
+      (r) => r.e,
+    );
+    return out.map((r) => ('error' in r ? r.error : undefined));
   }
 
   private async moveToDeadLetter(m: Message<T>, dlq: Queue<unknown>, signal: AbortSignal | undefined) {
     const own = this.own(m, 'deadLetter');
     const attributes: Record<string, string> = { ...m.attributes };
     if (own.claimKey !== undefined) attributes[CLAIM_CHECK_ATTRIBUTE] = own.claimKey;
-    await dlq.sendRaw(
+    await sendRaw(
+      dlq,
       {
         body: own.claimKey !== undefined ? new Uint8Array() : m.bytes,
         attributes,
@@ -404,11 +464,8 @@ export class Queue<T = unknown, TNative = unknown> {
       signal,
     );
     // The dead-letter copy now owns the claim-check blob, so ack without releasing it.
-    const errors = await this.runner.run('ack', undefined, signal, (s) =>
-      this.driver.ack([own.receipt], { signal: s }),
-    );
-    const e = errors[0];
-    if (e !== undefined && !isPolycloudError(e, 'NOT_FOUND')) throw this.runner.normalize(e, 'ack');
+    const [e] = await this.ackReceipts('ack', [own.receipt], signal);
+    if (e !== undefined) throw e;
   }
 
   private async changeVisibility(m: ReceivedMessage<T>, seconds: number, op: string, signal?: AbortSignal) {

@@ -1,0 +1,77 @@
+/**
+ * `@polycloud/core/driver`: what an adapter builds on. The driver interfaces a provider
+ * implements, and the kit that owns what every driver would otherwise repeat: error wrapping
+ * (a driver supplies only a classifier), bounded concurrency, multipart uploads, stream helpers
+ * and the header-safe value codec. Application code imports `@polycloud/core` instead.
+ */
+export type { BucketDriver, DriverPutOptions, DriverSignOptions } from '../blob/driver.js';
+export { bodyToBytes, type NormalizedBody, normalizeBody, streamToBytes } from '../body.js';
+export { defineCapabilities, requireCapability } from '../capabilities.js';
+export {
+  abortError,
+  codeFromGrpcStatus,
+  codeFromHttpStatus,
+  invalidArgument,
+  pcError,
+} from '../errors.js';
+export {
+  bytesEqual,
+  compareUtf8,
+  concatBytes,
+  fromBase64,
+  fromBase64Url,
+  fromUtf8,
+  toBase64,
+  toBase64Url,
+  utf8,
+  utf8Length,
+} from '../internal/bytes.js';
+export { BodyDigests, Crc32c, md5Base64 } from '../internal/checksum.js';
+export { backoffDelay, DEFAULT_RETRY, type RetryPolicy, withRetry } from '../internal/retry.js';
+export { sleep } from '../internal/signal.js';
+export { validateKey } from '../keys.js';
+export type { DriverKvEntry, KvDriver } from '../kv/driver.js';
+export { checkKvValue, decodeKvValue, encodeKvValue, kvValueSize } from '../kv/value.js';
+export {
+  type BlobModule,
+  type DriverOpenOptions,
+  type KvModule,
+  type ModuleLoader,
+  type QueueModule,
+  setModuleLoader,
+  urlBool,
+  urlParams,
+} from '../open.js';
+export { uploadParts } from '../parts.js';
+export type { DriverMessage, DriverOutgoing, QueueDriver } from '../queue/driver.js';
+export { mapLimit } from './concurrency.js';
+export {
+  type Classification,
+  type Classify,
+  causeChain,
+  describe,
+  type ErrorSite,
+  isAbortError,
+  isConnectError,
+  isTransportError,
+  RETRYABLE_CODES,
+  transportFailure,
+  type WrapOptions,
+  wrapError,
+} from './errors.js';
+export { decodeHeaderValue, encodeHeaderValue } from './header-codec.js';
+export {
+  choosePartSize,
+  type MultipartLimits,
+  type MultipartSite,
+  type MultipartTarget,
+  multipartUpload,
+} from './multipart.js';
+export { type Probe, resolveOutcome } from './outcome.js';
+export {
+  bytesStream,
+  DEFAULT_CONTENT_TYPE,
+  emptyStream,
+  guardStream,
+  totalFromContentRange,
+} from './streams.js';
