@@ -95,7 +95,6 @@ export interface SqsBatchResponse {
 }
 
 /** One object change of an S3 event notification; the key is URL-encoded (see `decodeS3Key`). */
-/** The S3 event notification Lambda is invoked with for object created / removed events. */
 export interface S3EventRecord {
   readonly eventSource: 'aws:s3';
   readonly eventName: string;
@@ -106,6 +105,7 @@ export interface S3EventRecord {
   };
 }
 
+/** The S3 event notification Lambda is invoked with for object created / removed events. */
 export interface S3Event {
   readonly Records: readonly S3EventRecord[];
 }
