@@ -27,9 +27,15 @@ export interface HarnessInfo {
  * once per test; `cleanup` is awaited after the test.
  */
 export interface BucketHarness extends HarnessInfo {
-  open(): Promise<{ bucket: Bucket; cleanup?: () => Promise<void> }>;
-  /** Optional: suite-wide setup/teardown (create a bucket once, delete it at the end). */
+  /** A bucket for one test, empty and used by nothing else. */
+  open(): Promise<{
+    bucket: Bucket;
+    /** Removes what the test left (its bucket or prefix); awaited after the test. */
+    cleanup?: () => Promise<void>;
+  }>;
+  /** Optional: suite-wide setup (create a bucket once). */
   beforeAll?(): Promise<void>;
+  /** Optional: suite-wide teardown (delete what `beforeAll` created). */
   afterAll?(): Promise<void>;
 }
 
@@ -40,18 +46,29 @@ export interface BucketHarness extends HarnessInfo {
  * and the suite does not pass `deadLetter` to consume()).
  */
 export interface QueueHarness extends HarnessInfo {
+  /** A fresh queue for one test, with its dead-letter queue when `deadLetter` is given. */
   open(opts?: { deadLetter?: { maxDeliveries: number }; visibilityTimeoutSeconds?: number }): Promise<{
     queue: Queue<unknown>;
     deadLetter?: Queue<unknown>;
+    /** Deletes the queues the test used; awaited after the test. */
     cleanup?: () => Promise<void>;
   }>;
+  /** Optional: suite-wide setup (create the shared resources once). */
   beforeAll?(): Promise<void>;
+  /** Optional: suite-wide teardown (delete what `beforeAll` created). */
   afterAll?(): Promise<void>;
 }
 
 /** KV harness. `open(namespace)` opens the shared table under a fresh random namespace. */
 export interface KvHarness extends HarnessInfo {
-  open(namespace: string): Promise<{ kv: KvStore<KvValue>; cleanup?: () => Promise<void> }>;
+  /** The shared table opened under `namespace`, which no other test uses. */
+  open(namespace: string): Promise<{
+    kv: KvStore<KvValue>;
+    /** Removes the test's entries; awaited after the test. */
+    cleanup?: () => Promise<void>;
+  }>;
+  /** Optional: suite-wide setup (create the shared resources once). */
   beforeAll?(): Promise<void>;
+  /** Optional: suite-wide teardown (delete what `beforeAll` created). */
   afterAll?(): Promise<void>;
 }

@@ -29,6 +29,7 @@ export {
   findRepoRoot,
   gapReason,
   notRunReport,
+  type ReportSource,
   readReport,
   reportPath,
   safeReportName,
@@ -39,8 +40,10 @@ export {
 } from './report.js';
 export { BLOB_INVALID_KEY_CASES, BLOB_KEY_CASES, bucketSuite } from './suites/bucket.js';
 export {
+  type Hooks,
   type RegisterTest,
   runSuite,
+  type SuiteOptions,
   type TestBody,
   type TestCtx,
   type TestOptions,

@@ -18,6 +18,7 @@ export type ConformanceService = 'blob' | 'queue' | 'kv' | 'functions';
  */
 export type TestOutcome = 'passed' | 'failed' | 'unsupported' | 'emulator-gap' | 'not-run';
 
+/** Every `TestOutcome`, in report order, for code that counts or validates them. */
 export const TEST_OUTCOMES: readonly TestOutcome[] = [
   'passed',
   'failed',
@@ -26,6 +27,7 @@ export const TEST_OUTCOMES: readonly TestOutcome[] = [
   'not-run',
 ];
 
+/** One test's line in a conformance report. */
 export interface TestRecord {
   readonly name: string;
   readonly outcome: TestOutcome;

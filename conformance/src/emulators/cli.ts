@@ -15,6 +15,10 @@ const SECOND_OPINION: readonly EmulatorId[] = ['elasticmq', 'dynalite', 'localst
 const quote = (value: string) =>
   /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
 
+/**
+ * The `export VAR=value` shell lines that point a shell at the ready emulators; second-opinion
+ * emulators are commented out so they do not override moto.
+ */
 export function exportLines(statuses: readonly EmulatorStatus[]): string[] {
   const lines: string[] = [];
   const printed = new Map<string, string>();
@@ -33,6 +37,10 @@ export function exportLines(statuses: readonly EmulatorStatus[]): string[] {
   return lines;
 }
 
+/**
+ * Runs `npm run emulators` with `argv` (the arguments after the script name); resolves to the exit
+ * code, after Ctrl-C / SIGTERM or at once with --check.
+ */
 export async function main(argv: readonly string[]): Promise<number> {
   const check = argv.includes('--check');
   const envFileAt = argv.indexOf('--write-env');

@@ -6,6 +6,7 @@ import { AWS_DEFAULTS, azureEndpoints, GOOGLE_PROJECT } from './catalog.js';
 import { pinnedVersions } from './paths.js';
 import type { EmulatorEndpoint, EmulatorId } from './types.js';
 
+/** One environment variable that points the harness at an already running emulator. */
 export interface EnvVariableMapping {
   readonly variable: string;
   readonly emulator: EmulatorId;

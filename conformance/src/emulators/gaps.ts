@@ -17,6 +17,10 @@ export interface EmulatorGap {
   readonly verified?: string;
 }
 
+/**
+ * Known emulator behaviours that differ from the real service; a failing test listed here is
+ * reported as `emulator-gap` instead of `failed`.
+ */
 export const EMULATOR_GAPS: readonly EmulatorGap[] = [
   // ------------------------------------------------------------------ fake-gcs-server
   {

@@ -13,6 +13,10 @@ import { PROVIDE_KEY } from './provided.js';
 import { formatStatusTable, parseSelection, startEmulators } from './supervisor.js';
 import type { EmulatorsContext } from './types.js';
 
+/**
+ * The vitest globalSetup hook: starts the selected emulators, provides their statuses to the
+ * workers and returns the teardown that stops them.
+ */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const selection = parseSelection(process.env.POLYCLOUD_EMULATORS);
   const started = performance.now();

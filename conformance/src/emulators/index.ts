@@ -11,7 +11,7 @@ import { PROVIDE_KEY } from './provided.js';
 import { INSTALL_COMMAND } from './supervisor.js';
 import type { EmulatorEndpoint, EmulatorId, EmulatorStatus, EmulatorsContext } from './types.js';
 
-export { EMULATOR_ENV_VARIABLES, ENV_SOURCE_VARIABLES } from './env-source.js';
+export { EMULATOR_ENV_VARIABLES, ENV_SOURCE_VARIABLES, type EnvVariableMapping } from './env-source.js';
 export { EMULATOR_GAPS, type EmulatorGap, findGap } from './gaps.js';
 export { findLambdaRic, findLambdaRie, lambdaRiePath, RUNTIME_TOOLS, type RuntimeTool } from './runtimes.js';
 export { INSTALL_COMMAND } from './supervisor.js';

@@ -296,6 +296,7 @@ export interface PortRetryNote {
   readonly error: string;
 }
 
+/** How `startOnFreePorts` picks ports and retries when one is taken meanwhile. */
 export interface StartOnPortsOptions {
   /** Attempts when a port turns out to be taken. Default 3. */
   readonly attempts?: number;

@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { emulatorsDir } from './paths.js';
 
+/** A function runtime tool installed into .emulators/, pinned to one version. */
 export interface RuntimeTool {
   readonly id: 'lambda-rie' | 'lambda-ric';
   readonly version: string;
@@ -24,6 +25,7 @@ export interface RuntimeTool {
   readonly registry: string;
 }
 
+/** The function runtime tools `emulators:install` knows, with their pinned versions. */
 export const RUNTIME_TOOLS: readonly RuntimeTool[] = [
   {
     id: 'lambda-rie',

@@ -17,11 +17,18 @@ import { ProcessStartError, processAlive, type StartOnPortsOptions, startOnFreeP
 import { installState, readStamp } from './stamps.js';
 import { EMULATOR_IDS, type EmulatorId, type EmulatorStatus, isEmulatorId } from './types.js';
 
+export type { StartOnPortsOptions } from './process.js';
+
+/** The command that installs the emulators; error messages tell users to run it. */
 export const INSTALL_COMMAND = 'npm run emulators:install';
 
 /** Where endpoints may come from: POLYCLOUD_SOURCE, parsed (unset: the first source that has it). */
 export type SourceChoice = 'auto' | 'provided' | 'process' | 'container';
 
+/**
+ * Parses POLYCLOUD_SOURCE (`env` is an alias of `provided`); throws on an unknown value so a typo
+ * does not silently fall back to `auto`.
+ */
 export function parseSourceChoice(value: string | undefined): SourceChoice {
   const v = (value ?? '').trim().toLowerCase();
   if (v === '' || v === 'auto') return 'auto';
@@ -116,6 +123,7 @@ async function probeUntilReady(
   }
 }
 
+/** Options of `startEmulator` / `startEmulators`. */
 export interface StartOptions {
   /** Environment to read sources from and to pass to processes. Default process.env. */
   readonly env?: NodeJS.ProcessEnv;
@@ -131,6 +139,7 @@ export interface StartOptions {
   readonly docker?: boolean;
 }
 
+/** One emulator brought up by `startEmulator`: its status, and how to stop it. */
 export interface EmulatorHandle {
   readonly status: EmulatorStatus;
   /** Stops what was started (nothing for env sources and failures). Safe to call twice. */
@@ -315,6 +324,7 @@ export async function startEmulator(id: EmulatorId, options: StartOptions = {}):
   };
 }
 
+/** What `startEmulators` brought up: every status, and one `stop` for all of it. */
 export interface EmulatorsRun {
   readonly selection: Selection;
   /** One status per emulator id, in EMULATOR_IDS order (not-selected ones included). */

@@ -47,6 +47,7 @@ export const EMULATOR_IDS: readonly EmulatorId[] = [
   'azurite',
 ];
 
+/** Whether `value` names a known emulator (narrows a string read from the environment or argv). */
 export function isEmulatorId(value: string): value is EmulatorId {
   return (EMULATOR_IDS as readonly string[]).includes(value);
 }

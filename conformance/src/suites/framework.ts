@@ -30,8 +30,10 @@ export interface TestCtx {
   defer(fn: () => unknown): void;
 }
 
+/** A conformance test: throws to fail, calls `t.unsupported` (via `expectUnsupported`) to be skipped. */
 export type TestBody = (t: TestCtx) => Promise<void>;
 
+/** Per-test options of `RegisterTest`. */
 export interface TestOptions {
   /** Milliseconds the body may take (default 60 s); cleanup gets its own budget on top. */
   readonly timeout?: number;
@@ -43,8 +45,11 @@ export type RegisterTest = (name: string, body: TestBody, opts?: TestOptions) =>
 const DEFAULT_TIMEOUT_MS = 60_000;
 const CLEANUP_BUDGET_MS = 30_000;
 
-interface Hooks {
+/** The optional suite-wide setup and teardown a harness may have; `runSuite` runs them around the tests. */
+export interface Hooks {
+  /** Runs once before the suite's tests. */
   beforeAll?(): Promise<void>;
+  /** Runs once after the suite's tests, whatever their outcome. */
   afterAll?(): Promise<void>;
 }
 

@@ -208,6 +208,7 @@ export class GeneratedBody {
     });
   }
 
+  /** The body as an async iterable of chunks. */
   async *iterable(): AsyncGenerator<Uint8Array> {
     for (;;) {
       const chunk = this.next();
@@ -216,6 +217,7 @@ export class GeneratedBody {
     }
   }
 
+  /** The body as a Node Readable stream. */
   nodeReadable(): Readable {
     return Readable.from(this.iterable(), { objectMode: false });
   }

@@ -4,6 +4,7 @@ export {
   type Provisioner,
   type ProvisionOptions,
   provisionerFor,
+  type ResourceKind,
   type ResourceState,
 } from './provision/index.js';
 export { EXIT } from './util.js';

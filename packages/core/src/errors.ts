@@ -126,6 +126,7 @@ export function pcError(
   return new PolycloudError({ code, message, ...extra });
 }
 
+/** Shorthand for an `INVALID_ARGUMENT` error: the caller passed something that can never work, so retrying is pointless. */
 export function invalidArgument(
   message: string,
   extra: Omit<PolycloudErrorOptions, 'code' | 'message'> = {},

@@ -10,6 +10,7 @@ export interface LambdaContext {
   readonly awsRequestId: string;
   readonly functionName?: string;
   readonly invokedFunctionArn?: string;
+  /** Milliseconds left before Lambda stops the invocation; the bindings turn it into `ctx.deadline`. */
   getRemainingTimeInMillis(): number;
 }
 
@@ -45,6 +46,7 @@ export interface ApiGatewayV2Event {
   };
 }
 
+/** The response an API Gateway REST (v1) or ALB integration expects back from the function. */
 export interface ApiGatewayV1Result {
   statusCode: number;
   statusDescription?: string;
@@ -54,6 +56,7 @@ export interface ApiGatewayV1Result {
   isBase64Encoded: boolean;
 }
 
+/** The response an HTTP API (v2) or function URL integration expects back (payload format 2.0). */
 export interface ApiGatewayV2Result {
   statusCode: number;
   headers: Record<string, string>;
@@ -62,6 +65,7 @@ export interface ApiGatewayV2Result {
   isBase64Encoded: boolean;
 }
 
+/** One SQS message of a batch, as the SQS event source mapping delivers it. */
 export interface SqsRecord {
   readonly messageId: string;
   readonly receiptHandle?: string;
@@ -80,6 +84,7 @@ export interface SqsRecord {
   readonly eventSourceARN: string;
 }
 
+/** The batch of messages an SQS event source mapping invokes the function with. */
 export interface SqsEvent {
   readonly Records: readonly SqsRecord[];
 }
@@ -89,6 +94,7 @@ export interface SqsBatchResponse {
   batchItemFailures: { itemIdentifier: string }[];
 }
 
+/** One object change of an S3 event notification; the key is URL-encoded (see `decodeS3Key`). */
 export interface S3EventRecord {
   readonly eventSource: 'aws:s3';
   readonly eventName: string;
@@ -99,6 +105,7 @@ export interface S3EventRecord {
   };
 }
 
+/** The S3 event notification Lambda is invoked with for object created / removed events. */
 export interface S3Event {
   readonly Records: readonly S3EventRecord[];
 }

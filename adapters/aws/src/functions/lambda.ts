@@ -16,12 +16,15 @@ export interface LambdaNative {
   readonly context: LambdaContext;
 }
 
+/** What a Lambda handler built by `lambda()` resolves to: an HTTP response, an SQS partial batch response, or nothing. */
 export type LambdaResult = ApiGatewayV1Result | ApiGatewayV2Result | SqsBatchResponse | undefined;
 
 /** A Lambda handler for the Node.js runtime (`export const handler = lambda(fn)`). */
 export type LambdaHandler = (event: unknown, context: LambdaContext) => Promise<LambdaResult>;
 
+/** Options of `lambda()`. */
 export interface LambdaOptions {
+  /** Where `ctx.logger` writes; default one JSON line per record on the console. */
   readonly logger?: FunctionLogger;
 }
 

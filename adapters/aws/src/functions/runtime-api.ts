@@ -4,6 +4,7 @@ import type { LambdaContext } from './events.js';
 /** A handler as the loop calls it (what `lambda(fn)` returns). */
 export type RuntimeHandler = (event: unknown, context: LambdaContext) => Promise<unknown>;
 
+/** Options of `runLambdaRuntime`, the Runtime API loop for custom runtimes and local emulation. */
 export interface RuntimeLoopOptions {
   /** host:port of the Runtime API; default AWS_LAMBDA_RUNTIME_API. */
   readonly api?: string;

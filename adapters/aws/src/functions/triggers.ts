@@ -120,6 +120,10 @@ export function decodeS3Key(key: string): string {
   }
 }
 
+/**
+ * Turns one S3 notification record into a portable `BlobEvent` (index `i` names the record in errors).
+ * Throws INVALID_ARGUMENT when the record is not an S3 object event.
+ */
 export function s3RecordToBlobEvent(r: unknown, i: number): BlobEvent {
   const rec = r as Partial<S3EventRecord> | null;
   const obj = rec?.s3?.object;
@@ -174,6 +178,10 @@ export async function handleS3Event(
   for (const e of events) await fn.handler(e, ctx);
 }
 
+/**
+ * Runs a schedule function for an EventBridge scheduled event; any other event is rejected with
+ * INVALID_ARGUMENT, so a misrouted trigger fails loudly rather than firing the schedule.
+ */
 export async function handleScheduledEvent(
   fn: ScheduleFunction,
   event: unknown,

@@ -37,9 +37,11 @@ export interface AzureFunctionsNative {
   readonly context: InvocationContext;
 }
 
+/** Options of the Azure Functions bindings. */
 export interface AzureFunctionsOptions {
   /** The app's functionTimeout, for the context's deadline (the host does not send one). */
   readonly timeoutSeconds?: number;
+  /** Where `ctx.logger` writes; default the invocation context's log methods. */
   readonly logger?: FunctionLogger;
 }
 
@@ -293,6 +295,7 @@ export function ncrontabSchedule(fn: PortableFunction): string {
 
 /** The part of `app` from @azure/functions that `register` uses. */
 export interface AzureApp {
+  /** Registers an HTTP-triggered function. */
   http(
     name: string,
     options: {
@@ -302,11 +305,14 @@ export interface AzureApp {
       route?: string;
     },
   ): void;
+  /** Registers a Storage Queue-triggered function. */
   storageQueue(
     name: string,
     options: { queueName: string; connection: string; handler: StorageQueueHandler },
   ): void;
+  /** Registers a timer-triggered function (NCRONTAB schedule). */
   timer(name: string, options: { schedule: string; handler: ReturnType<typeof azureTimer> }): void;
+  /** Registers a blob-triggered function (polling or Event Grid source). */
   storageBlob(
     name: string,
     options: {
@@ -316,18 +322,22 @@ export interface AzureApp {
       handler: StorageBlobHandler;
     },
   ): void;
+  /** Registers an Event Grid-triggered function. */
   eventGrid(name: string, options: { handler: ReturnType<typeof azureEventGrid> }): void;
 }
 
+/** Options of `register`: the trigger settings the portable function cannot carry itself. */
 export interface RegisterOptions extends AzureFunctionsOptions {
   /** HTTP: route (default the function name), auth level (default anonymous). */
   readonly route?: string;
   readonly authLevel?: 'anonymous' | 'function' | 'admin';
   /** Queue: the storage queue name and the app setting holding its connection string. */
   readonly queueName?: string;
+  /** The app setting holding the storage connection string (queue and blob triggers). */
   readonly connection?: string;
   /** Blob: `container/{name}` path for a blob trigger; or `eventGrid: true` for an Event Grid subscription. */
   readonly path?: string;
+  /** Blob: subscribe through Event Grid instead of a blob trigger. */
   readonly eventGrid?: boolean;
 }
 

@@ -25,9 +25,11 @@ export type CloudFunctionsNative =
   | { readonly req: NodeRequestLike; readonly res: ServerResponse }
   | { readonly cloudEvent: CloudEventLike };
 
+/** Options of the Cloud Functions bindings. */
 export interface CloudFunctionsOptions {
   /** The function's configured timeout: gives the context a deadline (Cloud Functions does not send one). */
   readonly timeoutSeconds?: number;
+  /** Where `ctx.logger` writes; default one JSON line per record on the console. */
   readonly logger?: FunctionLogger;
 }
 

@@ -50,6 +50,9 @@ export interface StorageObjectData {
   readonly updated?: string;
 }
 
+/** CloudEvent type of a Pub/Sub message published to a topic (Eventarc). */
 export const PUBSUB_PUBLISHED = 'google.cloud.pubsub.topic.v1.messagePublished';
+/** CloudEvent type of a Cloud Storage object created or overwritten. */
 export const STORAGE_FINALIZED = 'google.cloud.storage.object.v1.finalized';
+/** CloudEvent type of a Cloud Storage object deleted. */
 export const STORAGE_DELETED = 'google.cloud.storage.object.v1.deleted';

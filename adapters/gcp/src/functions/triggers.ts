@@ -84,6 +84,10 @@ export async function runPushedMessage<T>(
   return failure;
 }
 
+/**
+ * Turns a Cloud Storage finalized / deleted CloudEvent into a portable `BlobEvent`; any other
+ * event type is rejected with INVALID_ARGUMENT.
+ */
 export function storageEventToBlobEvent(ce: CloudEventLike): BlobEvent {
   let type: BlobEvent['type'];
   if (ce.type === STORAGE_FINALIZED) type = 'created';

@@ -29,12 +29,15 @@ export interface ProvisionOptions {
 
 /** Provisioning for one URL scheme: exactly the layout its adapter documents. */
 export interface Provisioner {
+  /** Which kind of resource this provisioner manages. */
   readonly kind: ResourceKind;
+  /** Reads whether the resource exists and its settings; changes nothing. */
   describe(url: URL): Promise<ResourceState>;
   /** Creates what is missing; existing resources are left alone (idempotent). */
   create(url: URL, opts: ProvisionOptions): Promise<void>;
   /** Deletes what exists; a missing resource is not an error (idempotent). */
   delete(url: URL, opts: ProvisionOptions): Promise<void>;
+  /** Releases the SDK clients it opened, so the command can exit. */
   close?(): Promise<void>;
 }
 

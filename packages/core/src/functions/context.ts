@@ -1,8 +1,12 @@
 /** Structured logging for a function invocation; fields are merged into the record. */
 export interface FunctionLogger {
+  /** Detail useful only while diagnosing a problem. */
   debug(message: string, fields?: Readonly<Record<string, unknown>>): void;
+  /** A normal event worth keeping in the logs. */
   info(message: string, fields?: Readonly<Record<string, unknown>>): void;
+  /** Something went wrong but the invocation carries on. */
   warn(message: string, fields?: Readonly<Record<string, unknown>>): void;
+  /** A failure; the invocation or one of its messages did not succeed. */
   error(message: string, fields?: Readonly<Record<string, unknown>>): void;
 }
 
@@ -63,6 +67,7 @@ export interface ContextInit<TNative> {
  */
 export function createFunctionContext<TNative>(init: ContextInit<TNative>): {
   readonly ctx: FunctionContext<TNative>;
+  /** Ends the invocation: clears the deadline timer so it does not keep the process alive. */
   done(): void;
 } {
   const controller = new AbortController();

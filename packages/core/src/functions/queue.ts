@@ -9,6 +9,7 @@ import type { FunctionContext } from './context.js';
 /** Handles one message; a throw reports that message as failed, so the platform redelivers it. */
 export type QueueHandler<T> = (message: Message<T>, ctx: FunctionContext) => void | Promise<void>;
 
+/** Options of `queueFunction`; they must match how the sending queue was opened, so bodies decode the same. */
 export interface QueueFunctionOptions<T> {
   /** How bodies were encoded by `Queue.send`; JSON by default (as `openQueue`). */
   readonly codec?: Codec<T>;
@@ -22,6 +23,7 @@ export interface QueueFunctionOptions<T> {
 export interface QueueFunction<T = unknown> {
   readonly kind: 'queue';
   // Method syntax keeps a QueueFunction<Job> usable where any queue function is taken (PortableFunction).
+  /** Handles one decoded message; a throw makes the platform deliver it again. */
   handler(message: Message<T>, ctx: FunctionContext): void | Promise<void>;
   readonly codec: Codec<T>;
   readonly claimCheck: QueueFunctionOptions<T>['claimCheck'];

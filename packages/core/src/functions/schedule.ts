@@ -12,6 +12,7 @@ export interface ScheduleEvent {
   readonly source: string | undefined;
 }
 
+/** Handles one firing of a schedule; a throw is logged and reported as a failed invocation. */
 export type ScheduleHandler = (event: ScheduleEvent, ctx: FunctionContext) => void | Promise<void>;
 
 /** A portable scheduled function; bind it with a platform binding or `serve()`. */

@@ -30,6 +30,7 @@ export interface ServeBlobEvents {
   readonly pollSeconds?: number;
 }
 
+/** What `serve()` runs in this process: an HTTP function, queue workers, schedules and blob-event pollers. */
 export interface ServeOptions {
   /** The HTTP function, served on `hostname:port`. */
   readonly http?: HttpFunction;
@@ -57,6 +58,7 @@ export interface Served {
   stop(): Promise<void>;
   /** Resolves once stopped (by stop() or a signal). */
   readonly done: Promise<void>;
+  /** Same as `stop()`, so `await using served = await serve(...)` stops it at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void>;
 }
 
