@@ -22,6 +22,7 @@ import {
 } from '../config.js';
 import { DEFAULT_ATTRIBUTES, type DynamoKvAttributes, DynamoKvDriver } from './driver.js';
 
+export type { AwsConnectionOptions } from '../config.js';
 export {
   DEFAULT_ATTRIBUTES,
   type DynamoKvAttributes,
@@ -34,6 +35,10 @@ export {
 /** Namespace used when none is given (DynamoDB key attributes cannot be empty). */
 export const DEFAULT_NAMESPACE = 'default';
 
+/**
+ * Options of {@link dynamoKv}: the table and namespace, how to reach DynamoDB, and the portable
+ * retry and timeout options.
+ */
 export interface DynamoKvOptions extends AwsConnectionOptions, KvStoreOptions {
   readonly table: string;
   /** Partition key value for this store; default 'default'. */

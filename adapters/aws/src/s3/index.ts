@@ -18,6 +18,7 @@ import {
 } from '../config.js';
 import { S3BucketDriver } from './driver.js';
 
+export type { AwsConnectionOptions } from '../config.js';
 export { S3_CAPABILITIES, S3BucketDriver, type S3DriverConfig } from './driver.js';
 export { decodeMetadataValue, encodeMetadataValue } from './metadata.js';
 

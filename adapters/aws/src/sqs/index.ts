@@ -13,6 +13,7 @@ import {
 import { mapAwsError } from '../errors.js';
 import { describeQueue, SqsQueueDriver } from './driver.js';
 
+export type { AwsConnectionOptions } from '../config.js';
 export { BODY_MARKER, decodeBody, encodeBody, UTF8_ATTRIBUTE_TYPE } from './codec.js';
 export {
   describeQueue,

@@ -34,7 +34,7 @@ import { PROVIDER } from '../errors.js';
 import { AzureBucketDriver, signerFor } from './driver.js';
 
 export type { AzureCredentialOptions, AzureTokenCredential } from '../credentials.js';
-export { AzureBucketDriver } from './driver.js';
+export { AzureBucketDriver, type BlobSigner } from './driver.js';
 export {
   decodeMetadata,
   decodeMetadataName,

@@ -38,9 +38,16 @@ const MAX_ROW_KEY_BYTES = 4096;
 /** Attempts for an increment racing with writers that change the row between its two steps. */
 const INCREMENT_ATTEMPTS = 5;
 
+/**
+ * What a Bigtable key-value driver is built from: the table, the namespace within it, the
+ * column family, and how to reach the service.
+ */
 export interface BigtableKvConfig {
+  /** Google Cloud project of the instance. */
   readonly projectId: string;
+  /** Bigtable instance holding the table. */
   readonly instanceId: string;
+  /** Table id; it must exist with the column family `family`. */
   readonly tableId: string;
   /** Namespace within the table (a row-key prefix). Default "default". */
   readonly namespace?: string;
