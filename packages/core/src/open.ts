@@ -348,7 +348,12 @@ export function urlBool(value: string | undefined, name: string, service: Servic
   });
 }
 
-/** The scheme table (built-in and registered), for docs and tools. */
+/**
+ * The scheme table (built-in and registered), for docs and tools.
+ *
+ * @example
+ * registeredSchemes().s3; // { module: '@polycloud/aws/s3', services: ['blob'] }
+ */
 export function registeredSchemes(): Readonly<
   Record<string, { module: string; services: readonly Service[] }>
 > {

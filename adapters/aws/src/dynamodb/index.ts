@@ -53,7 +53,13 @@ export interface DynamoKvOptions extends AwsConnectionOptions, KvStoreOptions {
 /** A KvStore whose `native()` is typed as the DynamoDB client. */
 export class DynamoKvStore<V extends KvValueOf<V> = KvValue> extends KvStore<V, DynamoDBClient> {}
 
-/** Builds a DynamoDB client: endpoint from the option or AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL. */
+/**
+ * Builds a DynamoDB client: endpoint from the option or AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL.
+ *
+ * @example
+ * const client = createDynamoClient({ endpoint: 'http://127.0.0.1:8000' }); // DynamoDB Local
+ * const kv = dynamoKv({ table: 'app', client });
+ */
 export function createDynamoClient(
   opts: AwsConnectionOptions & { clientConfig?: DynamoDBClientConfig | undefined } = {},
 ): DynamoDBClient {
@@ -73,6 +79,14 @@ export function createDynamoClient(
  * The CreateTable input for a table this adapter can use (on-demand billing). After creating
  * it, enable TTL on the `ttl` attribute (UpdateTimeToLive) so DynamoDB deletes expired items;
  * reads hide them either way.
+ *
+ * @example
+ * const client = createDynamoClient();
+ * await client.send(new CreateTableCommand(kvTableDefinition('app')));
+ * await client.send(new UpdateTimeToLiveCommand({
+ *   TableName: 'app',
+ *   TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+ * }));
  */
 export function kvTableDefinition(
   table: string,

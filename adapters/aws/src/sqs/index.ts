@@ -49,7 +49,13 @@ export class SqsQueue<T = unknown> extends Queue<T, SQSClient> {
   }
 }
 
-/** Builds an SQS client: endpoint from the option or AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL. */
+/**
+ * Builds an SQS client: endpoint from the option or AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL.
+ *
+ * @example
+ * const client = createSqsClient({ region: 'eu-west-1' });
+ * const jobs = await sqsQueue({ queueName: 'jobs', client }); // close() leaves the client open
+ */
 export function createSqsClient(
   opts: AwsConnectionOptions & { clientConfig?: SQSClientConfig | undefined } = {},
 ): SQSClient {

@@ -286,7 +286,13 @@ export function azureEventGrid(
     withContext(event, context, opts, async (ctx) => fn.handler(eventGridToBlobEvent(event), ctx));
 }
 
-/** The NCRONTAB schedule for `app.timer`. */
+/**
+ * The NCRONTAB schedule for `app.timer`.
+ *
+ * @example
+ * const nightly = scheduleFunction('0 3 * * 1-5', run);
+ * app.timer('nightly', { schedule: ncrontabSchedule(nightly), handler: azureTimer(nightly) });
+ */
 export function ncrontabSchedule(fn: PortableFunction): string {
   if (fn.kind !== 'schedule')
     throw invalidArgument('ncrontabSchedule: pass a scheduleFunction', { service: 'functions' });

@@ -61,7 +61,13 @@ export interface BigtableKvConfig {
   readonly appProfileId?: string;
 }
 
-/** The Bigtable client a driver makes when none is given. */
+/**
+ * The Bigtable client a driver makes when none is given.
+ *
+ * @example
+ * const client = bigtableClient({ projectId: 'p', apiEndpoint: '127.0.0.1:8086' }); // emulator
+ * const kv = bigtableKv({ projectId: 'p', instanceId: 'i', tableId: 'app', client });
+ */
 export function bigtableClient(opts: { projectId?: string; apiEndpoint?: string }): Bigtable {
   const emulator = opts.apiEndpoint ?? process.env.BIGTABLE_EMULATOR_HOST;
   return new Bigtable({

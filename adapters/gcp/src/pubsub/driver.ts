@@ -130,7 +130,13 @@ export function fullName(
   return `projects/${projectId}/${kind}/${name}`;
 }
 
-/** The PubSub client a driver makes when none is given. */
+/**
+ * The PubSub client a driver makes when none is given.
+ *
+ * @example
+ * const client = pubsubClient({ projectId: 'p' });
+ * const jobs = await pubsubQueue({ topic: 'jobs', subscription: 'jobs-worker', projectId: 'p', client });
+ */
 export function pubsubClient(opts: { projectId?: string; apiEndpoint?: string }): PubSub {
   return new PubSub({
     ...(opts.projectId ? { projectId: opts.projectId } : {}),

@@ -540,11 +540,9 @@ export class Bucket<TNative = unknown> {
    * Closes the bucket at the end of an `await using` block.
    *
    * @example
-   * ```ts
    * await using bucket = await openBucket('mem://assets');
    * await bucket.put('a.txt', 'hi');
    * // closed here
-   * ```
    */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();

@@ -300,11 +300,9 @@ export class KvStore<V extends KvValueOf<V> = KvValue, TNative = unknown> {
    * Closes the store at the end of an `await using` block.
    *
    * @example
-   * ```ts
    * await using kv = await openKv('mem://app/users');
    * await kv.set('u1', { name: 'Ada' });
    * // closed here
-   * ```
    */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();

@@ -403,11 +403,9 @@ export class Queue<T = unknown, TNative = unknown> {
    * Closes the queue at the end of an `await using` block.
    *
    * @example
-   * ```ts
    * await using jobs = await openQueue('mem://jobs');
    * await jobs.send({ id: 1 });
    * // closed here
-   * ```
    */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
