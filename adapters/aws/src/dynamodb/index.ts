@@ -108,7 +108,12 @@ export function kvTableDefinition(
   };
 }
 
-/** The driver behind `dynamoKv`. */
+/**
+ * The driver behind `dynamoKv`.
+ *
+ * @example
+ * const kv = new KvStore(dynamoKvDriver({ table: 'app', namespace: 'sessions' }), { timeoutMs: 5_000 });
+ */
 export function dynamoKvDriver(opts: Omit<DynamoKvOptions, keyof KvStoreOptions>): DynamoKvDriver {
   if (typeof opts.table !== 'string' || opts.table === '') {
     throw invalidArgument('dynamoKv: table is required', { service: 'kv', operation: 'open' });

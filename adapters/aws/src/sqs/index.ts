@@ -71,7 +71,12 @@ export function createSqsClient(
   });
 }
 
-/** The driver behind `sqsQueue`: resolves the URL and reads the queue's attributes. */
+/**
+ * The driver behind `sqsQueue`: resolves the URL and reads the queue's attributes.
+ *
+ * @example
+ * const raw = new Queue(await sqsQueueDriver({ queueName: 'jobs' }), { codec: bytesCodec });
+ */
 export async function sqsQueueDriver(
   opts: Omit<SqsQueueOptions, keyof QueueOptions<unknown>>,
 ): Promise<SqsQueueDriver> {

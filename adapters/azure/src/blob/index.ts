@@ -79,7 +79,12 @@ function pipelineOptions(extra: StoragePipelineOptions | undefined): StoragePipe
   };
 }
 
-/** Builds (or adopts) the container client and the driver. */
+/**
+ * Builds (or adopts) the container client and the driver.
+ *
+ * @example
+ * const bucket = new Bucket(azureBucketDriver({ container: 'uploads', account: 'myaccount' }), { timeoutMs: 10_000 });
+ */
 export function azureBucketDriver(opts: AzureBucketOptions): AzureBucketDriver {
   if (opts.client) {
     if (!isContainerClient(opts.client)) {
