@@ -1,6 +1,7 @@
 import { Bucket, type BucketOptions } from './blob/bucket.js';
 import type { BucketDriver } from './blob/driver.js';
 import { invalidArgument, isPolycloudError, pcError } from './errors.js';
+import { checkOpenArgs } from './internal/validate.js';
 import type { KvDriver } from './kv/driver.js';
 import { KvStore, type KvStoreOptions } from './kv/kvstore.js';
 import type { KvValue } from './kv/types.js';
@@ -141,6 +142,7 @@ export async function openBucket(
   url: string | URL,
   opts: BucketOptions & DriverOpenOptions = {},
 ): Promise<Bucket> {
+  checkOpenArgs(url, opts, 'blob');
   const { url: u, entry } = parseUrl(url, 'blob');
   const open = await load<BlobModule['openBucketDriver']>(entry, 'blob', 'openBucketDriver');
   const driver = await wrapOpen(() => open(u, opts), 'blob', u);
@@ -157,6 +159,7 @@ export async function openQueue<T = unknown>(
   url: string | URL,
   opts: QueueOptions<T> & DriverOpenOptions = {},
 ): Promise<Queue<T>> {
+  checkOpenArgs(url, opts, 'queue');
   const { url: u, entry } = parseUrl(url, 'queue');
   const open = await load<QueueModule['openQueueDriver']>(entry, 'queue', 'openQueueDriver');
   const driver = await wrapOpen(() => open(u, opts), 'queue', u);
@@ -173,6 +176,7 @@ export async function openKv<V extends KvValue = KvValue>(
   url: string | URL,
   opts: KvStoreOptions & DriverOpenOptions = {},
 ): Promise<KvStore<V>> {
+  checkOpenArgs(url, opts, 'kv');
   const { url: u, entry } = parseUrl(url, 'kv');
   const open = await load<KvModule['openKvDriver']>(entry, 'kv', 'openKvDriver');
   const driver = await wrapOpen(() => open(u, opts), 'kv', u);

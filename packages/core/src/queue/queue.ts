@@ -228,13 +228,21 @@ export class Queue<T = unknown, TNative = unknown> {
       requireCapability(caps.visibilityTimeout, 'visibilityTimeout', this.capCtx(op));
       checkInt(opts.visibilityTimeoutSeconds, 'visibilityTimeoutSeconds', 1, caps.maxVisibilitySeconds, ctx);
     }
-    const raw = await this.runner.run(op, undefined, opts.signal, (signal) =>
-      this.driver.receive({
-        maxMessages: opts.maxMessages ?? 1,
-        waitSeconds: opts.waitSeconds ?? 0,
-        visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds,
-        signal,
-      }),
+    const waitSeconds = opts.waitSeconds ?? 0;
+    const attempt = this.runner.attemptTimeoutMs;
+    const raw = await this.runner.run(
+      op,
+      undefined,
+      opts.signal,
+      (signal) =>
+        this.driver.receive({
+          maxMessages: opts.maxMessages ?? 1,
+          waitSeconds,
+          visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds,
+          signal,
+        }),
+      // A long poll legitimately waits waitSeconds; the attempt bound comes on top of it.
+      { attemptTimeoutMs: attempt > 0 ? attempt + waitSeconds * 1000 : 0 },
     );
     const out: Message<T>[] = [];
     for (const m of raw) out.push(await this.wrap(m, opts.signal));
