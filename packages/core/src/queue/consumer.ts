@@ -265,7 +265,7 @@ export function startConsumer<T>(
       if (msgs.length === 0) {
         // An empty answer that came back early (waitSeconds 0, or a service that returns
         // before the wait is over) must not turn into a busy loop: back off, up to 1 s.
-        if (Date.now() - polled < waitSeconds * 1000 * 0.9) {
+        if (waitSeconds === 0 || Date.now() - polled < waitSeconds * 900) {
           empties++;
           await sleep(Math.min(1000, 25 * 2 ** Math.min(empties, 6)), stopping.signal).catch(() => {});
         } else empties = 0;
