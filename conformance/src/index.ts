@@ -50,4 +50,11 @@ export {
   randomName,
 } from './suites/helpers.js';
 export { KV_INVALID_KEY_CASES, KV_JSON_CASES, KV_KEY_CASES, kvSuite } from './suites/kv.js';
+export {
+  ChildScript,
+  type ProcessHarness,
+  type ProcessResources,
+  type ProcessTarget,
+  processSuite,
+} from './suites/process.js';
 export { QUEUE_JSON_CASES, queueSuite } from './suites/queue.js';
