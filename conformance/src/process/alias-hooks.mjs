@@ -5,11 +5,11 @@ const root = new URL('../../../', import.meta.url);
 const src = (p) => new URL(p, root).href;
 
 export async function resolve(specifier, context, nextResolve) {
-  let m;
   if (specifier === '@polycloud/core') return nextResolve(src('packages/core/src/index.ts'), context);
   if (specifier === '@polycloud/memory') return nextResolve(src('adapters/memory/src/index.ts'), context);
   if (specifier === '@polycloud/local') return nextResolve(src('adapters/local/src/index.ts'), context);
-  if ((m = /^@polycloud\/(aws|gcp|azure)\/([a-z0-9]+)$/.exec(specifier))) {
+  const m = /^@polycloud\/(aws|gcp|azure)\/([a-z0-9]+)$/.exec(specifier);
+  if (m) {
     return nextResolve(src(`adapters/${m[1]}/src/${m[2]}/index.ts`), context);
   }
   return nextResolve(specifier, context);
