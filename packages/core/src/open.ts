@@ -1,6 +1,8 @@
 import { Bucket, type BucketOptions } from './blob/bucket.js';
 import type { BucketDriver } from './blob/driver.js';
 import { invalidArgument, isPolycloudError, pcError } from './errors.js';
+import { DEFAULT_ATTEMPT_TIMEOUT_MS } from './internal/context.js';
+import { linkSignals, raceAbort } from './internal/signal.js';
 import { checkOpenArgs } from './internal/validate.js';
 import type { KvDriver } from './kv/driver.js';
 import { KvStore, type KvStoreOptions } from './kv/kvstore.js';
@@ -145,7 +147,7 @@ export async function openBucket(
   checkOpenArgs(url, opts, 'blob');
   const { url: u, entry } = parseUrl(url, 'blob');
   const open = await load<BlobModule['openBucketDriver']>(entry, 'blob', 'openBucketDriver');
-  const driver = await wrapOpen(() => open(u, opts), 'blob', u);
+  const driver = await wrapOpen(() => open(u, opts), 'blob', u, opts);
   return new Bucket(driver, opts);
 }
 
@@ -162,7 +164,7 @@ export async function openQueue<T = unknown>(
   checkOpenArgs(url, opts, 'queue');
   const { url: u, entry } = parseUrl(url, 'queue');
   const open = await load<QueueModule['openQueueDriver']>(entry, 'queue', 'openQueueDriver');
-  const driver = await wrapOpen(() => open(u, opts), 'queue', u);
+  const driver = await wrapOpen(() => open(u, opts), 'queue', u, opts);
   return new Queue<T>(driver, opts);
 }
 
@@ -179,14 +181,34 @@ export async function openKv<V extends KvValue = KvValue>(
   checkOpenArgs(url, opts, 'kv');
   const { url: u, entry } = parseUrl(url, 'kv');
   const open = await load<KvModule['openKvDriver']>(entry, 'kv', 'openKvDriver');
-  const driver = await wrapOpen(() => open(u, opts), 'kv', u);
+  const driver = await wrapOpen(() => open(u, opts), 'kv', u, opts);
   return new KvStore<V>(driver, opts);
 }
 
-async function wrapOpen<T>(fn: () => Promise<T>, service: Service, url: URL): Promise<T> {
+async function wrapOpen<T extends { close(): Promise<void> }>(
+  fn: () => Promise<T>,
+  service: Service,
+  url: URL,
+  opts: { timeoutMs?: number; attemptTimeoutMs?: number },
+): Promise<T> {
+  // Opening may do I/O (a queue URL lookup, a subscription check): bound it like a call.
+  const ms = openTimeoutMs(opts);
+  const bound = linkSignals([], ms, `opening ${redact(url)}`);
   try {
-    return await fn();
+    return await raceAbort(fn(), bound.signal, (late) => void late.close().catch(() => {}));
   } catch (err) {
+    if (bound.signal.aborted) {
+      throw pcError(
+        'TIMEOUT',
+        `opening ${redact(url)} took longer than ${ms} ms; check the endpoint and network`,
+        {
+          service,
+          operation: 'open',
+          cause: err,
+          retryable: true,
+        },
+      );
+    }
     if (isPolycloudError(err)) throw err;
     throw pcError(
       'UNKNOWN',
@@ -198,7 +220,17 @@ async function wrapOpen<T>(fn: () => Promise<T>, service: Service, url: URL): Pr
         retryable: false,
       },
     );
+  } finally {
+    bound.dispose();
   }
+}
+
+function openTimeoutMs(opts: { timeoutMs?: number; attemptTimeoutMs?: number }): number {
+  const t = opts.timeoutMs;
+  const a = opts.attemptTimeoutMs;
+  if (typeof t === 'number' && t > 0) return t;
+  if (typeof a === 'number' && a > 0) return a;
+  return DEFAULT_ATTEMPT_TIMEOUT_MS;
 }
 
 function redact(url: URL): string {

@@ -92,6 +92,15 @@ export function checkOpenArgs(url: unknown, opts: unknown, service: 'blob' | 'qu
   if (opts !== undefined && (opts === null || typeof opts !== 'object' || Array.isArray(opts))) {
     throw invalidArgument(`open: options must be an object, got ${describeValue(opts)}`, ctx);
   }
+  for (const k of ['timeoutMs', 'attemptTimeoutMs', 'idleTimeoutMs'] as const) {
+    const v = (opts as Record<string, unknown> | undefined)?.[k];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
+      throw invalidArgument(
+        `open: ${k} must be a non-negative number of milliseconds, got ${describeValue(v)}`,
+        ctx,
+      );
+    }
+  }
   let parsed: URL;
   try {
     parsed = typeof url === 'string' ? new URL(url) : url;
