@@ -58,3 +58,11 @@ export {
   processSuite,
 } from './suites/process.js';
 export { QUEUE_JSON_CASES, queueSuite } from './suites/queue.js';
+export { type Fault, FaultProxy, mulberry32, type ProxyStats } from './faults/proxy.js';
+export {
+  type FaultHarness,
+  type FaultService,
+  faultSuite,
+  type ReliabilityReport,
+  writeReliabilityReport,
+} from './suites/faults.js';

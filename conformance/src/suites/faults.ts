@@ -1,0 +1,345 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import {
+  type Bucket,
+  isPolycloudError,
+  type KvStore,
+  type KvValue,
+  type PortableOptions,
+  type Queue,
+} from '@polycloud/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Fault, FaultProxy } from '../faults/proxy.js';
+import { findRepoRoot } from '../report.js';
+
+/** How the fault suite reaches one service through a proxy. */
+export interface FaultService<R> {
+  /** The emulator's `host:port` the proxy forwards to. */
+  readonly upstream: string;
+  /**
+   * Creates a fresh resource (directly, not through the proxy) and opens it with the portable
+   * API through `endpoint` (`127.0.0.1:port` of the proxy) with `opts`.
+   */
+  open(endpoint: string, opts: PortableOptions): Promise<{ resource: R; cleanup?: () => Promise<void> }>;
+}
+
+/** Harness of the fault-injection suite for one emulator-backed adapter. */
+export interface FaultHarness {
+  readonly adapter: string;
+  /** Emulator ids, for the report (e.g. 'moto', 'fake-gcs-server+pstest+bigtable-emulator'). */
+  readonly emulator: string;
+  readonly notRun?: string | undefined;
+  readonly blob?: FaultService<Bucket>;
+  readonly queue?: FaultService<Queue<unknown>>;
+  readonly kv?: FaultService<KvStore<KvValue>>;
+  /** Credentials that must never appear in an error message, toJSON() or inspect(). */
+  readonly secrets?: readonly string[];
+  beforeAll?(): Promise<void>;
+  afterAll?(): Promise<void>;
+}
+
+/** The outcome figures of one probe, as written to reports/reliability/<adapter>-<probe>.json. */
+export interface ReliabilityReport {
+  adapter: string;
+  emulator: string;
+  probe: string;
+  load: string;
+  faults: string[];
+  lost: number;
+  duplicated: number;
+  partial: number;
+  lostUpdates: number;
+  nonPolycloudErrors: number;
+  hangs: number;
+  secretLeaks: number;
+  seconds: number;
+  /** Failures a probe saw that break its rule (wrong code, wrong retryable flag), by kind. */
+  violations: string[];
+}
+
+export function writeReliabilityReport(r: ReliabilityReport, root = findRepoRoot()): string {
+  const dir = join(root, 'reports', 'reliability');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${r.adapter}-${r.probe}.json`);
+  writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
+  return file;
+}
+
+/** Per-attempt bound and retries the blackhole probe opens with; the bound below follows. */
+const ATTEMPT_MS = 1000;
+const ATTEMPTS = 2;
+const BH_OPTS: PortableOptions = {
+  attemptTimeoutMs: ATTEMPT_MS,
+  retry: { maxAttempts: ATTEMPTS, initialDelayMs: 50, maxDelayMs: 100 },
+};
+/** Generous slack for a loaded 2-core machine: this detects hangs, it is not a speed check. */
+const SLACK_MS = 5000;
+
+type Outcome = { code: string; retryable: boolean | undefined; ms: number; polycloud: boolean; hung: boolean };
+
+async function settle(p: () => Promise<unknown>, hangAfterMs: number, secrets: readonly string[], leaks: { n: number }) {
+  const t0 = performance.now();
+  const HANG = Symbol('hang');
+  let timer: NodeJS.Timeout | undefined;
+  const r = await Promise.race([
+    p().then(
+      () => ({ ok: true as const }),
+      (e: unknown) => ({ ok: false as const, e }),
+    ),
+    new Promise<typeof HANG>((res) => {
+      timer = setTimeout(() => res(HANG), hangAfterMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  const ms = Math.round(performance.now() - t0);
+  if (r === HANG) return { code: 'HANG', retryable: undefined, ms, polycloud: false, hung: true } satisfies Outcome;
+  if (r.ok) return { code: 'OK', retryable: undefined, ms, polycloud: true, hung: false } satisfies Outcome;
+  const e = r.e;
+  leaks.n += countLeaks(e, secrets);
+  return {
+    code: isPolycloudError(e) ? e.code : `RAW ${String(e)}`,
+    retryable: isPolycloudError(e) ? e.retryable : undefined,
+    ms,
+    polycloud: isPolycloudError(e),
+    hung: false,
+  } satisfies Outcome;
+}
+
+function countLeaks(e: unknown, secrets: readonly string[]): number {
+  const real = secrets.filter((s) => s.length >= 8);
+  if (real.length === 0) return 0;
+  let text = '';
+  try {
+    text = `${String(e)}\n${JSON.stringify(e)}\n${inspect(e, { depth: 2 })}`;
+  } catch {
+    text = String(e);
+  }
+  return real.filter((s) => text.includes(s)).length;
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Fault injection through a TCP proxy on 127.0.0.1 between the adapter and its emulator.
+ * Probes (each writes reports/reliability/<adapter>-<probe>.json):
+ * - blackhole: every waiting operation (blob, queue incl. consume().stop(), kv, opening) ends in
+ *   TIMEOUT within its bound with no signal and with a never-aborted caller signal, in
+ *   CANCELLED on abort, and in TIMEOUT under a whole-call `timeoutMs`.
+ * - read-resets: 2 MiB objects read through a proxy that resets half the connections after
+ *   ~1 MiB: every read returns the exact bytes or fails UNAVAILABLE/TIMEOUT and retryable.
+ * - queue-resets / kv-resets: sends and consume, and concurrent conditional writers, through a
+ *   proxy that resets a share of connections: nothing acked is lost, no update is lost.
+ */
+export function faultSuite(h: FaultHarness): void {
+  const d = h.notRun !== undefined ? describe.skip : describe;
+  d(`fault injection [${h.adapter}/${h.emulator}]`, () => {
+    const proxies: FaultProxy[] = [];
+    const cleanups: (() => Promise<void>)[] = [];
+    const secrets = h.secrets ?? [];
+    beforeAll(async () => h.beforeAll?.(), 120_000);
+    afterAll(async () => {
+      for (const c of cleanups) await c().catch(() => {});
+      for (const p of proxies) await p.stop();
+      await h.afterAll?.();
+    }, 120_000);
+    const proxyFor = async (upstream: string, seed = 1) => {
+      const { host, port } = FaultProxy.parse(upstream);
+      const p = await new FaultProxy(host, port, seed).start();
+      proxies.push(p);
+      return p;
+    };
+    async function openVia<R>(svc: FaultService<R>, opts: PortableOptions, seed = 1) {
+      const proxy = await proxyFor(svc.upstream, seed);
+      const { resource, cleanup } = await svc.open(proxy.hostPort, opts);
+      if (cleanup) cleanups.push(cleanup);
+      return { proxy, resource };
+    }
+
+    it('blackhole: every call ends in TIMEOUT within its bound, or CANCELLED on abort', async () => {
+      const started = performance.now();
+      const leaks = { n: 0 };
+      const rows: (Outcome & { op: string; variant: string; bound: number })[] = [];
+      type Call = { op: string; wait: number; run: (signal?: AbortSignal) => Promise<unknown> };
+      const services: { calls: Call[]; setFault: (f: Fault) => void; total: () => Promise<Call[]> }[] = [];
+
+      const build = async <R>(svc: FaultService<R> | undefined, calls: (r: R) => Call[]) => {
+        if (!svc) return;
+        const a = await openVia(svc, BH_OPTS);
+        const total = async () => {
+          const b = await openVia(svc, { timeoutMs: 1500, attemptTimeoutMs: 0, retry: { maxAttempts: 50 } });
+          b.proxy.set({ kind: 'blackhole' });
+          return calls(b.resource);
+        };
+        services.push({ calls: calls(a.resource), setFault: (f) => a.proxy.set(f), total });
+      };
+      await build(h.blob, (b) => [
+        { op: 'blob.head', wait: 0, run: (signal) => b.head('k', signal ? { signal } : {}) },
+        { op: 'blob.put', wait: 0, run: (signal) => b.put('k', 'v', signal ? { signal } : {}) },
+        { op: 'blob.getBytes', wait: 0, run: (signal) => b.getBytes('k', signal ? { signal } : {}) },
+        { op: 'blob.list', wait: 0, run: (signal) => b.list(signal ? { signal } : {}) },
+      ]);
+      await build(h.queue, (q) => [
+        { op: 'queue.send', wait: 0, run: (signal) => q.send('x', signal ? { signal } : {}) },
+        {
+          op: 'queue.receive',
+          wait: 1000,
+          run: (signal) => q.receive({ waitSeconds: 1, ...(signal ? { signal } : {}) }),
+        },
+        {
+          op: 'queue.consume.stop',
+          wait: 0,
+          run: async (signal) => {
+            const c = q.consume(async () => {}, { waitSeconds: 1, ...(signal ? { signal } : {}) });
+            await pause(1500);
+            const t0 = performance.now();
+            await c.stop();
+            // stop() must return: a stop that waits for a blackholed call past its bound is a hang.
+            if (performance.now() - t0 > ATTEMPT_MS * ATTEMPTS + SLACK_MS) throw new Error('stop() waited too long');
+            throw Object.assign(new Error('stopped'), { stopped: true });
+          },
+        },
+      ]);
+      await build(h.kv, (kv) => [
+        { op: 'kv.get', wait: 0, run: (signal) => kv.get('k', signal ? { signal } : {}) },
+        { op: 'kv.set', wait: 0, run: (signal) => kv.set('k', 1, signal ? { signal } : {}) },
+        { op: 'kv.list', wait: 0, run: (signal) => kv.list(signal ? { signal } : {}) },
+      ]);
+      for (const s of services) s.setFault({ kind: 'blackhole' });
+      const jobs: Promise<void>[] = [];
+      const record = (op: string, variant: string, bound: number, run: () => Promise<unknown>) =>
+        jobs.push(
+          settle(run, bound + 30_000, secrets, leaks).then((o) => {
+            rows.push({ ...o, op, variant, bound });
+          }),
+        );
+      for (const s of services) {
+        for (const c of s.calls) {
+          const bound = ATTEMPTS * (ATTEMPT_MS + c.wait) + 200 + SLACK_MS + (c.op.endsWith('stop') ? 1500 : 0);
+          record(c.op, 'no signal', bound, () => c.run());
+          record(c.op, 'caller signal never aborted', bound, () => c.run(new AbortController().signal));
+          const ac = new AbortController();
+          record(c.op, 'caller aborts at 300 ms', bound, () => {
+            setTimeout(() => ac.abort(), 300);
+            return c.run(ac.signal);
+          });
+        }
+        const totalCalls = await s.total();
+        for (const c of totalCalls) {
+          if (c.op.endsWith('stop')) continue;
+          record(c.op, 'timeoutMs 1500 (whole call)', 1500 + SLACK_MS, () => c.run());
+        }
+      }
+      await Promise.all(jobs);
+      const violations: string[] = [];
+      for (const r of rows) {
+        const want =
+          r.op === 'queue.consume.stop' ? 'stopped' : r.variant.startsWith('caller aborts') ? 'CANCELLED' : 'TIMEOUT';
+        const got = r.code;
+        const ok =
+          want === 'stopped'
+            ? got.includes('stopped')
+            : got === want && (want === 'CANCELLED' ? r.retryable === false : true) && r.ms <= r.bound;
+        if (!ok) violations.push(`${r.op} [${r.variant}]: ${got} after ${r.ms} ms (want ${want} within ${r.bound} ms)`);
+      }
+      const report: ReliabilityReport = {
+        adapter: h.adapter,
+        emulator: h.emulator,
+        probe: 'blackhole',
+        load: `${rows.length} calls (${services.length} services × 3 signal variants + whole-call timeoutMs), attemptTimeoutMs ${ATTEMPT_MS}, ${ATTEMPTS} attempts`,
+        faults: ['blackhole'],
+        lost: 0,
+        duplicated: 0,
+        partial: 0,
+        lostUpdates: 0,
+        nonPolycloudErrors: rows.filter((r) => !r.polycloud && !r.hung && !r.code.includes('stopped')).length,
+        hangs: rows.filter((r) => r.hung).length,
+        secretLeaks: leaks.n,
+        seconds: Math.round((performance.now() - started) / 100) / 10,
+        violations,
+      };
+      writeReliabilityReport(report);
+      expect(violations).toEqual([]);
+      expect(report.hangs).toBe(0);
+      expect(report.secretLeaks).toBe(0);
+    }, 180_000);
+
+    it('blackhole: opening a queue with timeoutMs ends in TIMEOUT or opens without I/O', async () => {
+      if (!h.queue) return;
+      const proxy = await proxyFor(h.queue.upstream);
+      proxy.set({ kind: 'blackhole' });
+      const o = await settle(
+        async () => {
+          const { resource, cleanup } = await h.queue!.open(proxy.hostPort, { timeoutMs: 2000 });
+          if (cleanup) cleanups.push(cleanup);
+          await resource.close();
+        },
+        2000 + SLACK_MS + 30_000,
+        secrets,
+        { n: 0 },
+      );
+      expect(['OK', 'TIMEOUT']).toContain(o.code);
+      expect(o.ms).toBeLessThan(2000 + SLACK_MS);
+    }, 60_000);
+
+    it('read-resets: reads cut mid-body return exact bytes or fail retryable, never hang', async () => {
+      if (!h.blob) return;
+      const started = performance.now();
+      const leaks = { n: 0 };
+      const OBJECTS = 12;
+      const SIZE = 2 * 1024 * 1024;
+      const { proxy, resource: b } = await openVia(h.blob, { idleTimeoutMs: 5000, attemptTimeoutMs: 10_000 }, 7);
+      const data = new Uint8Array(SIZE).map((_, i) => (i * 31 + 7) & 0xff);
+      for (let i = 0; i < OBJECTS; i++) await b.put(`obj-${i}`, data);
+      proxy.set({ kind: 'reset', direction: 'down', afterBytes: 1024 * 1024, probability: 0.5 });
+      let partial = 0;
+      const violations: string[] = [];
+      const outcomes: Outcome[] = [];
+      for (let i = 0; i < OBJECTS; i++) {
+        let got: Uint8Array | undefined;
+        const o = await settle(
+          async () => {
+            got = await b.getBytes(`obj-${i}`);
+          },
+          120_000,
+          secrets,
+          leaks,
+        );
+        outcomes.push(o);
+        if (o.code === 'OK') {
+          if (!got || got.byteLength !== SIZE || Buffer.compare(Buffer.from(got), Buffer.from(data)) !== 0) {
+            partial++;
+            const n = got?.byteLength ?? 0;
+            let at = 0;
+            while (at < n && got![at] === data[at]) at++;
+            violations.push(`getBytes obj-${i}: returned ${n} bytes, first difference at byte ${at}`);
+          }
+        } else if (!(o.polycloud && o.retryable && ['UNAVAILABLE', 'TIMEOUT'].includes(o.code))) {
+          violations.push(`getBytes obj-${i}: ${o.code} retryable=${o.retryable}`);
+        }
+      }
+      proxy.set({ kind: 'pass' });
+      const report: ReliabilityReport = {
+        adapter: h.adapter,
+        emulator: h.emulator,
+        probe: 'read-resets',
+        load: `${OBJECTS} reads of 2 MiB; 50% of connections reset after 1 MiB downstream (seed 7)`,
+        faults: ['reset-down-after-1MiB'],
+        lost: 0,
+        duplicated: 0,
+        partial,
+        lostUpdates: 0,
+        nonPolycloudErrors: outcomes.filter((o) => !o.polycloud).length,
+        hangs: outcomes.filter((o) => o.hung).length,
+        secretLeaks: leaks.n,
+        seconds: Math.round((performance.now() - started) / 100) / 10,
+        violations,
+      };
+      writeReliabilityReport(report);
+      expect(report.partial).toBe(0);
+      expect(report.hangs).toBe(0);
+      expect(violations).toEqual([]);
+      expect(proxy.stats.resets).toBeGreaterThan(0);
+    }, 300_000);
+  });
+}
