@@ -136,7 +136,7 @@ export class ResumingBody {
       throw this.src.normalize(e);
     };
     if (signal.aborted) stop(abortError(signal, this.src.what));
-    if (isPolycloudError(err) && !err.retryable) stop(err);
+    if (!isCut(err)) stop(err);
     void this.reader.cancel(err).catch(() => {});
     for (;;) {
       if (!this.src.canResume || this.resumes >= this.src.policy.maxAttempts - 1) {
@@ -170,9 +170,19 @@ export class ResumingBody {
             ),
           );
         }
-        if (isPolycloudError(e) && !e.retryable) stop(e);
+        if (!isCut(e)) stop(e);
         err = e;
       }
     }
   }
+}
+
+/**
+ * Whether a body error is the connection's fault rather than a verdict: anything native, any
+ * retryable error, and CANCELLED/UNKNOWN that nobody asked for (some SDKs report a reset body as
+ * aborted; recover() has already ruled out the caller's abort and the deadline).
+ */
+function isCut(err: unknown): boolean {
+  if (!isPolycloudError(err)) return true;
+  return err.retryable || err.code === 'CANCELLED' || err.code === 'UNKNOWN';
 }
