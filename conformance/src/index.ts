@@ -12,6 +12,7 @@
  */
 export type { EmulatorGap } from './emulators/gaps.js';
 export type { EmulatorId } from './emulators/types.js';
+export { type Fault, FaultProxy, mulberry32, type ProxyStats } from './faults/proxy.js';
 export type { BucketHarness, HarnessInfo, KvHarness, QueueHarness } from './harness.js';
 export {
   type BodyResult,
@@ -32,6 +33,13 @@ export {
   writeReport,
 } from './report.js';
 export { BLOB_INVALID_KEY_CASES, BLOB_KEY_CASES, bucketSuite } from './suites/bucket.js';
+export {
+  type FaultHarness,
+  type FaultService,
+  faultSuite,
+  type ReliabilityReport,
+  writeReliabilityReport,
+} from './suites/faults.js';
 export {
   type RegisterTest,
   runSuite,
@@ -58,11 +66,3 @@ export {
   processSuite,
 } from './suites/process.js';
 export { QUEUE_JSON_CASES, queueSuite } from './suites/queue.js';
-export { type Fault, FaultProxy, mulberry32, type ProxyStats } from './faults/proxy.js';
-export {
-  type FaultHarness,
-  type FaultService,
-  faultSuite,
-  type ReliabilityReport,
-  writeReliabilityReport,
-} from './suites/faults.js';

@@ -1,6 +1,6 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoClient } from '@polycloud/aws/dynamodb';
 import { createS3Client } from '@polycloud/aws/s3';
 import { createSqsClient } from '@polycloud/aws/sqs';

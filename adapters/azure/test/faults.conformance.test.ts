@@ -18,7 +18,10 @@ function endpointOf(cs: string, service: 'Blob' | 'Queue' | 'Table'): URL {
 function via(cs: string, service: 'Blob' | 'Queue' | 'Table', hostPort: string): string {
   const u = endpointOf(cs, service);
   u.host = hostPort;
-  return cs.replace(new RegExp(`${service}Endpoint=[^;]+`), `${service}Endpoint=${u.href.replace(/\/$/, '')}`);
+  return cs.replace(
+    new RegExp(`${service}Endpoint=[^;]+`),
+    `${service}Endpoint=${u.href.replace(/\/$/, '')}`,
+  );
 }
 const accountKey = connectionString ? (/AccountKey=([^;]+)/.exec(connectionString)?.[1] ?? '') : '';
 

@@ -33,7 +33,9 @@ faultSuite({
         metricsEnabled: false,
       }),
     };
-    await admin.bigtable.instance(INSTANCE).createTable(TABLE, { families: [{ name: 'kv', rule: { versions: 1 } }] });
+    await admin.bigtable
+      .instance(INSTANCE)
+      .createTable(TABLE, { families: [{ name: 'kv', rule: { versions: 1 } }] });
   },
   async afterAll() {
     await admin?.pubsub.close();
@@ -57,10 +59,13 @@ faultSuite({
             const id = `pc-${rand()}`;
             const [topic] = await admin!.pubsub.createTopic(id);
             await topic.createSubscription(id, { ackDeadlineSeconds: 30 });
-            const resource = await openQueue(`gcppubsub://projects/${PROJECT}/topics/${id}?subscription=${id}`, {
-              ...opts,
-              driverOptions: { apiEndpoint: endpoint },
-            });
+            const resource = await openQueue(
+              `gcppubsub://projects/${PROJECT}/topics/${id}?subscription=${id}`,
+              {
+                ...opts,
+                driverOptions: { apiEndpoint: endpoint },
+              },
+            );
             return { resource, cleanup: () => resource.close() };
           },
         },

@@ -76,9 +76,20 @@ const BH_OPTS: PortableOptions = {
 /** Generous slack for a loaded 2-core machine: this detects hangs, it is not a speed check. */
 const SLACK_MS = 5000;
 
-type Outcome = { code: string; retryable: boolean | undefined; ms: number; polycloud: boolean; hung: boolean };
+type Outcome = {
+  code: string;
+  retryable: boolean | undefined;
+  ms: number;
+  polycloud: boolean;
+  hung: boolean;
+};
 
-async function settle(p: () => Promise<unknown>, hangAfterMs: number, secrets: readonly string[], leaks: { n: number }) {
+async function settle(
+  p: () => Promise<unknown>,
+  hangAfterMs: number,
+  secrets: readonly string[],
+  leaks: { n: number },
+) {
   const t0 = performance.now();
   const HANG = Symbol('hang');
   let timer: NodeJS.Timeout | undefined;
@@ -93,7 +104,8 @@ async function settle(p: () => Promise<unknown>, hangAfterMs: number, secrets: r
   ]);
   clearTimeout(timer);
   const ms = Math.round(performance.now() - t0);
-  if (r === HANG) return { code: 'HANG', retryable: undefined, ms, polycloud: false, hung: true } satisfies Outcome;
+  if (r === HANG)
+    return { code: 'HANG', retryable: undefined, ms, polycloud: false, hung: true } satisfies Outcome;
   if (r.ok) return { code: 'OK', retryable: undefined, ms, polycloud: true, hung: false } satisfies Outcome;
   const e = r.e;
   leaks.n += countLeaks(e, secrets);
@@ -167,7 +179,7 @@ export function faultSuite(h: FaultHarness): void {
         if (!svc) return;
         const a = await openVia(svc, BH_OPTS);
         const total = async () => {
-          const b = await openVia(svc, { timeoutMs: 1500, attemptTimeoutMs: 0, retry: { maxAttempts: 50 } });
+          const b = await openVia(svc, { timeoutMs: 5000, attemptTimeoutMs: 0, retry: { maxAttempts: 50 } });
           b.proxy.set({ kind: 'blackhole' });
           return calls(b.resource);
         };
@@ -195,7 +207,8 @@ export function faultSuite(h: FaultHarness): void {
             const t0 = performance.now();
             await c.stop();
             // stop() must return: a stop that waits for a blackholed call past its bound is a hang.
-            if (performance.now() - t0 > ATTEMPT_MS * ATTEMPTS + SLACK_MS) throw new Error('stop() waited too long');
+            if (performance.now() - t0 > ATTEMPT_MS * ATTEMPTS + SLACK_MS)
+              throw new Error('stop() waited too long');
             throw Object.assign(new Error('stopped'), { stopped: true });
           },
         },
@@ -215,7 +228,8 @@ export function faultSuite(h: FaultHarness): void {
         );
       for (const s of services) {
         for (const c of s.calls) {
-          const bound = ATTEMPTS * (ATTEMPT_MS + c.wait) + 200 + SLACK_MS + (c.op.endsWith('stop') ? 1500 : 0);
+          const bound =
+            ATTEMPTS * (ATTEMPT_MS + c.wait) + 200 + SLACK_MS + (c.op.endsWith('stop') ? 1500 : 0);
           record(c.op, 'no signal', bound, () => c.run());
           record(c.op, 'caller signal never aborted', bound, () => c.run(new AbortController().signal));
           const ac = new AbortController();
@@ -227,20 +241,27 @@ export function faultSuite(h: FaultHarness): void {
         const totalCalls = await s.total();
         for (const c of totalCalls) {
           if (c.op.endsWith('stop')) continue;
-          record(c.op, 'timeoutMs 1500 (whole call)', 1500 + SLACK_MS, () => c.run());
+          record(c.op, 'timeoutMs 5000 (whole call)', 5000 + SLACK_MS, () => c.run());
         }
       }
       await Promise.all(jobs);
       const violations: string[] = [];
       for (const r of rows) {
         const want =
-          r.op === 'queue.consume.stop' ? 'stopped' : r.variant.startsWith('caller aborts') ? 'CANCELLED' : 'TIMEOUT';
+          r.op === 'queue.consume.stop'
+            ? 'stopped'
+            : r.variant.startsWith('caller aborts')
+              ? 'CANCELLED'
+              : 'TIMEOUT';
         const got = r.code;
         const ok =
           want === 'stopped'
             ? got.includes('stopped')
             : got === want && (want === 'CANCELLED' ? r.retryable === false : true) && r.ms <= r.bound;
-        if (!ok) violations.push(`${r.op} [${r.variant}]: ${got} after ${r.ms} ms (want ${want} within ${r.bound} ms)`);
+        if (!ok)
+          violations.push(
+            `${r.op} [${r.variant}]: ${got} after ${r.ms} ms (want ${want} within ${r.bound} ms)`,
+          );
       }
       const report: ReliabilityReport = {
         adapter: h.adapter,
@@ -288,7 +309,11 @@ export function faultSuite(h: FaultHarness): void {
       const leaks = { n: 0 };
       const OBJECTS = 12;
       const SIZE = 2 * 1024 * 1024;
-      const { proxy, resource: b } = await openVia(h.blob, { idleTimeoutMs: 5000, attemptTimeoutMs: 10_000 }, 7);
+      const { proxy, resource: b } = await openVia(
+        h.blob,
+        { idleTimeoutMs: 5000, attemptTimeoutMs: 10_000 },
+        7,
+      );
       const data = new Uint8Array(SIZE).map((_, i) => (i * 31 + 7) & 0xff);
       for (let i = 0; i < OBJECTS; i++) await b.put(`obj-${i}`, data);
       proxy.set({ kind: 'reset', direction: 'down', afterBytes: 1024 * 1024, probability: 0.5 });

@@ -225,12 +225,10 @@ async function wrapOpen<T extends { close(): Promise<void> }>(
   }
 }
 
-function openTimeoutMs(opts: { timeoutMs?: number; attemptTimeoutMs?: number }): number {
+/** Opening may take several requests (a channel, a lookup): timeoutMs bounds it, else 30 s. */
+function openTimeoutMs(opts: { timeoutMs?: number }): number {
   const t = opts.timeoutMs;
-  const a = opts.attemptTimeoutMs;
-  if (typeof t === 'number' && t > 0) return t;
-  if (typeof a === 'number' && a > 0) return a;
-  return DEFAULT_ATTEMPT_TIMEOUT_MS;
+  return typeof t === 'number' && t > 0 ? t : DEFAULT_ATTEMPT_TIMEOUT_MS;
 }
 
 function redact(url: URL): string {
