@@ -18,7 +18,14 @@ export type Fault =
       readonly direction: 'down' | 'up';
       readonly afterBytes: number;
       readonly probability: number;
-    };
+      /** Adds up to this many bytes, at random per connection, to `afterBytes`. */
+      readonly jitterBytes?: number;
+    }
+  /**
+   * Resets a connection at a chunk of traffic (in `direction`) with `probability` per chunk:
+   * the same fault rate whether the client pools connections or opens one per request.
+   */
+  | { readonly kind: 'reset-chunk'; readonly direction: 'down' | 'up'; readonly probability: number };
 
 /** Counters of what the proxy did. */
 export interface ProxyStats {
@@ -97,6 +104,8 @@ export class FaultProxy {
     const upstream = connect(this.upstreamPort, this.upstreamHost);
     this.track(upstream);
     const doomed = fault.kind === 'reset' && this.rng() < fault.probability;
+    const limit =
+      fault.kind === 'reset' ? fault.afterBytes + Math.floor(this.rng() * (fault.jitterBytes ?? 0)) : 0;
     let down = 0;
     let up = 0;
     let cut = false;
@@ -113,11 +122,18 @@ export class FaultProxy {
         if (dir === 'down') this.stats.bytesDown += chunk.length;
         else this.stats.bytesUp += chunk.length;
         if (cut) return; // the reset is under way: nothing more may pass
+        if (f.kind === 'reset-chunk' && f.direction === dir && this.rng() < f.probability) {
+          cut = true;
+          const keep = Math.floor(this.rng() * chunk.length);
+          if (keep > 0) to.write(chunk.subarray(0, keep));
+          setImmediate(reset);
+          return;
+        }
         if (doomed && fault.kind === 'reset' && fault.direction === dir) {
           const seen = dir === 'down' ? down : up;
-          if (seen + chunk.length >= fault.afterBytes) {
+          if (seen + chunk.length >= limit) {
             cut = true;
-            const keep = Math.max(0, fault.afterBytes - seen);
+            const keep = Math.max(0, limit - seen);
             if (keep > 0) to.write(chunk.subarray(0, keep));
             setImmediate(reset);
             return;
