@@ -109,3 +109,6 @@ export function driverOptionsOf<C, Cfg>(
   }
   return out;
 }
+
+/** Socket bounds for every client polycloud builds (a caller's own requestHandler wins). */
+export const HTTP_TIMEOUTS = Object.freeze({ connectionTimeout: 10_000, requestTimeout: 30_000 });

@@ -12,6 +12,7 @@ import {
   type AwsConnectionOptions,
   checkEndpoint,
   driverOptionsOf,
+  HTTP_TIMEOUTS,
   resolveEndpoint,
   resolveRegion,
   urlResourceName,
@@ -57,6 +58,9 @@ export function createS3Client(
   // S3-compatible servers often reject the SDK's default CRC32 headers; the standard variables
   // (AWS_REQUEST_CHECKSUM_CALCULATION, AWS_RESPONSE_CHECKSUM_VALIDATION) still win when set.
   const config: S3ClientConfig = {
+    // Connect and idle-read bounds, so a dead endpoint frees its socket (and lets the process
+    // exit) even where a request is not aborted; core's attempt timeout ends the call first.
+    requestHandler: HTTP_TIMEOUTS,
     ...(custom && !process.env.AWS_REQUEST_CHECKSUM_CALCULATION
       ? { requestChecksumCalculation: 'WHEN_REQUIRED' }
       : {}),

@@ -11,6 +11,7 @@ import {
   type AwsConnectionOptions,
   checkEndpoint,
   driverOptionsOf,
+  HTTP_TIMEOUTS,
   resolveEndpoint,
   resolveRegion,
   urlResourceName,
@@ -62,6 +63,9 @@ export function createSqsClient(
   const endpoint = resolveEndpoint(opts.endpoint ?? fromConfig, 'SQS');
   const region = resolveRegion(opts.region, endpoint);
   return new SQSClient({
+    // Connect and idle-read bounds, so a dead endpoint frees its socket (and lets the process
+    // exit) even where a request is not aborted; core's attempt timeout ends the call first.
+    requestHandler: HTTP_TIMEOUTS,
     ...opts.clientConfig,
     ...(region !== undefined ? { region } : {}),
     ...(endpoint !== undefined ? { endpoint } : {}),

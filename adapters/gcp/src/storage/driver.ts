@@ -84,6 +84,9 @@ export function storageClient(opts: Omit<GcsDriverOptions, 'bucket' | 'client'>)
     ...(opts.projectId ? { projectId: opts.projectId } : {}),
     ...(apiEndpoint ? { apiEndpoint } : {}),
     ...(opts.credentials ? { credentials: { ...opts.credentials } } : {}),
+    // Per-request bound (the SDK's default is 60 s): requests the SDK cannot abort free their
+    // socket, and let the process exit, within it; core's attempt timeout ends the call first.
+    timeout: 30_000,
   };
   const storage = new Storage(options);
   if (apiEndpoint !== undefined) {
