@@ -9,6 +9,7 @@ export default defineConfig({
     alias: [
       { find: /^@polycloud\/core$/, replacement: here('./packages/core/src/index.ts') },
       { find: /^@polycloud\/memory$/, replacement: here('./adapters/memory/src/index.ts') },
+      { find: /^@polycloud\/local$/, replacement: here('./adapters/local/src/index.ts') },
       { find: /^@polycloud\/conformance$/, replacement: here('./conformance/src/index.ts') },
       {
         find: /^@polycloud\/conformance\/emulators$/,

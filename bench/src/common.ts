@@ -9,7 +9,7 @@ export const MiB = 1024 * KiB;
 /** Settings for one run: `BENCH_QUICK=1` is a short smoke run, the default a fuller one. */
 export interface BenchSettings {
   readonly quick: boolean;
-  /** Sections to run (`BENCH_ONLY=micro,s3,memory`; default all). */
+  /** Sections to run (`BENCH_ONLY=micro,s3,memory,local`; default all). */
   readonly sections: ReadonlySet<Section>;
   /** Per (size, concurrency, op) cell: measured time per implementation, in ms. */
   readonly s3CellMs: number;
@@ -27,8 +27,8 @@ export interface BenchSettings {
   readonly microRounds: number;
 }
 
-export type Section = 'micro' | 's3' | 'memory';
-const SECTIONS: readonly Section[] = ['micro', 's3', 'memory'];
+export type Section = 'micro' | 's3' | 'memory' | 'local';
+const SECTIONS: readonly Section[] = ['micro', 's3', 'memory', 'local'];
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): BenchSettings {
   const quick = env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true';

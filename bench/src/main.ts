@@ -4,12 +4,14 @@
  *   1. micro   the portable layer's CPU cost per call (memory adapter: driver vs Bucket/KvStore)
  *   2. s3      put/get 4 KiB … 16 MiB at concurrency 1 and 8 on moto, raw S3Client vs Bucket
  *   3. memory  peak memory of a streamed upload of unknown length, polycloud vs lib-storage
+ *   4. local   the embedded default (file://, local://) next to the memory adapter
  *
- * BENCH_QUICK=1 is a ~30 s smoke run; BENCH_ONLY=micro,s3,memory picks sections. Figures are
+ * BENCH_QUICK=1 is a ~30 s smoke run; BENCH_ONLY=micro,s3,memory,local picks sections. Figures are
  * printed, never asserted on: the exit code says only whether the bench could run.
  */
 import os from 'node:os';
 import { log, MiB, progress, settingsFromEnv } from './common.js';
+import { formatLocal, formatLocalProcesses, runLocal, runLocalProcesses } from './local.js';
 import { formatMicro, runMicro } from './micro.js';
 import { formatThroughput, runThroughput } from './s3-throughput.js';
 import { clientFor, createBenchBucket, removeBenchBucket, type S3Env, startS3 } from './s3env.js';
@@ -93,6 +95,21 @@ async function main(): Promise<void> {
       process.off('SIGINT', stopOnSignal);
       process.off('SIGTERM', stopOnSignal);
     }
+  }
+  if (s.sections.has('local')) {
+    const rows = await runLocal(s);
+    log('\n## The embedded default: local (file://, local:// on SQLite) next to memory, 4 KiB bodies\n');
+    log(formatLocal(rows));
+    log(
+      '\nops/s: all calls of the cell over its wall time; p50/p99: per-call latency through the portable types.',
+    );
+    const mp = await runLocalProcesses(s);
+    log('\n## The embedded default: several processes on one SQLite file\n');
+    log(formatLocalProcesses(mp));
+    log(
+      '\nWall time from spawning the processes (tsx start-up included) to the last exit; exact: the counter ' +
+        'ends at processes × increments / every message was received once.',
+    );
   }
   log(`\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }

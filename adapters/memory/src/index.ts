@@ -15,6 +15,7 @@ import {
   KvStore,
   type KvStoreOptions,
   type KvValue,
+  type KvValueOf,
   pcError,
   Queue,
   type QueueOptions,
@@ -183,7 +184,7 @@ export function memoryQueue<T = unknown>(
  * @example
  * const sessions = memoryKv<{ user: string }>('sessions', 'web');
  */
-export function memoryKv<V extends KvValue = KvValue>(
+export function memoryKv<V extends KvValueOf<V> = KvValue>(
   name?: string,
   namespace?: string,
   opts: KvStoreOptions = {},

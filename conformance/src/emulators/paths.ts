@@ -1,26 +1,34 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findRepoRoot } from '../report.js';
 import type { EmulatorId } from './types.js';
 
-// This file lives in conformance/src/emulators (or conformance/dist/emulators once built):
-// the repository root is three levels up either way.
+// This file lives in conformance/src/emulators, or dist/emulators once built and installed from
+// node_modules: the package root is two levels up either way, and the pins ship inside it.
 const here = path.dirname(fileURLToPath(import.meta.url));
+const packageRoot = path.resolve(here, '..', '..');
 
-/** The repository root. */
-export const repoRoot: string = path.resolve(here, '..', '..', '..');
+/**
+ * The project the harness works for: the nearest workspace root at or above the working
+ * directory, else the working directory itself (an application with @polycloud/conformance in
+ * node_modules). `.emulators/` and `reports/` live there, never inside node_modules.
+ */
+export function projectRoot(cwd: string = process.cwd()): string {
+  return findRepoRoot(cwd);
+}
 
 /** Where `npm run emulators:install` puts everything (gitignored). POLYCLOUD_EMULATORS_DIR overrides it. */
 export function emulatorsDir(env: NodeJS.ProcessEnv = process.env): string {
   const dir = env.POLYCLOUD_EMULATORS_DIR;
-  return dir ? path.resolve(dir) : path.join(repoRoot, '.emulators');
+  return dir ? path.resolve(dir) : path.join(projectRoot(), '.emulators');
 }
 
-/** Emulator sources kept in the repository: versions.json, the pstest main, lock files. */
-export const emulatorSourcesDir: string = path.join(repoRoot, 'conformance', 'emulators');
+/** Emulator sources shipped with the package: versions.json, the pstest main, lock files. */
+export const emulatorSourcesDir: string = path.join(packageRoot, 'emulators');
 
-/** Process logs: reports/emulators/<id>.log. */
-export const emulatorLogsDir: string = path.join(repoRoot, 'reports', 'emulators');
+/** Process logs: reports/emulators/<id>.log under the project root. */
+export const emulatorLogsDir: string = path.join(projectRoot(), 'reports', 'emulators');
 
 export interface PinnedEmulator {
   readonly version: string;

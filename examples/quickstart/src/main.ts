@@ -1,18 +1,27 @@
 /**
  * Quick start: one piece of application code, any provider. The URLs below are the only thing
- * that changes between memory, AWS, Google Cloud and Azure:
+ * that changes between the local default, memory, AWS, Google Cloud and Azure:
  *
  *   UPLOADS_URL=s3://my-bucket JOBS_URL=sqs://jobs COUNTERS_URL=dynamodb://counters npm start
+ *   UPLOADS_URL=mem://uploads JOBS_URL=mem://jobs COUNTERS_URL=mem://counters npm start
+ *
+ * By default everything is kept in ./.polycloud-data (POLYCLOUD_DATA names another folder):
+ * uploads in a folder, jobs and counters in one SQLite file. Run it twice: the counters go on
+ * counting from where the first run left them.
  */
-import { bytesCodec, openBucket, openKv, openQueue } from '@polycloud/core';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { bytesCodec, isPolycloudError, openBucket, openKv, openQueue } from '@polycloud/core';
 
 interface Job {
   readonly upload: string;
 }
 
-const uploadsUrl = process.env.UPLOADS_URL ?? 'mem://uploads';
-const jobsUrl = process.env.JOBS_URL ?? 'mem://jobs';
-const countersUrl = process.env.COUNTERS_URL ?? 'mem://counters?namespace=quickstart';
+const dataDir = resolve(process.env.POLYCLOUD_DATA ?? '.polycloud-data');
+const database = pathToFileURL(resolve(dataDir, 'app.db')).pathname;
+const uploadsUrl = process.env.UPLOADS_URL ?? pathToFileURL(resolve(dataDir, 'uploads')).href;
+const jobsUrl = process.env.JOBS_URL ?? `local://${database}?queue=jobs`;
+const countersUrl = process.env.COUNTERS_URL ?? `local://${database}?table=counters&namespace=quickstart`;
 
 await using uploads = await openBucket(uploadsUrl);
 await using jobs = await openQueue<Job>(jobsUrl);
@@ -25,7 +34,14 @@ for (const name of ['a.txt', 'b.txt']) {
     metadata: { source: 'quickstart' },
   });
 }
-await uploads.put('inbox/c.txt', 'created once', { ifNoneMatch: '*' });
+let created = 'inbox/c.txt created';
+try {
+  await uploads.put('inbox/c.txt', 'created once', { ifNoneMatch: '*' });
+} catch (err) {
+  if (!isPolycloudError(err, 'PRECONDITION_FAILED')) throw err;
+  created = 'inbox/c.txt kept from an earlier run';
+}
+const run = (await counters.increment('runs')).value;
 
 // 2. Queue a job per document.
 const keys: string[] = [];
@@ -49,9 +65,10 @@ await consumer.stop();
 const documents = (await counters.get('documents'))?.value;
 const bytes = (await counters.get('bytes'))?.value;
 console.log(`provider:   ${uploads.provider} (${uploadsUrl}, ${jobsUrl}, ${countersUrl})`);
-console.log(`stored:     ${keys.join(', ')}`);
+console.log(`run:        #${run} against this store (run again: the counters keep counting)`);
+console.log(`stored:     ${keys.join(', ')} (${created})`);
 console.log(`queued:     ${sent.filter((r) => r.ok).length} jobs`);
-console.log(`processed:  ${documents} documents, ${bytes} bytes`);
+console.log(`processed:  ${documents} documents, ${bytes} bytes in all runs`);
 console.log(
   `left:       ${(await jobs.withCodec(bytesCodec).receive({ maxMessages: 10 })).length} messages in the queue`,
 );

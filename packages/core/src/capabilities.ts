@@ -37,6 +37,7 @@ export interface BucketCapabilities {
   readonly maxDeleteBatch: number;
 }
 
+/** What a queue supports; options whose capability is absent are rejected with UNSUPPORTED before any I/O. */
 export interface QueueCapabilities {
   readonly delay: boolean;
   readonly maxDelaySeconds: number;
@@ -61,6 +62,7 @@ export interface QueueCapabilities {
   readonly maxWaitSeconds: number;
 }
 
+/** What a key-value store supports; options whose capability is absent are rejected with UNSUPPORTED before any I/O. */
 export interface KvCapabilities {
   readonly ifVersion: boolean;
   readonly ifAbsent: boolean;
@@ -73,6 +75,7 @@ export interface KvCapabilities {
   readonly maxListLimit: number;
 }
 
+/** Any of the three capability records. */
 export type AnyCapabilities = BucketCapabilities | QueueCapabilities | KvCapabilities;
 
 /** Freezes a capability record so nobody flips a flag at run time. */

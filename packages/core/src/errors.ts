@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'UNKNOWN',
 ] as const;
 
+/** A portable error code: the same failure has the same code on every provider (see ERROR_CODES). */
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Codes that are worth retrying unless the caller says otherwise. */
@@ -26,6 +27,7 @@ const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set([
   'INTERNAL',
 ]);
 
+/** What a PolycloudError is built from: the portable code, retryability, where it happened and the native cause. */
 export interface PolycloudErrorOptions {
   code: ErrorCode;
   message: string;

@@ -6,7 +6,7 @@ import { linkSignals, raceAbort } from './internal/signal.js';
 import { checkOpenArgs } from './internal/validate.js';
 import type { KvDriver } from './kv/driver.js';
 import { KvStore, type KvStoreOptions } from './kv/kvstore.js';
-import type { KvValue } from './kv/types.js';
+import type { KvValue, KvValueOf } from './kv/types.js';
 import type { QueueDriver } from './queue/driver.js';
 import { Queue, type QueueOptions } from './queue/queue.js';
 
@@ -174,7 +174,7 @@ export async function openQueue<T = unknown>(
  * @example
  * const sessions = await openKv<Session>(process.env.SESSIONS_URL ?? 'mem://sessions?namespace=web');
  */
-export async function openKv<V extends KvValue = KvValue>(
+export async function openKv<V extends KvValueOf<V> = KvValue>(
   url: string | URL,
   opts: KvStoreOptions & DriverOpenOptions = {},
 ): Promise<KvStore<V>> {

@@ -10,6 +10,7 @@ import {
   KvStore,
   type KvStoreOptions,
   type KvValue,
+  type KvValueOf,
   urlParams,
   utf8Length,
 } from '@polycloud/core';
@@ -48,7 +49,7 @@ export interface DynamoKvOptions extends AwsConnectionOptions, KvStoreOptions {
 }
 
 /** A KvStore whose `native()` is typed as the DynamoDB client. */
-export class DynamoKvStore<V extends KvValue = KvValue> extends KvStore<V, DynamoDBClient> {}
+export class DynamoKvStore<V extends KvValueOf<V> = KvValue> extends KvStore<V, DynamoDBClient> {}
 
 /** Builds a DynamoDB client: endpoint from the option or AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL. */
 export function createDynamoClient(
@@ -127,7 +128,7 @@ export function dynamoKvDriver(opts: Omit<DynamoKvOptions, keyof KvStoreOptions>
  * const kv = dynamoKv<Session>({ table: 'app', namespace: 'sessions', region: 'eu-west-1' });
  * const { version } = await kv.set('s1', session, { ifAbsent: true, ttlSeconds: 3600 });
  */
-export function dynamoKv<V extends KvValue = KvValue>(opts: DynamoKvOptions): DynamoKvStore<V> {
+export function dynamoKv<V extends KvValueOf<V> = KvValue>(opts: DynamoKvOptions): DynamoKvStore<V> {
   const { retry, timeoutMs } = opts;
   return new DynamoKvStore<V>(dynamoKvDriver(opts), {
     ...(retry !== undefined ? { retry } : {}),

@@ -17,6 +17,7 @@ import {
   KvStore,
   type KvStoreOptions,
   type KvValue,
+  type KvValueOf,
   urlBool,
   urlParams,
   utf8Length,
@@ -53,7 +54,7 @@ export {
 export const DEFAULT_NAMESPACE = 'default';
 
 /** A KvStore whose `native()` is typed as the table client. */
-export type AzureKvStore<V extends KvValue = KvValue> = KvStore<V, TableClient>;
+export type AzureKvStore<V extends KvValueOf<V> = KvValue> = KvStore<V, TableClient>;
 
 export interface AzureKvOptions extends AzureCredentialOptions, KvStoreOptions {
   /** Table name. Ignored when `client` is given. */
@@ -155,7 +156,7 @@ export function azureKvDriver(opts: AzureKvOptions): AzureKvDriver {
  * const kv = azureKv({ table: 'app', namespace: 'users', connectionString: process.env.AZURE_STORAGE_CONNECTION_STRING });
  * const client = kv.native(); // TableClient
  */
-export function azureKv<V extends KvValue = KvValue>(opts: AzureKvOptions): AzureKvStore<V> {
+export function azureKv<V extends KvValueOf<V> = KvValue>(opts: AzureKvOptions): AzureKvStore<V> {
   return new KvStore<V, TableClient>(azureKvDriver(opts), opts);
 }
 

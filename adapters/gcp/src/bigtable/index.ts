@@ -15,6 +15,7 @@ import {
   KvStore,
   type KvStoreOptions,
   type KvValue,
+  type KvValueOf,
   urlParams,
 } from '@polycloud/core';
 import { type BigtableKvConfig, BigtableKvDriver } from './driver.js';
@@ -26,7 +27,7 @@ export { namespacePrefix } from './layout.js';
 export type BigtableKvOptions = BigtableKvConfig & KvStoreOptions;
 
 /** A KvStore whose `native()` is the Bigtable client. */
-export type BigtableKv<V extends KvValue = KvValue> = KvStore<V, Bigtable>;
+export type BigtableKv<V extends KvValueOf<V> = KvValue> = KvStore<V, Bigtable>;
 
 /**
  * Opens a Bigtable table (namespace `namespace`) as a portable KvStore. The table must have
@@ -35,7 +36,7 @@ export type BigtableKv<V extends KvValue = KvValue> = KvStore<V, Bigtable>;
  * @example
  * const kv = bigtableKv({ projectId: 'p', instanceId: 'i', tableId: 't', client: new Bigtable() });
  */
-export function bigtableKv<V extends KvValue = KvValue>(opts: BigtableKvOptions): BigtableKv<V> {
+export function bigtableKv<V extends KvValueOf<V> = KvValue>(opts: BigtableKvOptions): BigtableKv<V> {
   return new KvStore<V, Bigtable>(new BigtableKvDriver(opts), opts);
 }
 

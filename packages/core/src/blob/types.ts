@@ -25,11 +25,13 @@ export interface BlobListItem {
   readonly lastModified: Date;
 }
 
+/** Options every Bucket call takes. */
 export interface CallOptions {
   /** Cancels the call; the promise rejects with CANCELLED (or TIMEOUT for a timeout signal). */
   readonly signal?: AbortSignal | undefined;
 }
 
+/** Options of `Bucket.put`: content headers, metadata, conditions, checksums and multipart tuning. */
 export interface PutOptions extends CallOptions {
   readonly contentType?: string;
   readonly contentEncoding?: string;
@@ -51,22 +53,26 @@ export interface PutOptions extends CallOptions {
   readonly concurrency?: number;
 }
 
+/** A byte range of an object: from `offset`, `length` bytes (to the end when absent). */
 export interface ByteRange {
   readonly offset: number;
   /** Bytes to read; past the end is truncated. Omit to read to the end. */
   readonly length?: number;
 }
 
+/** Options of `Bucket.get`: a byte range and a condition on the current etag. */
 export interface GetOptions extends CallOptions {
   /** A range that starts at or past the end yields an empty body. */
   readonly range?: ByteRange;
   readonly ifMatch?: string;
 }
 
+/** Options of `Bucket.delete`: delete only if the current etag matches. */
 export interface DeleteOptions extends CallOptions {
   readonly ifMatch?: string;
 }
 
+/** Options of `Bucket.list` and `Bucket.entries`: prefix, delimiter, page size and cursor. */
 export interface ListOptions extends CallOptions {
   readonly prefix?: string;
   /** Groups keys by the next occurrence of this string after the prefix (usually "/"). */
@@ -77,6 +83,7 @@ export interface ListOptions extends CallOptions {
   readonly limit?: number;
 }
 
+/** One page of a listing, in UTF-8 byte order; pass `cursor` back for the next page. */
 export interface ListPage {
   readonly items: readonly BlobListItem[];
   readonly prefixes: readonly string[];
@@ -84,6 +91,7 @@ export interface ListPage {
   readonly cursor?: string | undefined;
 }
 
+/** Options of `Bucket.copy`: conditions on the source and the destination. */
 export interface CopyOptions extends CallOptions {
   /** `'*'`: fail with PRECONDITION_FAILED if the destination exists. */
   readonly ifNoneMatch?: '*';
@@ -91,8 +99,10 @@ export interface CopyOptions extends CallOptions {
   readonly ifMatch?: string;
 }
 
+/** The HTTP methods a signed URL can grant. */
 export type SignedUrlMethod = 'GET' | 'PUT' | 'DELETE';
 
+/** Options of `Bucket.signedUrl` and `Bucket.signedRequest`. */
 export interface SignedUrlOptions {
   /** Default `'GET'`. */
   readonly method?: SignedUrlMethod;
@@ -120,6 +130,7 @@ export interface SignedRequest {
   readonly headers: Readonly<Record<string, string>>;
 }
 
+/** The outcome of one key of `Bucket.deleteMany`: deleted, or the error that key met. */
 export type DeleteManyResult =
   | { readonly key: string; readonly ok: true }
   | { readonly key: string; readonly ok: false; readonly error: import('../errors.js').PolycloudError };

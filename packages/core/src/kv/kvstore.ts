@@ -12,6 +12,7 @@ import type {
   KvSetOptions,
   KvSetResult,
   KvValue,
+  KvValueOf,
 } from './types.js';
 import { checkKvValue, kvValueSize } from './value.js';
 
@@ -28,7 +29,7 @@ type Sig = { signal?: AbortSignal };
  * const { version } = await kv.set('u1', { name: 'Ada' }, { ifAbsent: true });
  * await kv.set('u1', { name: 'Ada L.' }, { ifVersion: version });
  */
-export class KvStore<V extends KvValue = KvValue, TNative = unknown> {
+export class KvStore<V extends KvValueOf<V> = KvValue, TNative = unknown> {
   readonly capabilities: KvCapabilities;
   readonly name: string;
   readonly namespace: string;
@@ -102,7 +103,7 @@ export class KvStore<V extends KvValue = KvValue, TNative = unknown> {
       key,
       opts.signal,
       (signal) =>
-        this.driver.set(key, value, {
+        this.driver.set(key, value as KvValue, {
           ifVersion: opts.ifVersion,
           ifAbsent: opts.ifAbsent === true,
           expiresAt,

@@ -1,5 +1,6 @@
 import type { PolycloudError } from '../errors.js';
 
+/** Options of `Queue.send`: attributes, delay, FIFO group and deduplication id. */
 export interface SendOptions {
   /** String→string attributes carried with the message. */
   readonly attributes?: Readonly<Record<string, string>>;
@@ -12,14 +13,17 @@ export interface SendOptions {
   readonly signal?: AbortSignal;
 }
 
+/** One message of `Queue.sendBatch`: a body and its send options. */
 export interface OutgoingMessage<T> extends Omit<SendOptions, 'signal'> {
   readonly body: T;
 }
 
+/** The outcome of one message of `Queue.sendBatch`: its id, or the error it met. */
 export type SendResult =
   | { readonly ok: true; readonly id: string }
   | { readonly ok: false; readonly error: PolycloudError };
 
+/** Options of `Queue.receive`: batch size, long-poll wait and visibility timeout. */
 export interface ReceiveOptions {
   /** 1..capabilities.maxReceiveMessages; default 1. */
   readonly maxMessages?: number;
@@ -43,6 +47,7 @@ export interface Message<T> {
   readonly groupId: string | undefined;
 }
 
+/** The outcome of one message of a batch `Queue.ack`. */
 export type AckResult =
   | { readonly id: string; readonly ok: true }
   | { readonly id: string; readonly ok: false; readonly error: PolycloudError };

@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { abortError, fromBase64Url, fromUtf8, pcError, toBase64Url, utf8 } from '@polycloud/core';
+
+export const PROVIDER = 'local';
+
+/** Throws CANCELLED (or TIMEOUT) when the call's signal has fired. */
+export function checkSignal(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw abortError(signal, what);
+}
+
+/**
+ * A fresh random token (128 bits, hex). Versions, etags and receipts come from here, so a
+ * token from a deleted-then-recreated entry never matches the new one, in any process.
+ */
+export function newToken(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** The byte just after every key that starts with `bytes`: `bytes` + 0x00 is the next key. */
+export function after(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.byteLength + 1);
+  out.set(bytes);
+  return out;
+}
+
+/**
+ * The smallest byte string greater than every string that starts with `prefix`. Valid UTF-8
+ * never contains 0xFF, so [0xFF] bounds every key when the prefix is empty.
+ */
+export function prefixEnd(prefix: Uint8Array): Uint8Array {
+  for (let i = prefix.byteLength - 1; i >= 0; i--) {
+    if (prefix[i]! < 0xff) {
+      const out = prefix.slice(0, i + 1);
+      out[i] = out[i]! + 1;
+      return out;
+    }
+  }
+  return Uint8Array.of(0xff);
+}
+
+/** An opaque cursor holding a tag and a key. */
+export function encodeCursor(tag: string, key: string): string {
+  return toBase64Url(utf8(`${tag}:${key}`));
+}
+
+/** Decodes a cursor of encodeCursor; anything else is INVALID_ARGUMENT. */
+export function decodeCursor(
+  cursor: string,
+  tags: readonly string[],
+  ctx: { service: 'blob' | 'kv'; name: string },
+): { tag: string; key: string } {
+  let text: string | undefined;
+  try {
+    const bytes = fromBase64Url(cursor);
+    if (toBase64Url(bytes) === cursor) text = fromUtf8(bytes);
+  } catch {
+    text = undefined;
+  }
+  const colon = text?.indexOf(':') ?? -1;
+  const tag = text?.slice(0, colon);
+  if (
+    text === undefined ||
+    colon < 1 ||
+    tag === undefined ||
+    !tags.includes(tag) ||
+    colon === text.length - 1
+  ) {
+    throw pcError(
+      'INVALID_ARGUMENT',
+      `list on ${ctx.service} "${ctx.name}": the cursor is not one this store returned; pass page.cursor unchanged`,
+      {
+        provider: PROVIDER,
+        service: ctx.service,
+        operation: 'list',
+        resource: { name: ctx.name },
+        retryable: false,
+      },
+    );
+  }
+  return { tag, key: text.slice(colon + 1) };
+}
+
+/** Reads a number column that SQLite may return as a bigint. */
+export function num(v: unknown): number {
+  return typeof v === 'bigint' ? Number(v) : (v as number);
+}
+
+/** Reads an optional text column. */
+export function optText(v: unknown): string | undefined {
+  return v === null || v === undefined ? undefined : String(v);
+}
+
+/**
+ * Node 22's node:sqlite binds an empty Uint8Array as NULL, so empty byte strings are stored
+ * as '' and read back with `readBytes`.
+ */
+export function bindBytes(b: Uint8Array): Uint8Array | string {
+  return b.byteLength === 0 ? '' : b;
+}
+
+/** A copy of a stored byte column (see bindBytes). */
+export function readBytes(v: unknown): Uint8Array {
+  return v instanceof Uint8Array ? new Uint8Array(v) : new Uint8Array(0);
+}
+
+/**
+ * An inclusive lower bound for a key range. Keys are never empty, so [0x00] bounds them all,
+ * and an empty Uint8Array (bound as NULL on Node 22) is never passed to SQLite.
+ */
+export function lowerBound(b: Uint8Array): Uint8Array {
+  return b.byteLength === 0 ? Uint8Array.of(0) : b;
+}
