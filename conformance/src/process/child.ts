@@ -146,7 +146,13 @@ const scenarios: Record<string, () => Promise<void>> = {
         ['put header injection', () => b.put('k', 'v', { contentType: 'text/plain\r\nx-injected: 1' })],
         ['head aborted', () => b.head('k', { signal: AbortSignal.abort() })],
       );
-      calls.push(['closed', async () => (await b.close(), b.head('k'))]);
+      calls.push([
+        'closed',
+        async () => {
+          await b.close();
+          return b.head('k');
+        },
+      ]);
     }
     if (spec.queue) {
       const q = await queue();
@@ -157,7 +163,13 @@ const scenarios: Record<string, () => Promise<void>> = {
         ['consume bigint', async () => q.consume(async () => {}, { batchSize: 10n as unknown as number })],
         ['receive aborted mid-wait', () => q.receive({ waitSeconds: 5, signal: AbortSignal.timeout(200) })],
       );
-      calls.push(['closed', async () => (await q.close(), q.send('x'))]);
+      calls.push([
+        'closed',
+        async () => {
+          await q.close();
+          return q.send('x');
+        },
+      ]);
     }
     if (spec.kv) {
       const kv = await openKv(spec.kv.url, spec.kv.options ?? {});
@@ -165,7 +177,13 @@ const scenarios: Record<string, () => Promise<void>> = {
         ['kv get bad signal', () => kv.get('k', { signal: bad })],
         ['kv set bad version', () => kv.set('k', 1, { ifVersion: 'nope' })],
       );
-      calls.push(['closed', async () => (await kv.close(), kv.get('k'))]);
+      calls.push([
+        'closed',
+        async () => {
+          await kv.close();
+          return kv.get('k');
+        },
+      ]);
     }
     for (const u of [null, 123, 's3://%zz']) {
       calls.push([`openBucket(${String(u)})`, () => openBucket(u as string)]);

@@ -56,7 +56,11 @@ export class ChildScript {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
         this.lines.push(line);
-        this.waiters = this.waiters.filter((w) => !(w.match(line) && (w.resolve(), true)));
+        this.waiters = this.waiters.filter((w) => {
+          if (!w.match(line)) return true;
+          w.resolve();
+          return false;
+        });
       }
     });
     this.proc.stderr!.setEncoding('utf8').on('data', (d: string) => {

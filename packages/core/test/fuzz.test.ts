@@ -161,8 +161,13 @@ describe(`fuzz (seed ${seed})`, () => {
         url,
         optionsOf(['timeoutMs', 'attemptTimeoutMs', 'retry', 'driverOptions', 'codec']),
         async (u, o) => {
-          for (const open of [openBucket, openQueue, openKv] as const) {
-            await portable(`${open.name} of a fuzzed URL`, async () => {
+          const openers: [string, (url: string, opts: never) => Promise<{ close(): Promise<void> }>][] = [
+            ['openBucket', openBucket],
+            ['openQueue', openQueue],
+            ['openKv', openKv],
+          ];
+          for (const [name, open] of openers) {
+            await portable(`${name} of a fuzzed URL`, async () => {
               const r = await open(u as string, o as never);
               await r.close();
             });
