@@ -502,5 +502,93 @@ export function faultSuite(h: FaultHarness): void {
       expect(report.hangs).toBe(0);
       expect(report.nonPolycloudErrors).toBe(0);
     }, 300_000);
+
+    it('secrets: no error message, toJSON() or inspect() carries a credential or an Authorization header', async () => {
+      const started = performance.now();
+      const errors: unknown[] = [];
+      const grab = async (f: () => Promise<unknown>) => {
+        try {
+          await f();
+        } catch (e) {
+          errors.push(e);
+        }
+      };
+      if (h.blob) {
+        const { resource: b } = await openVia(h.blob, {});
+        await grab(() => b.head('missing'));
+        await grab(() => b.getBytes('missing'));
+        await b.put('k', 'v');
+        await grab(() => b.put('k', 'v', { ifMatch: '"nope"' }));
+        await grab(() => b.delete('k', { ifMatch: '"nope"' }));
+      }
+      if (h.queue) {
+        const { proxy, resource: q } = await openVia(h.queue, {
+          attemptTimeoutMs: 1000,
+          retry: { maxAttempts: 1 },
+        });
+        proxy.set({ kind: 'reset-chunk', direction: 'down', probability: 1 });
+        await grab(() => q.send('x'));
+        await grab(() => q.receive({ waitSeconds: 1 }));
+        proxy.set({ kind: 'pass' });
+      }
+      if (h.kv) {
+        const { resource: kv } = await openVia(h.kv, {});
+        await kv.set('k', 1);
+        await grab(() => kv.set('k', 2, { ifVersion: 'nope' }));
+        await grab(() => kv.set('k', 2, { ifAbsent: true }));
+      }
+      // What must never be shown: the harness's credentials, and any request signature.
+      const patterns = [
+        ...secrets
+          .filter((x) => x.length >= 8)
+          .map((x) => ({ label: 'a credential', test: (t: string) => t.includes(x) })),
+        {
+          label: 'an Authorization header',
+          // SDKs that sanitise print it as REDACTED, which is fine.
+          test: (t: string) => /authorization['"]?\s*[:=]\s*['"]?(?!REDACTED)\w/i.test(t),
+        },
+        {
+          label: 'a SharedKey signature',
+          test: (t: string) => /SharedKey(Lite)? [^:\s]+:[A-Za-z0-9+/=]{20,}/.test(t),
+        },
+        {
+          label: 'a SAS or SigV4 signature',
+          test: (t: string) => /(sig|X-Amz-Signature)=[A-Za-z0-9%+/=]{16,}/i.test(t),
+        },
+        { label: 'a session token', test: (t: string) => /x-amz-security-token['"]?\s*[:=]/i.test(t) },
+      ];
+      const leaks: string[] = [];
+      for (const e of errors) {
+        let text = `${String(e)}\n${(e as Error)?.stack ?? ''}`;
+        try {
+          text += `\n${JSON.stringify(e)}`;
+        } catch {
+          // toJSON that throws is a finding of its own, but not a leak
+        }
+        text += `\n${inspect(e, { depth: 6 })}`;
+        for (const p of patterns)
+          if (p.test(text)) leaks.push(`${(e as Error).message?.slice(0, 80)}: ${p.label}`);
+      }
+      const report: ReliabilityReport = {
+        adapter: h.adapter,
+        emulator: h.emulator,
+        probe: 'secrets',
+        load: `${errors.length} provoked errors (not found, failed conditions, cut connections), scanned as message, toJSON() and inspect(depth 6)`,
+        faults: ['reset-every-response'],
+        lost: 0,
+        duplicated: 0,
+        partial: 0,
+        lostUpdates: 0,
+        nonPolycloudErrors: errors.filter((e) => !isPolycloudError(e)).length,
+        hangs: 0,
+        secretLeaks: leaks.length,
+        seconds: Math.round((performance.now() - started) / 100) / 10,
+        violations: [...new Set(leaks)],
+      };
+      writeReliabilityReport(report);
+      expect(errors.length).toBeGreaterThan(0);
+      expect(report.violations).toEqual([]);
+      expect(report.nonPolycloudErrors).toBe(0);
+    }, 120_000);
   });
 }
