@@ -15,6 +15,11 @@ type Service = 'blob' | 'queue' | 'kv';
 /** Adapter-specific options passed through to the driver opener (e.g. a native client). */
 export interface DriverOpenOptions {
   readonly driverOptions?: Readonly<Record<string, unknown>>;
+  /**
+   * Set by core for the opener: aborted when opening runs past its bound (timeoutMs, else
+   * 30 s). Openers that do I/O should pass it to their requests so nothing lingers.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** What an adapter's service module exports for URL opening. */
@@ -147,7 +152,7 @@ export async function openBucket(
   checkOpenArgs(url, opts, 'blob');
   const { url: u, entry } = parseUrl(url, 'blob');
   const open = await load<BlobModule['openBucketDriver']>(entry, 'blob', 'openBucketDriver');
-  const driver = await wrapOpen(() => open(u, opts), 'blob', u, opts);
+  const driver = await wrapOpen((signal) => open(u, { ...opts, signal }), 'blob', u, opts);
   return new Bucket(driver, opts);
 }
 
@@ -164,7 +169,7 @@ export async function openQueue<T = unknown>(
   checkOpenArgs(url, opts, 'queue');
   const { url: u, entry } = parseUrl(url, 'queue');
   const open = await load<QueueModule['openQueueDriver']>(entry, 'queue', 'openQueueDriver');
-  const driver = await wrapOpen(() => open(u, opts), 'queue', u, opts);
+  const driver = await wrapOpen((signal) => open(u, { ...opts, signal }), 'queue', u, opts);
   return new Queue<T>(driver, opts);
 }
 
@@ -181,12 +186,12 @@ export async function openKv<V extends KvValueOf<V> = KvValue>(
   checkOpenArgs(url, opts, 'kv');
   const { url: u, entry } = parseUrl(url, 'kv');
   const open = await load<KvModule['openKvDriver']>(entry, 'kv', 'openKvDriver');
-  const driver = await wrapOpen(() => open(u, opts), 'kv', u, opts);
+  const driver = await wrapOpen((signal) => open(u, { ...opts, signal }), 'kv', u, opts);
   return new KvStore<V>(driver, opts);
 }
 
 async function wrapOpen<T extends { close(): Promise<void> }>(
-  fn: () => Promise<T>,
+  fn: (signal: AbortSignal) => Promise<T>,
   service: Service,
   url: URL,
   opts: { timeoutMs?: number; attemptTimeoutMs?: number },
@@ -195,7 +200,7 @@ async function wrapOpen<T extends { close(): Promise<void> }>(
   const ms = openTimeoutMs(opts);
   const bound = linkSignals([], ms, `opening ${redact(url)}`);
   try {
-    return await raceAbort(fn(), bound.signal, (late) => void late.close().catch(() => {}));
+    return await raceAbort(fn(bound.signal), bound.signal, (late) => void late.close().catch(() => {}));
   } catch (err) {
     if (bound.signal.aborted) {
       throw pcError(

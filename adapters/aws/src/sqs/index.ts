@@ -151,5 +151,7 @@ export async function openQueueDriver(url: URL, opts: DriverOpenOptions = {}): P
     ...(d.clientConfig !== undefined ? { clientConfig: d.clientConfig } : {}),
     region: q.region,
     endpoint: q.endpoint,
+    // Aborted by core when opening runs past its bound, so the lookup does not linger.
+    ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
   });
 }

@@ -83,28 +83,36 @@ export function linkSignals(
 }
 
 /**
- * Settles with `p`, or rejects with the signal's reason as soon as it aborts, even when the
- * work behind `p` ignores the signal. `p`'s late outcome is still observed (no unhandled
- * rejection) and handed to `discard` so a late resource can be released.
+ * Settles with `p`, or rejects with the signal's reason once it aborts, even when the work
+ * behind `p` ignores the signal. After the abort, `p` gets `graceMs` to settle first, so a
+ * driver that honours the signal can finish its cleanup (abort a multipart upload) before the
+ * caller hears of it. `p`'s late outcome is still observed (no unhandled rejection) and handed
+ * to `discard` so a late resource can be released.
  */
 export function raceAbort<T>(
   p: Promise<T>,
   signal: AbortSignal | undefined,
   discard?: (late: T) => void,
+  graceMs = ABORT_GRACE_MS,
 ): Promise<T> {
   if (!signal) return p;
   return new Promise<T>((resolve, reject) => {
     let settled = false;
-    const onAbort = () => {
+    let grace: NodeJS.Timeout | undefined;
+    const giveUp = () => {
       if (settled) return;
       settled = true;
       reject(signal.reason);
+    };
+    const onAbort = () => {
+      if (!settled) grace = setTimeout(giveUp, graceMs);
     };
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
     p.then(
       (v) => {
         signal.removeEventListener('abort', onAbort);
+        clearTimeout(grace);
         if (settled) {
           discard?.(v);
           return;
@@ -114,6 +122,7 @@ export function raceAbort<T>(
       },
       (e: unknown) => {
         signal.removeEventListener('abort', onAbort);
+        clearTimeout(grace);
         if (settled) return;
         settled = true;
         reject(e);
@@ -121,3 +130,6 @@ export function raceAbort<T>(
     );
   });
 }
+
+/** How long an aborted driver call may take to wind down before the caller is answered. */
+export const ABORT_GRACE_MS = 1000;
