@@ -200,7 +200,7 @@ export class Queue<T = unknown, TNative = unknown> {
               error: pcError('INTERNAL', 'driver returned no result', this.runner.ctx(op)),
             };
           } else if ('id' in r) results[c.index] = { ok: true, id: r.id };
-          else results[c.index] = { ok: false, error: this.runner.normalize(r.error, op) };
+          else results[c.index] = { ok: false, error: this.itemError(r.error, op, opts.signal) };
         });
       } catch (err) {
         const error = this.runner.normalize(err, op);
@@ -284,7 +284,7 @@ export class Queue<T = unknown, TNative = unknown> {
       chunk.forEach((m, j) => {
         const e = errors[j];
         if (e === undefined || isPolycloudError(e, 'NOT_FOUND')) results.push({ id: m.id, ok: true });
-        else results.push({ id: m.id, ok: false, error: this.runner.normalize(e, op) });
+        else results.push({ id: m.id, ok: false, error: this.itemError(e, op, opts.signal) });
       });
     }
     await this.releaseClaims(received, results);
@@ -388,6 +388,24 @@ export class Queue<T = unknown, TNative = unknown> {
       this.driver.changeVisibility(m.receipt, seconds, { signal: s }),
     );
     if (next !== undefined) m.receipt = next;
+  }
+
+  /**
+   * A per-item error from a driver. CANCELLED there means the request was aborted, and when the
+   * caller's signal did not abort, it was the attempt's timeout: report TIMEOUT, retryable.
+   */
+  private itemError(err: unknown, op: string, signal: AbortSignal | undefined): PolycloudError {
+    const e = this.runner.normalize(err, op);
+    if (e.code !== 'CANCELLED' || signal?.aborted) return e;
+    return pcError(
+      'TIMEOUT',
+      `${op} on queue "${this.name}" timed out (the request was aborted at its time limit)`,
+      {
+        ...this.runner.ctx(op),
+        cause: err,
+        retryable: true,
+      },
+    );
   }
 
   private own(m: Message<T>, op: string): ReceivedMessage<T> {
