@@ -140,7 +140,7 @@ step(`import ${importable.length} entry points from ESM`, () => {
 const mods = [${importable.map((_, i) => `m${i}`).join(', ')}];
 const empty = mods.map((m, i) => [${JSON.stringify(importable)}[i], Object.keys(m).length]).filter(([, n]) => n === 0);
 if (empty.length) { console.error('no exports:', empty); process.exit(1); }
-const { openBucket } = m0;
+const { openBucket } = await import('@polycloud/core');
 const b = await openBucket('mem://pack-test');
 await b.put('k', 'v');
 if ((await b.getText('k')) !== 'v') process.exit(1);

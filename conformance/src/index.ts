@@ -12,6 +12,7 @@
  */
 export type { EmulatorGap } from './emulators/gaps.js';
 export type { EmulatorId } from './emulators/types.js';
+export { type Fault, FaultProxy, mulberry32, type ProxyStats } from './faults/proxy.js';
 export type {
   FunctionsBlobRig,
   FunctionsHarness,
@@ -40,6 +41,13 @@ export {
 } from './report.js';
 export { BLOB_INVALID_KEY_CASES, BLOB_KEY_CASES, bucketSuite } from './suites/bucket.js';
 export {
+  type FaultHarness,
+  type FaultService,
+  faultSuite,
+  type ReliabilityReport,
+  writeReliabilityReport,
+} from './suites/faults.js';
+export {
   type Hooks,
   type RegisterTest,
   runSuite,
@@ -60,4 +68,11 @@ export {
   randomName,
 } from './suites/helpers.js';
 export { KV_INVALID_KEY_CASES, KV_JSON_CASES, KV_KEY_CASES, kvSuite } from './suites/kv.js';
+export {
+  ChildScript,
+  type ProcessHarness,
+  type ProcessResources,
+  type ProcessTarget,
+  processSuite,
+} from './suites/process.js';
 export { QUEUE_JSON_CASES, queueSuite } from './suites/queue.js';

@@ -117,3 +117,11 @@ export function driverOptionsOf<C, Cfg>(
   }
   return out;
 }
+
+/**
+ * Socket bounds for every client polycloud builds (a caller's own requestHandler wins): 10 s to
+ * connect, and a socket with no traffic either way for 30 s is destroyed (an idle-read bound,
+ * so large transfers are not cut while bytes flow). Core's attempt timeout ends calls first;
+ * these free the socket, and let the process exit, where a request was not aborted.
+ */
+export const HTTP_TIMEOUTS = Object.freeze({ connectionTimeout: 10_000, socketTimeout: 30_000 });

@@ -235,8 +235,8 @@ export class MemoryQueueDriver implements QueueDriver {
     if (now.length > 0 || opts.waitSeconds <= 0) return now.map(delivered);
 
     // Long poll: look again whenever the queue changes or a hidden message comes due, and
-    // return as soon as anything is delivered. Timers are unref'd: a wait never keeps the
-    // process alive.
+    // return as soon as anything is delivered. The timer is ref'd: a long poll keeps the
+    // process alive until it returns, as a pending request to a cloud queue does (DESIGN §6).
     const deadline = Date.now() + opts.waitSeconds * 1000;
     const signal = opts.signal;
     return new Promise<readonly DriverMessage[]>((resolve, reject) => {
@@ -268,7 +268,6 @@ export class MemoryQueueDriver implements QueueDriver {
           const due = Math.min(deadline, this.store.nextVisibleAt() ?? Number.POSITIVE_INFINITY);
           if (timer !== undefined) clearTimeout(timer);
           timer = setTimeout(waiter.check, Math.max(1, due - t));
-          timer.unref();
         },
         cancel: () => {
           finish();

@@ -409,6 +409,23 @@ function registerBucketTests(h: BucketHarness, test: RegisterTest): void {
     checkBytes(await b.getBytes('z'), raw, 'get of a gzip-encoded object (must not be decompressed)');
   });
 
+  test('headers: values an HTTP header cannot carry are rejected before any I/O', async (t) => {
+    const b = await open(t);
+    const cases: [string, PutOptions][] = [
+      ['contentType with CR/LF', { contentType: 'text/plain\r\nx-injected: 1' }],
+      ['contentType with LF', { contentType: 'text/plain\nx-injected: 1' }],
+      ['contentEncoding with NUL', { contentEncoding: 'gzip\u0000' }],
+      ['contentDisposition with CR/LF', { contentDisposition: 'inline\r\nx-injected: 1' }],
+      ['cacheControl with CR', { cacheControl: 'no-cache\r' }],
+      ['a metadata value with CR/LF', { metadata: { a: 'x\r\nx-injected: 1' } }],
+      ['a metadata value with a control character', { metadata: { a: 'bell\u0007' } }],
+    ];
+    for (const [label, opts] of cases) {
+      await expectCode('INVALID_ARGUMENT', () => b.put('injected', 'v', opts), `put with ${label}`);
+    }
+    check(!(await b.exists('injected')), 'a rejected put left an object behind');
+  });
+
   test('headers: contentDisposition round-trips', async (t) => {
     const b = await open(t);
     const cd = 'attachment; filename="report 2024.pdf"';

@@ -1,6 +1,9 @@
 import { Bucket, type BucketOptions } from './blob/bucket.js';
 import type { BucketDriver } from './blob/driver.js';
 import { invalidArgument, isPolycloudError, pcError } from './errors.js';
+import { DEFAULT_ATTEMPT_TIMEOUT_MS } from './internal/context.js';
+import { linkSignals, raceAbort } from './internal/signal.js';
+import { checkOpenArgs } from './internal/validate.js';
 import type { KvDriver } from './kv/driver.js';
 import { KvStore, type KvStoreOptions } from './kv/kvstore.js';
 import type { KvValue, KvValueOf } from './kv/types.js';
@@ -11,6 +14,11 @@ import type { Service } from './telemetry.js';
 /** Adapter-specific options passed through to the driver opener (e.g. a native client). */
 export interface DriverOpenOptions {
   readonly driverOptions?: Readonly<Record<string, unknown>>;
+  /**
+   * Set by core for the opener: aborted when opening runs past its bound (timeoutMs, else
+   * 30 s). Openers that do I/O should pass it to their requests so nothing lingers.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** What an adapter's blob module exports so `openBucket` can reach it by URL scheme. */
@@ -248,9 +256,10 @@ export async function openBucket(
   url: string | URL,
   opts: BucketOptions & DriverOpenOptions = {},
 ): Promise<Bucket> {
+  checkOpenArgs(url, opts, 'blob');
   const { url: u, entry } = parseUrl(url, 'blob');
   const open = await load<BlobModule['openBucketDriver']>(entry, 'blob', 'openBucketDriver');
-  const driver = await wrapOpen(() => open(u, opts), 'blob', u);
+  const driver = await wrapOpen((signal) => open(u, { ...opts, signal }), 'blob', u, opts);
   return new Bucket(driver, opts);
 }
 
@@ -264,9 +273,10 @@ export async function openQueue<T = unknown>(
   url: string | URL,
   opts: QueueOptions<T> & DriverOpenOptions = {},
 ): Promise<Queue<T>> {
+  checkOpenArgs(url, opts, 'queue');
   const { url: u, entry } = parseUrl(url, 'queue');
   const open = await load<QueueModule['openQueueDriver']>(entry, 'queue', 'openQueueDriver');
-  const driver = await wrapOpen(() => open(u, opts), 'queue', u);
+  const driver = await wrapOpen((signal) => open(u, { ...opts, signal }), 'queue', u, opts);
   return new Queue<T>(driver, opts);
 }
 
@@ -280,16 +290,37 @@ export async function openKv<V extends KvValueOf<V> = KvValue>(
   url: string | URL,
   opts: KvStoreOptions & DriverOpenOptions = {},
 ): Promise<KvStore<V>> {
+  checkOpenArgs(url, opts, 'kv');
   const { url: u, entry } = parseUrl(url, 'kv');
   const open = await load<KvModule['openKvDriver']>(entry, 'kv', 'openKvDriver');
-  const driver = await wrapOpen(() => open(u, opts), 'kv', u);
+  const driver = await wrapOpen((signal) => open(u, { ...opts, signal }), 'kv', u, opts);
   return new KvStore<V>(driver, opts);
 }
 
-async function wrapOpen<T>(fn: () => Promise<T>, service: Service, url: URL): Promise<T> {
+async function wrapOpen<T extends { close(): Promise<void> }>(
+  fn: (signal: AbortSignal) => Promise<T>,
+  service: Service,
+  url: URL,
+  opts: { timeoutMs?: number; attemptTimeoutMs?: number },
+): Promise<T> {
+  // Opening may do I/O (a queue URL lookup, a subscription check): bound it like a call.
+  const ms = openTimeoutMs(opts);
+  const bound = linkSignals([], ms, `opening ${redact(url)}`);
   try {
-    return await fn();
+    return await raceAbort(fn(bound.signal), bound.signal, (late) => void late.close().catch(() => {}));
   } catch (err) {
+    if (bound.signal.aborted) {
+      throw pcError(
+        'TIMEOUT',
+        `opening ${redact(url)} took longer than ${ms} ms; check the endpoint and network`,
+        {
+          service,
+          operation: 'open',
+          cause: err,
+          retryable: true,
+        },
+      );
+    }
     if (isPolycloudError(err)) throw err;
     throw pcError(
       'UNKNOWN',
@@ -301,7 +332,15 @@ async function wrapOpen<T>(fn: () => Promise<T>, service: Service, url: URL): Pr
         retryable: false,
       },
     );
+  } finally {
+    bound.dispose();
   }
+}
+
+/** Opening may take several requests (a channel, a lookup): timeoutMs bounds it, else 30 s. */
+function openTimeoutMs(opts: { timeoutMs?: number }): number {
+  const t = opts.timeoutMs;
+  return typeof t === 'number' && t > 0 ? t : DEFAULT_ATTEMPT_TIMEOUT_MS;
 }
 
 function redact(url: URL): string {

@@ -15,6 +15,7 @@ import {
   type AwsConnectionOptions,
   checkEndpoint,
   driverOptionsOf,
+  HTTP_TIMEOUTS,
   resolveEndpoint,
   resolveRegion,
   SDK_RETRIES_OFF,
@@ -69,6 +70,9 @@ export function createDynamoClient(
   const region = resolveRegion(opts.region, endpoint);
   return new DynamoDBClient({
     ...SDK_RETRIES_OFF,
+    // Connect and idle-read bounds, so a dead endpoint frees its socket (and lets the process
+    // exit) even where a request is not aborted; core's attempt timeout ends the call first.
+    requestHandler: HTTP_TIMEOUTS,
     ...opts.clientConfig,
     ...(region !== undefined ? { region } : {}),
     ...(endpoint !== undefined ? { endpoint } : {}),

@@ -11,6 +11,7 @@ import {
   type AwsConnectionOptions,
   checkEndpoint,
   driverOptionsOf,
+  HTTP_TIMEOUTS,
   resolveEndpoint,
   resolveRegion,
   SDK_RETRIES_OFF,
@@ -63,6 +64,9 @@ export function createS3Client(
   // (AWS_REQUEST_CHECKSUM_CALCULATION, AWS_RESPONSE_CHECKSUM_VALIDATION) still win when set.
   const config: S3ClientConfig = {
     ...SDK_RETRIES_OFF,
+    // Connect and idle-read bounds, so a dead endpoint frees its socket (and lets the process
+    // exit) even where a request is not aborted; core's attempt timeout ends the call first.
+    requestHandler: HTTP_TIMEOUTS,
     ...(custom && !process.env.AWS_REQUEST_CHECKSUM_CALCULATION
       ? { requestChecksumCalculation: 'WHEN_REQUIRED' }
       : {}),

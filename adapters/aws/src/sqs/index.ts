@@ -5,6 +5,7 @@ import {
   type AwsConnectionOptions,
   checkEndpoint,
   driverOptionsOf,
+  HTTP_TIMEOUTS,
   resolveEndpoint,
   resolveRegion,
   SDK_RETRIES_OFF,
@@ -65,6 +66,9 @@ export function createSqsClient(
   const region = resolveRegion(opts.region, endpoint);
   return new SQSClient({
     ...SDK_RETRIES_OFF,
+    // Connect and idle-read bounds, so a dead endpoint frees its socket (and lets the process
+    // exit) even where a request is not aborted; core's attempt timeout ends the call first.
+    requestHandler: HTTP_TIMEOUTS,
     ...opts.clientConfig,
     ...(region !== undefined ? { region } : {}),
     ...(endpoint !== undefined ? { endpoint } : {}),
@@ -155,5 +159,7 @@ export async function openQueueDriver(url: URL, opts: DriverOpenOptions = {}): P
     ...(d.clientConfig !== undefined ? { clientConfig: d.clientConfig } : {}),
     region: q.region,
     endpoint: q.endpoint,
+    // Aborted by core when opening runs past its bound, so the lookup does not linger.
+    ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
   });
 }

@@ -96,6 +96,9 @@ export function storageClient(
     // sessions are the exception (see GcsBucketDriver.sessions).
     retryOptions:
       retries === 'off' ? { autoRetry: false, maxRetries: 0 } : { autoRetry: true, maxRetries: 3 },
+    // Per-request bound (the SDK's default is 60 s): requests the SDK cannot abort free their
+    // socket, and let the process exit, within it; core's attempt timeout ends the call first.
+    timeout: 30_000,
   };
   const storage = new Storage(options);
   if (apiEndpoint !== undefined) {

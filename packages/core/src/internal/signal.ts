@@ -36,3 +36,100 @@ export function sleep(ms: number, signal?: AbortSignal, what = 'wait'): Promise<
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/** A signal that follows its parents and, optionally, a timer; `dispose()` unlinks both. */
+export interface LinkedSignal {
+  readonly signal: AbortSignal;
+  dispose(): void;
+}
+
+/**
+ * Links `parents` and an optional timeout into one signal. Unlike `AbortSignal.any` +
+ * `AbortSignal.timeout`, the timer is an ordinary (ref'd) timer that dispose() clears, and
+ * listeners are removed on dispose, so long-lived caller signals do not accumulate them.
+ * A timeout aborts with a `TimeoutError`, which `abortError` maps to TIMEOUT.
+ */
+export function linkSignals(
+  parents: readonly (AbortSignal | undefined)[],
+  timeoutMs: number | undefined,
+  what = 'call',
+): LinkedSignal {
+  const controller = new AbortController();
+  const unlink: (() => void)[] = [];
+  for (const p of parents) {
+    if (!p) continue;
+    if (p.aborted) {
+      controller.abort(p.reason);
+      break;
+    }
+    const onAbort = () => controller.abort(p.reason);
+    p.addEventListener('abort', onAbort, { once: true });
+    unlink.push(() => p.removeEventListener('abort', onAbort));
+  }
+  let timer: NodeJS.Timeout | undefined;
+  if (!controller.signal.aborted && timeoutMs !== undefined && timeoutMs > 0 && Number.isFinite(timeoutMs)) {
+    timer = setTimeout(() => {
+      controller.abort(new DOMException(`${what} timed out after ${timeoutMs} ms`, 'TimeoutError'));
+    }, timeoutMs);
+  }
+  return {
+    signal: controller.signal,
+    dispose() {
+      if (timer !== undefined) clearTimeout(timer);
+      for (const u of unlink) u();
+      unlink.length = 0;
+    },
+  };
+}
+
+/**
+ * Settles with `p`, or rejects with the signal's reason once it aborts, even when the work
+ * behind `p` ignores the signal. After the abort, `p` gets `graceMs` to settle first, so a
+ * driver that honours the signal can finish its cleanup (abort a multipart upload) before the
+ * caller hears of it. `p`'s late outcome is still observed (no unhandled rejection) and handed
+ * to `discard` so a late resource can be released.
+ */
+export function raceAbort<T>(
+  p: Promise<T>,
+  signal: AbortSignal | undefined,
+  discard?: (late: T) => void,
+  graceMs = ABORT_GRACE_MS,
+): Promise<T> {
+  if (!signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    let grace: NodeJS.Timeout | undefined;
+    const giveUp = () => {
+      if (settled) return;
+      settled = true;
+      reject(signal.reason);
+    };
+    const onAbort = () => {
+      if (!settled) grace = setTimeout(giveUp, graceMs);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        clearTimeout(grace);
+        if (settled) {
+          discard?.(v);
+          return;
+        }
+        settled = true;
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        clearTimeout(grace);
+        if (settled) return;
+        settled = true;
+        reject(e);
+      },
+    );
+  });
+}
+
+/** How long an aborted driver call may take to wind down before the caller is answered. */
+export const ABORT_GRACE_MS = 1000;

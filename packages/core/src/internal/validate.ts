@@ -1,7 +1,7 @@
 import { invalidArgument } from '../errors.js';
 
 type Ctx = {
-  provider: string;
+  provider?: string;
   service: 'blob' | 'queue' | 'kv';
   operation: string;
   resource: { name: string };
@@ -21,6 +21,7 @@ export function checkOptions(opts: unknown, allowed: readonly string[], ctx: Ctx
       );
     }
   }
+  if ('signal' in opts) checkSignal((opts as { signal?: unknown }).signal, ctx);
 }
 
 export function checkInt(
@@ -33,7 +34,7 @@ export function checkInt(
   if (value === undefined) return;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw invalidArgument(
-      `${ctx.operation} on ${ctx.service} "${ctx.resource.name}": ${name} must be an integer from ${min} to ${max}, got ${String(value)}`,
+      `${ctx.operation} on ${ctx.service} "${ctx.resource.name}": ${name} must be an integer from ${min} to ${max}, got ${describeValue(value)}`,
       ctx,
     );
   }
@@ -46,5 +47,77 @@ export function checkString(value: unknown, name: string, ctx: Ctx): asserts val
       `${ctx.operation} on ${ctx.service} "${ctx.resource.name}": ${name} must be a non-empty string`,
       ctx,
     );
+  }
+}
+
+/** A short, never-throwing description of a value for error messages. */
+export function describeValue(value: unknown): string {
+  try {
+    if (typeof value === 'bigint') return `${value}n`;
+    if (typeof value === 'string')
+      return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+    if (value === null || typeof value !== 'object') return String(value);
+    return Array.isArray(value) ? 'an array' : `an object (${Object.prototype.toString.call(value)})`;
+  } catch {
+    return typeof value;
+  }
+}
+
+/**
+ * An AbortSignal, or undefined. Anything else (e.g. `{}`) is rejected up front: a look-alike
+ * would otherwise fail deep inside a retry timer, outside the call's promise.
+ */
+export function checkSignal(value: unknown, ctx: Ctx): asserts value is AbortSignal | undefined {
+  if (value === undefined) return;
+  if (!(value instanceof AbortSignal)) {
+    throw invalidArgument(
+      `${ctx.operation} on ${ctx.service} "${ctx.resource.name}": signal must be an AbortSignal (e.g. AbortSignal.timeout(ms) or new AbortController().signal), got ${describeValue(value)}`,
+      ctx,
+    );
+  }
+}
+
+/**
+ * Checks what `openBucket`/`openQueue`/`openKv` were given before anything loads or connects:
+ * a string or URL whose host and path decode, and an options object.
+ */
+export function checkOpenArgs(url: unknown, opts: unknown, service: 'blob' | 'queue' | 'kv'): void {
+  const ctx = { service, operation: 'open' } as const;
+  if (typeof url !== 'string' && !(url instanceof URL)) {
+    throw invalidArgument(
+      `open${service === 'blob' ? 'Bucket' : service === 'queue' ? 'Queue' : 'Kv'}: the URL must be a string or URL, got ${describeValue(url)} (is the environment variable set?)`,
+      ctx,
+    );
+  }
+  if (opts !== undefined && (opts === null || typeof opts !== 'object' || Array.isArray(opts))) {
+    throw invalidArgument(`open: options must be an object, got ${describeValue(opts)}`, ctx);
+  }
+  for (const k of ['timeoutMs', 'attemptTimeoutMs', 'idleTimeoutMs'] as const) {
+    const v = (opts as Record<string, unknown> | undefined)?.[k];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
+      throw invalidArgument(
+        `open: ${k} must be a non-negative number of milliseconds, got ${describeValue(v)}`,
+        ctx,
+      );
+    }
+  }
+  let parsed: URL;
+  try {
+    parsed = typeof url === 'string' ? new URL(url) : url;
+  } catch {
+    return; // the opener reports unparsable URLs with the schemes it knows
+  }
+  for (const part of [parsed.hostname, ...parsed.pathname.split('/')]) {
+    try {
+      decodeURIComponent(part);
+    } catch (err) {
+      throw invalidArgument(
+        `open: "${part}" in the URL is not valid percent-encoding (each % must start %XX of UTF-8); fix the URL`,
+        { ...ctx, cause: err },
+      );
+    }
+  }
+  if (opts !== undefined && 'signal' in opts) {
+    checkSignal((opts as { signal?: unknown }).signal, { ...ctx, resource: { name: parsed.href } });
   }
 }

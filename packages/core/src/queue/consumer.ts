@@ -1,6 +1,8 @@
+import { requireCapability } from '../capabilities.js';
 import { invalidArgument, isPolycloudError, type PolycloudError, pcError } from '../errors.js';
 import { backoffDelay, DEFAULT_RETRY } from '../internal/retry.js';
 import { sleep } from '../internal/signal.js';
+import { checkInt, checkOptions } from '../internal/validate.js';
 import { processMessage } from '../telemetry.js';
 import type { Queue } from './queue.js';
 import type { Message } from './types.js';
@@ -56,21 +58,62 @@ export function startConsumer<T>(
   internals: Internals<T>,
 ): Consumer {
   const caps = queue.capabilities;
-  const ctx = { service: 'queue' as const, operation: 'consume', resource: { name: queue.name } };
+  const ctx = {
+    provider: queue.provider,
+    service: 'queue' as const,
+    operation: 'consume',
+    resource: { name: queue.name },
+  };
   if (typeof handler !== 'function') throw invalidArgument('consume: handler must be a function', ctx);
+  checkOptions(
+    opts,
+    [
+      'concurrency',
+      'batchSize',
+      'waitSeconds',
+      'visibilityTimeoutSeconds',
+      'maxDeliveries',
+      'deadLetter',
+      'retryDelaySeconds',
+      'onError',
+      'signal',
+    ],
+    ctx,
+  );
+  checkInt(opts.concurrency, 'concurrency', 1, 1000, ctx);
   const concurrency = opts.concurrency ?? 4;
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) {
-    throw invalidArgument(`consume: concurrency must be an integer from 1 to 1000, got ${concurrency}`, ctx);
-  }
+  checkInt(opts.batchSize, 'batchSize', 1, 1000, ctx);
   const batchSize = Math.min(opts.batchSize ?? concurrency, caps.maxReceiveMessages, concurrency);
-  if (!Number.isInteger(batchSize) || batchSize < 1)
-    throw invalidArgument('consume: batchSize must be a positive integer', ctx);
+  checkInt(opts.waitSeconds, 'waitSeconds', 0, caps.maxWaitSeconds, ctx);
   const waitSeconds = Math.min(opts.waitSeconds ?? 20, caps.maxWaitSeconds);
-  const visibility = caps.visibilityTimeout ? (opts.visibilityTimeoutSeconds ?? 30) : undefined;
-  if (opts.maxDeliveries !== undefined) {
-    if (!Number.isInteger(opts.maxDeliveries) || opts.maxDeliveries < 1) {
-      throw invalidArgument('consume: maxDeliveries must be a positive integer', ctx);
+  if (opts.visibilityTimeoutSeconds !== undefined) {
+    requireCapability(caps.visibilityTimeout, 'visibilityTimeout', {
+      provider: queue.provider,
+      service: 'queue',
+      operation: 'consume',
+      name: queue.name,
+    });
+    checkInt(opts.visibilityTimeoutSeconds, 'visibilityTimeoutSeconds', 1, caps.maxVisibilitySeconds, ctx);
+  }
+  const visibility = caps.visibilityTimeout
+    ? (opts.visibilityTimeoutSeconds ?? Math.min(30, caps.maxVisibilitySeconds))
+    : undefined;
+  for (const f of ['retryDelaySeconds', 'onError'] as const) {
+    if (opts[f] !== undefined && typeof opts[f] !== 'function') {
+      throw invalidArgument(`consume: ${f} must be a function`, ctx);
     }
+  }
+  if (
+    opts.deadLetter !== undefined &&
+    (typeof opts.deadLetter !== 'object' ||
+      opts.deadLetter === null ||
+      typeof opts.deadLetter.send !== 'function' ||
+      typeof opts.deadLetter.capabilities !== 'object')
+  ) {
+    throw invalidArgument('consume: deadLetter must be a Queue (from openQueue or an adapter)', ctx);
+  }
+  if (opts.maxDeliveries !== undefined) {
+    checkInt(opts.maxDeliveries, 'maxDeliveries', 1, 1000, ctx);
     if (!opts.deadLetter && !caps.nativeDeadLetter) {
       throw invalidArgument(
         `consume: maxDeliveries needs a deadLetter queue on ${queue.provider} (it has no native dead-letter policy); pass { deadLetter }`,
@@ -194,6 +237,7 @@ export function startConsumer<T>(
 
   const loop = async () => {
     let failures = 0;
+    let empties = 0;
     while (!stopping.signal.aborted) {
       if (inFlight >= concurrency) {
         await new Promise<void>((r) => {
@@ -208,6 +252,7 @@ export function startConsumer<T>(
         continue;
       }
       const want = Math.min(batchSize, concurrency - inFlight);
+      const polled = Date.now();
       let msgs: Message<T>[];
       try {
         msgs = await queue.receive({
@@ -224,6 +269,16 @@ export function startConsumer<T>(
         await sleep(backoffDelay(DEFAULT_RETRY, Math.min(failures, 8)) + 50, stopping.signal).catch(() => {});
         continue;
       }
+      if (msgs.length === 0) {
+        // An empty answer that came back early (waitSeconds 0, or a service that returns
+        // before the wait is over) must not turn into a busy loop: back off, up to 1 s.
+        if (waitSeconds === 0 || Date.now() - polled < waitSeconds * 900) {
+          empties++;
+          await sleep(Math.min(1000, 25 * 2 ** Math.min(empties, 6)), stopping.signal).catch(() => {});
+        } else empties = 0;
+        continue;
+      }
+      empties = 0;
       for (const m of msgs) start(m);
     }
     while (idle.size > 0) await Promise.allSettled([...idle]);

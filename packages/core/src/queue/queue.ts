@@ -263,15 +263,26 @@ export class Queue<T = unknown, TNative = unknown> {
     const size = Math.max(1, this.capabilities.maxBatchSize);
     for (let i = 0; i < ready.length; i += size) {
       const chunk = ready.slice(i, i + size);
-      const out = await this.sendEncoded(
-        op,
-        chunk.map((c) => c.msg),
-        opts.signal,
-      );
-      chunk.forEach((c, j) => {
-        const r = out[j]!;
-        results[c.index] = 'id' in r ? { ok: true, id: r.id } : { ok: false, error: r.error };
-      });
+      try {
+        const out = await this.sendEncoded(
+          op,
+          chunk.map((c) => c.msg),
+          opts.signal,
+        );
+        chunk.forEach((c, j) => {
+          const r = out[j];
+          if (r === undefined) {
+            results[c.index] = {
+              ok: false,
+              error: pcError('INTERNAL', 'driver returned no result', this.runner.ctx(op)),
+            };
+          } else if ('id' in r) results[c.index] = { ok: true, id: r.id };
+          else results[c.index] = { ok: false, error: this.itemError(r.error, op, opts.signal) };
+        });
+      } catch (err) {
+        const error = this.runner.normalize(err, op);
+        for (const c of chunk) results[c.index] = { ok: false, error };
+      }
     }
     return results as SendResult[];
   }
@@ -294,13 +305,21 @@ export class Queue<T = unknown, TNative = unknown> {
       requireCapability(caps.visibilityTimeout, 'visibilityTimeout', this.capCtx(op));
       checkInt(opts.visibilityTimeoutSeconds, 'visibilityTimeoutSeconds', 1, caps.maxVisibilitySeconds, ctx);
     }
-    const raw = await this.runner.run(op, undefined, opts.signal, (signal) =>
-      this.driver.receive({
-        maxMessages: opts.maxMessages ?? 1,
-        waitSeconds: opts.waitSeconds ?? 0,
-        visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds,
-        signal,
-      }),
+    const waitSeconds = opts.waitSeconds ?? 0;
+    const attempt = this.runner.attemptTimeoutMs;
+    const raw = await this.runner.run(
+      op,
+      undefined,
+      opts.signal,
+      (signal) =>
+        this.driver.receive({
+          maxMessages: opts.maxMessages ?? 1,
+          waitSeconds,
+          visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds,
+          signal,
+        }),
+      // A long poll legitimately waits waitSeconds; the attempt bound comes on top of it.
+      { attemptTimeoutMs: attempt > 0 ? attempt + waitSeconds * 1000 : 0 },
     );
     const out: Message<T>[] = [];
     for (const m of raw) out.push(await this.wrap(m, opts.signal));
@@ -335,7 +354,7 @@ export class Queue<T = unknown, TNative = unknown> {
       chunk.forEach((m, j) => {
         const e = errors[j];
         if (e === undefined || isPolycloudError(e, 'NOT_FOUND')) results.push({ id: m.id, ok: true });
-        else results.push({ id: m.id, ok: false, error: this.runner.normalize(e, op) });
+        else results.push({ id: m.id, ok: false, error: this.itemError(e, op, opts.signal) });
       });
     }
     await this.releaseClaims(received, results);
@@ -483,6 +502,24 @@ export class Queue<T = unknown, TNative = unknown> {
       this.driver.changeVisibility(m.receipt, seconds, { signal: s }),
     );
     if (next !== undefined) m.receipt = next;
+  }
+
+  /**
+   * A per-item error from a driver. CANCELLED there means the request was aborted, and when the
+   * caller's signal did not abort, it was the attempt's timeout: report TIMEOUT, retryable.
+   */
+  private itemError(err: unknown, op: string, signal: AbortSignal | undefined): PolycloudError {
+    const e = this.runner.normalize(err, op);
+    if (e.code !== 'CANCELLED' || signal?.aborted) return e;
+    return pcError(
+      'TIMEOUT',
+      `${op} on queue "${this.name}" timed out (the request was aborted at its time limit)`,
+      {
+        ...this.runner.ctx(op),
+        cause: err,
+        retryable: true,
+      },
+    );
   }
 
   private own(m: Message<T>, op: string): ReceivedMessage<T> {
