@@ -3,6 +3,10 @@ import { PROVIDER } from './errors.js';
 
 /** Structurally the `TokenCredential` of @azure/core-auth (what @azure/identity's credentials are). */
 export interface AzureTokenCredential {
+  /**
+   * An OAuth token for `scopes` (Storage uses `https://storage.azure.com/.default`), or null
+   * when the credential cannot issue one.
+   */
   getToken(
     scopes: string | string[],
     options?: object,

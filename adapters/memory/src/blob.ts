@@ -25,6 +25,10 @@ const MAX_OBJECT_BYTES = 2 ** 31;
 /** Chunk size of get() body streams. */
 const READ_CHUNK = 256 * 1024;
 
+/**
+ * What the memory bucket supports: every optional feature of the contract except signed URLs
+ * (there is no server a URL could reach), so it can stand in for any provider in tests.
+ */
 export const MEMORY_BUCKET_CAPABILITIES: BucketCapabilities = defineCapabilities({
   putIfNoneMatch: true,
   putIfMatch: true,
@@ -70,17 +74,20 @@ export class MemoryBucketStore {
   readonly index = new SortedKeys();
   constructor(readonly name: string) {}
 
+  /** Stores or replaces an object, keeping the key index in order. */
   set(key: string, obj: MemoryObject): void {
     if (!this.objects.has(key)) this.index.add(key);
     this.objects.set(key, obj);
   }
 
+  /** Deletes an object; whether it existed. */
   remove(key: string): boolean {
     if (!this.objects.delete(key)) return false;
     this.index.delete(key);
     return true;
   }
 
+  /** Deletes every object (test resets). */
   clear(): void {
     this.objects.clear();
     this.index.clear();

@@ -196,6 +196,9 @@ export function memoryKv<V extends KvValueOf<V> = KvValue>(
 /**
  * Forgets every memory bucket, queue and table in this process, and ends waiting receives.
  * Objects opened before see their old stores emptied and no longer shared; open again to share.
+ *
+ * @example
+ * afterEach(() => resetMemory()); // each test starts from empty buckets, queues and tables
  */
 export function resetMemory(): void {
   resetBuckets();

@@ -3,6 +3,10 @@ import { type DriverKvEntry, defineCapabilities, type KvDriver, pcError } from '
 import { SortedKeys } from './sorted.js';
 import { checkSignal, decodeCursor, encodeCursor, nextToken, PROVIDER } from './util.js';
 
+/**
+ * What the memory key-value store supports: conditional writes, TTL and atomic increments, like
+ * the strongest cloud stores, so code tested on it does not rely on less.
+ */
 export const MEMORY_KV_CAPABILITIES: KvCapabilities = defineCapabilities({
   ifVersion: true,
   ifAbsent: true,
@@ -48,17 +52,20 @@ export class MemoryKvNamespace {
     return r;
   }
 
+  /** Stores or replaces a record, keeping the key index in order. */
   put(key: string, r: MemoryKvRecord): void {
     if (!this.records.has(key)) this.index.add(key);
     this.records.set(key, r);
   }
 
+  /** Deletes a record; whether it existed. */
   remove(key: string): boolean {
     if (!this.records.delete(key)) return false;
     this.index.delete(key);
     return true;
   }
 
+  /** Deletes every record (test resets). */
   clear(): void {
     this.records.clear();
     this.index.clear();
@@ -70,6 +77,7 @@ export class MemoryKvTable {
   readonly namespaces = new Map<string, MemoryKvNamespace>();
   constructor(readonly name: string) {}
 
+  /** The namespace of this table named `ns`, created empty on first use. */
   namespace(ns: string): MemoryKvNamespace {
     let n = this.namespaces.get(ns);
     if (!n) {

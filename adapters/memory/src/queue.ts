@@ -15,6 +15,10 @@ export const DEDUPLICATION_WINDOW_MS = 5 * 60 * 1000;
 /** Visibility timeout when neither receive() nor the queue names one (the SQS default). */
 export const DEFAULT_VISIBILITY_SECONDS = 30;
 
+/**
+ * What the memory queue supports: delays, message groups, deduplication and long polling, with
+ * SQS's limits so code tested on it fits the strictest provider.
+ */
 export const MEMORY_QUEUE_CAPABILITIES: QueueCapabilities = defineCapabilities({
   delay: true,
   maxDelaySeconds: 900,
@@ -132,6 +136,7 @@ export function resetQueues(): void {
   queues.clear();
 }
 
+/** Options of `memoryQueue` and `mem://` queue URLs. */
 export interface MemoryQueueOptions {
   /** Visibility timeout for receives that do not name one. Default 30 s. */
   readonly visibilityTimeoutSeconds?: number;

@@ -62,6 +62,7 @@ export class FaultProxy {
     return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port) };
   }
 
+  /** Listens on an ephemeral port of 127.0.0.1 (read it from `hostPort`); returns this for chaining. */
   async start(): Promise<this> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
@@ -82,6 +83,7 @@ export class FaultProxy {
     if (dropExisting) for (const s of this.sockets) s.resetAndDestroy();
   }
 
+  /** Destroys every proxied connection and closes the listener. */
   async stop(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((r) => this.server.close(() => r()));

@@ -21,7 +21,14 @@ export interface FaultService<R> {
    * Creates a fresh resource (directly, not through the proxy) and opens it with the portable
    * API through `endpoint` (`127.0.0.1:port` of the proxy) with `opts`.
    */
-  open(endpoint: string, opts: PortableOptions): Promise<{ resource: R; cleanup?: () => Promise<void> }>;
+  open(
+    endpoint: string,
+    opts: PortableOptions,
+  ): Promise<{
+    resource: R;
+    /** Deletes the resource; the suite calls it once the probes are done, also after failures. */
+    cleanup?: () => Promise<void>;
+  }>;
 }
 
 /** Harness of the fault-injection suite for one emulator-backed adapter. */
@@ -35,7 +42,9 @@ export interface FaultHarness {
   readonly kv?: FaultService<KvStore<KvValue>>;
   /** Credentials that must never appear in an error message, toJSON() or inspect(). */
   readonly secrets?: readonly string[];
+  /** Runs once before the suite (start the emulator, create shared resources). */
   beforeAll?(): Promise<void>;
+  /** Runs once after the suite, even when probes failed. */
   afterAll?(): Promise<void>;
 }
 
@@ -58,6 +67,10 @@ export interface ReliabilityReport {
   violations: string[];
 }
 
+/**
+ * Writes one probe's figures to `reports/reliability/<adapter>-<probe>.json` under the repo root
+ * (what the README's reliability table is built from); returns the file's path.
+ */
 export function writeReliabilityReport(r: ReliabilityReport, root = findRepoRoot()): string {
   const dir = join(root, 'reports', 'reliability');
   mkdirSync(dir, { recursive: true });

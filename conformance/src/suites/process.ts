@@ -16,6 +16,7 @@ export interface ProcessResources {
   readonly kv?: ProcessTarget;
   /** Extra environment for the child (emulator endpoints in the SDKs' standard variables). */
   readonly env?: Record<string, string>;
+  /** Deletes the resources; the suite calls it after the children exit (or are killed). */
   cleanup?(): Promise<void>;
 }
 
@@ -27,7 +28,9 @@ export interface ProcessHarness {
   readonly notRun?: string | undefined;
   /** Fresh resources a child may use (whichever services the adapter offers). */
   open(): Promise<ProcessResources>;
+  /** Runs once before the suite (start the emulator, create shared resources). */
   beforeAll?(): Promise<void>;
+  /** Runs once after the suite, after every child has been killed and every resource cleaned up. */
   afterAll?(): Promise<void>;
 }
 
@@ -89,6 +92,7 @@ export class ChildScript {
     return found();
   }
 
+  /** Sends `signal` to the child if it is still running (the scripts give SIGUSR2 a meaning of their own). */
   kill(signal: NodeJS.Signals): void {
     if (this.running) this.proc.kill(signal);
   }
@@ -98,6 +102,7 @@ export class ChildScript {
     return Promise.race([this.exited, new Promise<undefined>((r) => setTimeout(r, timeoutMs))]);
   }
 
+  /** The child's stdout lines and stderr so far, for assertion messages. */
   describe(): string {
     return `stdout:\n${this.lines.join('\n')}\nstderr:\n${this.stderr}`;
   }

@@ -53,6 +53,10 @@ export async function bodyToBytes(body: NormalizedBody, signal?: AbortSignal): P
   return streamToBytes(body.stream, signal);
 }
 
+/**
+ * Reads a stream to the end into one array. Aborting `signal` cancels the stream and rejects
+ * with the signal's reason, so a stalled body cannot hold the caller forever.
+ */
 export async function streamToBytes(
   stream: ReadableStream<Uint8Array>,
   signal?: AbortSignal,

@@ -50,7 +50,7 @@ export type { PortableOptions } from './internal/context.js';
 export type { RetryPolicy } from './internal/retry.js';
 export { backoffDelay, DEFAULT_RETRY, withRetry } from './internal/retry.js';
 export { sleep } from './internal/signal.js';
-export { validateKey } from './keys.js';
+export { type KeyContext, validateKey } from './keys.js';
 export type { DriverKvEntry, KvDriver } from './kv/driver.js';
 export { KvStore, type KvStoreOptions } from './kv/kvstore.js';
 export type * from './kv/types.js';
@@ -77,4 +77,4 @@ export type { ConsumeOptions, Consumer, MessageHandler } from './queue/consumer.
 export type { DriverMessage, DriverOutgoing, QueueDriver } from './queue/driver.js';
 export { Queue, type QueueOptions } from './queue/queue.js';
 export type * from './queue/types.js';
-export { type DebugEvent, type DebugLogger, setDebugLogger } from './telemetry.js';
+export { type DebugEvent, type DebugLogger, type Service, setDebugLogger } from './telemetry.js';

@@ -1,10 +1,15 @@
 import { invalidArgument } from './errors.js';
 import { utf8Length } from './internal/bytes.js';
 
-interface KeyContext {
+/** Where a key is used, so a rejection names the provider, operation and resource. */
+export interface KeyContext {
+  /** Adapter id, e.g. 'aws'. */
   provider: string;
+  /** The service the key belongs to. */
   service: 'blob' | 'kv';
+  /** The portable operation, e.g. 'put'. */
   operation: string;
+  /** Bucket or table name. */
   name: string;
 }
 

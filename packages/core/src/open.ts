@@ -9,8 +9,7 @@ import { KvStore, type KvStoreOptions } from './kv/kvstore.js';
 import type { KvValue, KvValueOf } from './kv/types.js';
 import type { QueueDriver } from './queue/driver.js';
 import { Queue, type QueueOptions } from './queue/queue.js';
-
-type Service = 'blob' | 'queue' | 'kv';
+import type { Service } from './telemetry.js';
 
 /** Adapter-specific options passed through to the driver opener (e.g. a native client). */
 export interface DriverOpenOptions {
@@ -22,14 +21,19 @@ export interface DriverOpenOptions {
   readonly signal?: AbortSignal;
 }
 
-/** What an adapter's service module exports for URL opening. */
+/** What an adapter's blob module exports so `openBucket` can reach it by URL scheme. */
 export interface BlobModule {
+  /** Opens the bucket a URL names (e.g. `s3://bucket?region=eu-west-1`); invalid URLs are INVALID_ARGUMENT. */
   openBucketDriver(url: URL, opts: DriverOpenOptions): Promise<BucketDriver>;
 }
+/** What an adapter's queue module exports so `openQueue` can reach it by URL scheme. */
 export interface QueueModule {
+  /** Opens the queue a URL names (e.g. `sqs://jobs`); invalid URLs are INVALID_ARGUMENT. */
   openQueueDriver(url: URL, opts: DriverOpenOptions): Promise<QueueDriver>;
 }
+/** What an adapter's key-value module exports so `openKv` can reach it by URL scheme. */
 export interface KvModule {
+  /** Opens the table and namespace a URL names (e.g. `dynamodb://table/ns`); invalid URLs are INVALID_ARGUMENT. */
   openKvDriver(url: URL, opts: DriverOpenOptions): Promise<KvDriver>;
 }
 
@@ -42,9 +46,11 @@ export interface SchemeRegistration {
   readonly module?: string;
   /** The services the scheme serves; default: those with an opener, else all three. */
   readonly services?: readonly Service[];
-  /** Openers given directly instead of a module. */
+  /** Bucket opener given directly instead of a module. */
   readonly openBucketDriver?: BlobModule['openBucketDriver'];
+  /** Queue opener given directly instead of a module. */
   readonly openQueueDriver?: QueueModule['openQueueDriver'];
+  /** Key-value opener given directly instead of a module. */
   readonly openKvDriver?: KvModule['openKvDriver'];
   /** An example URL per service, for error messages (e.g. 'r2://bucket'). */
   readonly examples?: Partial<Record<Service, string>>;
@@ -381,7 +387,12 @@ export function urlBool(value: string | undefined, name: string, service: Servic
   });
 }
 
-/** The scheme table (built-in and registered), for docs and tools. */
+/**
+ * The scheme table (built-in and registered), for docs and tools.
+ *
+ * @example
+ * registeredSchemes().s3; // { module: '@polycloud/aws/s3', services: ['blob'] }
+ */
 export function registeredSchemes(): Readonly<
   Record<string, { module: string; services: readonly Service[] }>
 > {

@@ -8,7 +8,8 @@ import type * as Otel from '@opentelemetry/api';
 import { isPolycloudError } from './errors.js';
 
 type Api = typeof Otel;
-type Service = 'blob' | 'queue' | 'kv';
+/** The portable services, as named in errors, debug events and span attributes. */
+export type Service = 'blob' | 'queue' | 'kv';
 
 /** What the debug logger receives: one event per attempt that failed, one per finished call. */
 export interface DebugEvent {
@@ -24,6 +25,7 @@ export interface DebugEvent {
   readonly error?: unknown;
 }
 
+/** Receives debug events; installed with {@link setDebugLogger}. Must not throw. */
 export type DebugLogger = (event: DebugEvent) => void;
 
 let logger: DebugLogger | undefined;

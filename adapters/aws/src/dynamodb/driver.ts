@@ -65,6 +65,7 @@ export interface DynamoKvAttributes {
   readonly expiresAtMs: string;
 }
 
+/** Attribute names used when `attributes` names none: pk, sk, v, ver, ttl, exp. */
 export const DEFAULT_ATTRIBUTES: DynamoKvAttributes = Object.freeze({
   partitionKey: 'pk',
   sortKey: 'sk',
@@ -74,6 +75,10 @@ export const DEFAULT_ATTRIBUTES: DynamoKvAttributes = Object.freeze({
   expiresAtMs: 'exp',
 });
 
+/**
+ * What a DynamoDB store supports. The value limit depends on `namespace` because the namespace
+ * is stored in every item and counts against DynamoDB's 400 KB item size.
+ */
 export function dynamoCapabilities(namespace: string): KvCapabilities {
   return defineCapabilities({
     ifVersion: true,
@@ -637,6 +642,10 @@ export function encodeValue(value: KvValue): AttributeValue {
   return { S: JSON.stringify(value) };
 }
 
+/**
+ * Reads a stored attribute back as a KvValue (the inverse of {@link encodeValue}); also reads
+ * NULL and BOOL, which other writers may have stored. Other types are INVALID_ARGUMENT.
+ */
 export function decodeValue(v: AttributeValue): KvValue {
   if (v.B !== undefined) return new Uint8Array(v.B);
   if (v.N !== undefined) return Number(v.N);

@@ -23,6 +23,7 @@ import {
 } from '../config.js';
 import { DEFAULT_ATTRIBUTES, type DynamoKvAttributes, DynamoKvDriver } from './driver.js';
 
+export type { AwsConnectionOptions } from '../config.js';
 export {
   DEFAULT_ATTRIBUTES,
   type DynamoKvAttributes,
@@ -35,6 +36,10 @@ export {
 /** Namespace used when none is given (DynamoDB key attributes cannot be empty). */
 export const DEFAULT_NAMESPACE = 'default';
 
+/**
+ * Options of {@link dynamoKv}: the table and namespace, how to reach DynamoDB, and the portable
+ * retry and timeout options.
+ */
 export interface DynamoKvOptions extends AwsConnectionOptions, KvStoreOptions {
   readonly table: string;
   /** Partition key value for this store; default 'default'. */
@@ -49,7 +54,13 @@ export interface DynamoKvOptions extends AwsConnectionOptions, KvStoreOptions {
 /** A KvStore whose `native()` is typed as the DynamoDB client. */
 export class DynamoKvStore<V extends KvValueOf<V> = KvValue> extends KvStore<V, DynamoDBClient> {}
 
-/** Builds a DynamoDB client: endpoint from the option or AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL. */
+/**
+ * Builds a DynamoDB client: endpoint from the option or AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL.
+ *
+ * @example
+ * const client = createDynamoClient({ endpoint: 'http://127.0.0.1:8000' }); // DynamoDB Local
+ * const kv = dynamoKv({ table: 'app', client });
+ */
 export function createDynamoClient(
   opts: AwsConnectionOptions & { clientConfig?: DynamoDBClientConfig | undefined } = {},
 ): DynamoDBClient {
@@ -72,6 +83,14 @@ export function createDynamoClient(
  * The CreateTable input for a table this adapter can use (on-demand billing). After creating
  * it, enable TTL on the `ttl` attribute (UpdateTimeToLive) so DynamoDB deletes expired items;
  * reads hide them either way.
+ *
+ * @example
+ * const client = createDynamoClient();
+ * await client.send(new CreateTableCommand(kvTableDefinition('app')));
+ * await client.send(new UpdateTimeToLiveCommand({
+ *   TableName: 'app',
+ *   TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+ * }));
  */
 export function kvTableDefinition(
   table: string,
@@ -93,7 +112,12 @@ export function kvTableDefinition(
   };
 }
 
-/** The driver behind `dynamoKv`. */
+/**
+ * The driver behind `dynamoKv`.
+ *
+ * @example
+ * const kv = new KvStore(dynamoKvDriver({ table: 'app', namespace: 'sessions' }), { timeoutMs: 5_000 });
+ */
 export function dynamoKvDriver(opts: Omit<DynamoKvOptions, keyof KvStoreOptions>): DynamoKvDriver {
   if (typeof opts.table !== 'string' || opts.table === '') {
     throw invalidArgument('dynamoKv: table is required', { service: 'kv', operation: 'open' });

@@ -17,6 +17,7 @@ import type {
 
 const BINDING = '@polycloud/aws/functions (HTTP)';
 
+/** The HTTP event shapes Lambda delivers: API Gateway REST (v1), HTTP API / function URL (v2), ALB. */
 export type HttpEventKind = 'v1' | 'v2' | 'alb';
 
 /** Which HTTP payload an event is, or undefined when it is none of them. */

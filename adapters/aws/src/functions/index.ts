@@ -1,5 +1,13 @@
 export type * from './events.js';
-export { handleHttpEvent, httpEventKind, requestFromV1, requestFromV2, resultV1, resultV2 } from './http.js';
+export {
+  type HttpEventKind,
+  handleHttpEvent,
+  httpEventKind,
+  requestFromV1,
+  requestFromV2,
+  resultV1,
+  resultV2,
+} from './http.js';
 export {
   eventBridgeSchedule,
   type LambdaHandler,

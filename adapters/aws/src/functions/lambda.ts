@@ -74,7 +74,13 @@ async function dispatch(fn: PortableFunction, event: unknown, ctx: FunctionConte
   }
 }
 
-/** The EventBridge schedule expression for a schedule function, for your deployment tooling. */
+/**
+ * The EventBridge schedule expression for a schedule function, for your deployment tooling.
+ *
+ * @example
+ * const nightly = scheduleFunction('0 3 * * 1-5', run);
+ * eventBridgeSchedule(nightly); // 'cron(0 3 ? * 2-6 *)', for the rule's ScheduleExpression
+ */
 export function eventBridgeSchedule(fn: PortableFunction): string {
   if (fn.kind !== 'schedule')
     throw invalidArgument('eventBridgeSchedule: pass a scheduleFunction', { service: 'functions' });

@@ -73,6 +73,7 @@ export const S3_CAPABILITIES: BucketCapabilities = defineCapabilities({
   maxDeleteBatch: 1000,
 });
 
+/** What an {@link S3BucketDriver} is built from: a client, the bucket, and multipart copy tuning. */
 export interface S3DriverConfig {
   readonly client: S3Client;
   readonly bucket: string;

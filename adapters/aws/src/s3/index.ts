@@ -19,6 +19,7 @@ import {
 } from '../config.js';
 import { S3BucketDriver } from './driver.js';
 
+export type { AwsConnectionOptions } from '../config.js';
 export { S3_CAPABILITIES, S3BucketDriver, type S3DriverConfig } from './driver.js';
 export { decodeMetadataValue, encodeMetadataValue } from './metadata.js';
 
@@ -44,6 +45,10 @@ export type S3Bucket = Bucket<S3Client>;
  * Builds an S3 client the way polycloud does: the endpoint from the option or the standard
  * variables (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL), path style and WHEN_REQUIRED checksums
  * for custom endpoints (S3-compatible servers often reject the SDK's default CRC32 headers).
+ *
+ * @example
+ * const client = createS3Client({ endpoint: 'http://127.0.0.1:9000' }); // MinIO: path style
+ * const bucket = s3Bucket({ bucket: 'uploads', client }); // close() leaves the client open
  */
 export function createS3Client(
   opts: AwsConnectionOptions & {
@@ -82,7 +87,12 @@ function endpointOf(cfg: S3ClientConfig | undefined): string | undefined {
   return typeof e === 'string' ? e : undefined;
 }
 
-/** The driver behind `s3Bucket`, for code that composes drivers itself. */
+/**
+ * The driver behind `s3Bucket`, for code that composes drivers itself.
+ *
+ * @example
+ * const bucket = new Bucket(s3BucketDriver({ bucket: 'uploads' }), { timeoutMs: 10_000 });
+ */
 export function s3BucketDriver(opts: Omit<S3BucketOptions, keyof BucketOptions>): S3BucketDriver {
   if (typeof opts.bucket !== 'string' || opts.bucket === '') {
     throw invalidArgument('s3Bucket: bucket (the bucket name) is required', {

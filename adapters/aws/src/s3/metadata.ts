@@ -15,6 +15,7 @@ export function encodeMetadataValue(value: string): string {
   return encodeHeaderValue(value, 'UTF-8?B');
 }
 
+/** Header-safe value → portable value: decodes one whole RFC 2047 encoded word, passes anything else through. */
 export const decodeMetadataValue = decodeHeaderValue;
 
 export function encodeMetadata(md: Readonly<Record<string, string>>): Record<string, string> | undefined {

@@ -14,6 +14,7 @@ import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
  * `Binary.polycloud-utf8` attributes holding a one-byte tag then the UTF-8 bytes.
  */
 export const BODY_MARKER = 'polycloud-body';
+/** The DataType of attributes whose value SQS cannot carry as a String (see {@link BODY_MARKER}). */
 export const UTF8_ATTRIBUTE_TYPE = 'Binary.polycloud-utf8';
 
 const SAFE_TEXT = /^[\t\n\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]+$/u;
@@ -27,6 +28,10 @@ export function attributeSize(name: string, v: MessageAttributeValue): number {
   return Buffer.byteLength(name, 'utf8') + Buffer.byteLength(v.DataType ?? '', 'utf8') + value;
 }
 
+/**
+ * Turns body bytes into SQS message text, plus the `polycloud-body` marker to send when the
+ * text is not the bytes as UTF-8 (see {@link BODY_MARKER}).
+ */
 export function encodeBody(body: Uint8Array): { text: string; marker: 'base64' | 'empty' | undefined } {
   if (body.byteLength === 0) return { text: '-', marker: 'empty' };
   let text: string | undefined;
@@ -45,6 +50,10 @@ export function encodeBody(body: Uint8Array): { text: string; marker: 'base64' |
   };
 }
 
+/**
+ * Recovers the exact body bytes from SQS message text and its `polycloud-body` marker.
+ * Messages from other clients (no marker) are read as their UTF-8 text.
+ */
 export function decodeBody(text: string | undefined, marker: string | undefined): Uint8Array {
   if (marker === 'empty') return new Uint8Array();
   if (marker === 'base64') return new Uint8Array(Buffer.from(text ?? '', 'base64'));

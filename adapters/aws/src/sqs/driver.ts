@@ -89,6 +89,10 @@ export async function describeQueue(
   }
 }
 
+/**
+ * What an SQS queue supports, from its attributes: FIFO queues take no per-message delay but
+ * add message groups and deduplication; a redrive policy means native dead-lettering.
+ */
 export function sqsCapabilities(info: SqsQueueInfo): QueueCapabilities {
   return defineCapabilities({
     // FIFO queues take a delay only as a queue setting, not per message.

@@ -14,6 +14,7 @@ import {
 import { mapAwsError } from '../errors.js';
 import { describeQueue, SqsQueueDriver } from './driver.js';
 
+export type { AwsConnectionOptions } from '../config.js';
 export { BODY_MARKER, decodeBody, encodeBody, UTF8_ATTRIBUTE_TYPE } from './codec.js';
 export {
   describeQueue,
@@ -49,7 +50,13 @@ export class SqsQueue<T = unknown> extends Queue<T, SQSClient> {
   }
 }
 
-/** Builds an SQS client: endpoint from the option or AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL. */
+/**
+ * Builds an SQS client: endpoint from the option or AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL.
+ *
+ * @example
+ * const client = createSqsClient({ region: 'eu-west-1' });
+ * const jobs = await sqsQueue({ queueName: 'jobs', client }); // close() leaves the client open
+ */
 export function createSqsClient(
   opts: AwsConnectionOptions & { clientConfig?: SQSClientConfig | undefined } = {},
 ): SQSClient {
@@ -68,7 +75,12 @@ export function createSqsClient(
   });
 }
 
-/** The driver behind `sqsQueue`: resolves the URL and reads the queue's attributes. */
+/**
+ * The driver behind `sqsQueue`: resolves the URL and reads the queue's attributes.
+ *
+ * @example
+ * const raw = new Queue(await sqsQueueDriver({ queueName: 'jobs' }), { codec: bytesCodec });
+ */
 export async function sqsQueueDriver(
   opts: Omit<SqsQueueOptions, keyof QueueOptions<unknown>>,
 ): Promise<SqsQueueDriver> {

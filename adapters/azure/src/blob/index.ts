@@ -34,7 +34,7 @@ import { PROVIDER } from '../errors.js';
 import { AzureBucketDriver, signerFor } from './driver.js';
 
 export type { AzureCredentialOptions, AzureTokenCredential } from '../credentials.js';
-export { AzureBucketDriver } from './driver.js';
+export { AzureBucketDriver, type BlobSigner } from './driver.js';
 export {
   decodeMetadata,
   decodeMetadataName,
@@ -79,7 +79,12 @@ function pipelineOptions(extra: StoragePipelineOptions | undefined): StoragePipe
   };
 }
 
-/** Builds (or adopts) the container client and the driver. */
+/**
+ * Builds (or adopts) the container client and the driver.
+ *
+ * @example
+ * const bucket = new Bucket(azureBucketDriver({ container: 'uploads', account: 'myaccount' }), { timeoutMs: 10_000 });
+ */
 export function azureBucketDriver(opts: AzureBucketOptions): AzureBucketDriver {
   if (opts.client) {
     if (!isContainerClient(opts.client)) {

@@ -49,12 +49,14 @@ export function encodeMetadataValue(value: string): string {
 /** Stored value → portable value. */
 export const decodeMetadataValue = decodeHeaderValue;
 
+/** Portable metadata → Azure metadata: names escaped to C# identifiers, values made header-safe. */
 export function encodeMetadata(md: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(md)) out[encodeMetadataName(k)] = encodeMetadataValue(v);
   return out;
 }
 
+/** Azure metadata → portable metadata (the inverse of {@link encodeMetadata}); undefined gives `{}`. */
 export function decodeMetadata(md: Readonly<Record<string, string>> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!md) return out;

@@ -103,7 +103,12 @@ export async function responseToAzure(res: Response): Promise<HttpResponseInit> 
   };
 }
 
-/** `app.http` handler for an HTTP function. */
+/**
+ * `app.http` handler for an HTTP function.
+ *
+ * @example
+ * app.http('api', { methods: ['GET', 'POST'], authLevel: 'anonymous', handler: azureHttp(api) });
+ */
 export function azureHttp(
   fn: HttpFunction,
   opts: AzureFunctionsOptions = {},
@@ -154,7 +159,12 @@ export function queueItemText(item: unknown): string {
   return text;
 }
 
-/** `app.storageQueue` handler: one message per invocation; a throw makes the host retry it (then the poison queue). */
+/**
+ * `app.storageQueue` handler: one message per invocation; a throw makes the host retry it (then the poison queue).
+ *
+ * @example
+ * app.storageQueue('worker', { queueName: 'jobs', connection: 'AzureWebJobsStorage', handler: azureStorageQueue(worker) });
+ */
 export function azureStorageQueue<T>(
   fn: QueueFunction<T>,
   opts: AzureFunctionsOptions = {},
@@ -213,7 +223,12 @@ function splitBlobPath(path: string, what: string): { bucket: string; key: strin
   return { bucket: path.slice(0, i), key: decodeBlobName(path.slice(i + 1)) };
 }
 
-/** `app.storageBlob` handler: a blob trigger fires for created or updated blobs. */
+/**
+ * `app.storageBlob` handler: a blob trigger fires for created or updated blobs.
+ *
+ * @example
+ * app.storageBlob('thumbnails', { path: 'uploads/{name}', connection: 'AzureWebJobsStorage', handler: azureStorageBlob(onUpload) });
+ */
 export function azureStorageBlob(fn: PortableFunction, opts: AzureFunctionsOptions = {}): StorageBlobHandler {
   if (fn.kind !== 'blob')
     throw invalidArgument('azureStorageBlob: pass a blobEventFunction', { service: 'functions' });
@@ -275,7 +290,12 @@ export function eventGridToBlobEvent(event: EventGridEvent): BlobEvent {
   };
 }
 
-/** `app.eventGrid` handler for BlobCreated / BlobDeleted events. */
+/**
+ * `app.eventGrid` handler for BlobCreated / BlobDeleted events.
+ *
+ * @example
+ * app.eventGrid('uploads', { handler: azureEventGrid(onUpload) });
+ */
 export function azureEventGrid(
   fn: PortableFunction,
   opts: AzureFunctionsOptions = {},
@@ -286,7 +306,13 @@ export function azureEventGrid(
     withContext(event, context, opts, async (ctx) => fn.handler(eventGridToBlobEvent(event), ctx));
 }
 
-/** The NCRONTAB schedule for `app.timer`. */
+/**
+ * The NCRONTAB schedule for `app.timer`.
+ *
+ * @example
+ * const nightly = scheduleFunction('0 3 * * 1-5', run);
+ * app.timer('nightly', { schedule: ncrontabSchedule(nightly), handler: azureTimer(nightly) });
+ */
 export function ncrontabSchedule(fn: PortableFunction): string {
   if (fn.kind !== 'schedule')
     throw invalidArgument('ncrontabSchedule: pass a scheduleFunction', { service: 'functions' });

@@ -28,6 +28,11 @@ const PARALLEL = 16;
 export const MAX_MESSAGE_BYTES =
   MAX_RAW_BYTES - ENVELOPE_HEADER_BYTES - MAX_ATTRIBUTES * ENVELOPE_ATTRIBUTE_OVERHEAD;
 
+/**
+ * What Azure Queue Storage supports: delays and visibility up to 7 days, no message groups or
+ * deduplication, no native dead-lettering (the portable consumer's `deadLetter` option does it),
+ * and no long polling (receives poll with backoff for up to 20 s).
+ */
 export const AZURE_QUEUE_CAPABILITIES: QueueCapabilities = defineCapabilities({
   delay: true,
   maxDelaySeconds: SEVEN_DAYS,
@@ -55,6 +60,7 @@ export interface AzureReceipt {
   readonly popReceipt: string;
 }
 
+/** Per-queue settings of an {@link AzureQueueDriver} that Queue Storage takes per request. */
 export interface AzureQueueDriverOptions {
   /** Visibility timeout of a receive that does not ask for one (the service default is 30 s). */
   readonly visibilityTimeoutSeconds?: number;

@@ -63,7 +63,12 @@ function isQueueClient(x: unknown): x is QueueClient {
   );
 }
 
-/** Builds (or adopts) the queue client and the driver. */
+/**
+ * Builds (or adopts) the queue client and the driver.
+ *
+ * @example
+ * const raw = new Queue(azureQueueDriver({ queue: 'jobs', account: 'myaccount' }), { codec: bytesCodec });
+ */
 export function azureQueueDriver(opts: AzureQueueOptions<unknown>): AzureQueueDriver {
   const driverOpts: AzureQueueDriverOptions = {
     ...(opts.visibilityTimeoutSeconds === undefined

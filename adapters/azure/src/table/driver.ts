@@ -43,6 +43,11 @@ const PARALLEL = 16;
  */
 const MAX_ATTEMPTS = 100;
 
+/**
+ * What Azure Table Storage supports: conditional writes on ETags, TTL (enforced on read; the
+ * service has no expiry), increments by optimistic retry, and batches of one entity group
+ * transaction.
+ */
 export const AZURE_KV_CAPABILITIES: KvCapabilities = defineCapabilities({
   ifVersion: true,
   ifAbsent: true,

@@ -96,7 +96,12 @@ function checkNamespace(ns: unknown): string {
   return ns;
 }
 
-/** Builds (or adopts) the table client and the driver. */
+/**
+ * Builds (or adopts) the table client and the driver.
+ *
+ * @example
+ * const kv = new KvStore(azureKvDriver({ table: 'app', account: 'myaccount' }), { timeoutMs: 5_000 });
+ */
 export function azureKvDriver(opts: AzureKvOptions): AzureKvDriver {
   const namespace = checkNamespace(opts.namespace ?? DEFAULT_NAMESPACE);
   const cosmosOpt = opts.cosmos === undefined ? {} : { cosmos: opts.cosmos };

@@ -38,9 +38,16 @@ const MAX_ROW_KEY_BYTES = 4096;
 /** Attempts for an increment racing with writers that change the row between its two steps. */
 const INCREMENT_ATTEMPTS = 5;
 
+/**
+ * What a Bigtable key-value driver is built from: the table, the namespace within it, the
+ * column family, and how to reach the service.
+ */
 export interface BigtableKvConfig {
+  /** Google Cloud project of the instance. */
   readonly projectId: string;
+  /** Bigtable instance holding the table. */
   readonly instanceId: string;
+  /** Table id; it must exist with the column family `family`. */
   readonly tableId: string;
   /** Namespace within the table (a row-key prefix). Default "default". */
   readonly namespace?: string;
@@ -54,7 +61,13 @@ export interface BigtableKvConfig {
   readonly appProfileId?: string;
 }
 
-/** The Bigtable client a driver makes when none is given. */
+/**
+ * The Bigtable client a driver makes when none is given.
+ *
+ * @example
+ * const client = bigtableClient({ projectId: 'p', apiEndpoint: '127.0.0.1:8086' }); // emulator
+ * const kv = bigtableKv({ projectId: 'p', instanceId: 'i', tableId: 'app', client });
+ */
 export function bigtableClient(opts: { projectId?: string; apiEndpoint?: string }): Bigtable {
   const emulator = opts.apiEndpoint ?? process.env.BIGTABLE_EMULATOR_HOST;
   return new Bigtable({

@@ -24,6 +24,10 @@ export const COL_EXPIRY = 'exp';
 
 const PAD = 0x70; // 'p'
 
+/**
+ * The row-key prefix of a namespace: escaped namespace then the 0x00 0x01 terminator, so no
+ * namespace's rows fall inside another's prefix range.
+ */
 export function namespacePrefix(namespace: string): Buffer {
   const raw = utf8(namespace);
   const out: number[] = [];

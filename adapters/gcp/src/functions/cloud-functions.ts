@@ -225,7 +225,13 @@ export function cloudFunctionsEvent(
   };
 }
 
-/** The Cloud Scheduler schedule (unix cron, time zone Etc/UTC) for a schedule function. */
+/**
+ * The Cloud Scheduler schedule (unix cron, time zone Etc/UTC) for a schedule function.
+ *
+ * @example
+ * const nightly = scheduleFunction('0 3 * * 1-5', run);
+ * cloudSchedulerSchedule(nightly); // '0 3 * * 1-5': create the job with --time-zone=Etc/UTC
+ */
 export function cloudSchedulerSchedule(fn: PortableFunction): string {
   if (fn.kind !== 'schedule')
     throw invalidArgument('cloudSchedulerSchedule: pass a scheduleFunction', { service: 'functions' });

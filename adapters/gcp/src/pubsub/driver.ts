@@ -21,11 +21,16 @@ const MAX_MESSAGE_BYTES = 10_000_000 - 64 * 1024;
 /** In-process delivery counts kept for subscriptions without a dead-letter policy. */
 const MAX_TRACKED = 100_000;
 
+/**
+ * What a Pub/Sub queue driver is built from: the topic it sends to, the subscription it
+ * receives from, and how to reach the service.
+ */
 export interface PubSubQueueConfig {
   /** `projects/P/topics/T`, or the topic id with `projectId`. */
   readonly topic: string;
   /** `projects/P/subscriptions/S`, or the subscription id (same project as the topic). */
   readonly subscription: string;
+  /** Project for a topic or subscription given as a bare id; required then (INVALID_ARGUMENT without it). */
   readonly projectId?: string;
   /** An already-configured client; `apiEndpoint` is then ignored. */
   readonly client?: PubSub;
@@ -125,7 +130,13 @@ export function fullName(
   return `projects/${projectId}/${kind}/${name}`;
 }
 
-/** The PubSub client a driver makes when none is given. */
+/**
+ * The PubSub client a driver makes when none is given.
+ *
+ * @example
+ * const client = pubsubClient({ projectId: 'p' });
+ * const jobs = await pubsubQueue({ topic: 'jobs', subscription: 'jobs-worker', projectId: 'p', client });
+ */
 export function pubsubClient(opts: { projectId?: string; apiEndpoint?: string }): PubSub {
   return new PubSub({
     ...(opts.projectId ? { projectId: opts.projectId } : {}),

@@ -40,8 +40,11 @@ export interface BlobReader {
   readonly info: BlobInfo;
   /** The body; read it once. */
   readonly body: ReadableStream<Uint8Array>;
+  /** Reads the whole body into memory. Use `body` for objects too large to buffer. */
   bytes(): Promise<Uint8Array>;
+  /** Reads the whole body as UTF-8 text; invalid UTF-8 is an error, not replacement characters. */
   text(): Promise<string>;
+  /** Reads the whole body and parses it as JSON. `T` is not checked at run time. */
   json<T = unknown>(): Promise<T>;
 }
 
@@ -578,6 +581,14 @@ export class Bucket<TNative = unknown> {
     await this.driver.close();
   }
 
+  /**
+   * Closes the bucket at the end of an `await using` block.
+   *
+   * @example
+   * await using bucket = await openBucket('mem://assets');
+   * await bucket.put('a.txt', 'hi');
+   * // closed here
+   */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -66,6 +66,7 @@ export interface BucketDriver<TNative = unknown> {
     opts: { range: ByteRange | undefined; ifMatch: string | undefined; signal: AbortSignal | undefined },
   ): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> }>;
 
+  /** Metadata of one object without its body; NOT_FOUND when missing. */
   head(key: string, opts: { signal: AbortSignal | undefined }): Promise<BlobInfo>;
 
   /** Deleting a missing key succeeds (unless ifMatch is set: then PRECONDITION_FAILED or NOT_FOUND). */
@@ -107,6 +108,8 @@ export interface BucketDriver<TNative = unknown> {
    */
   signedRequest?(key: string, opts: DriverSignOptions): Promise<SignedRequest>;
 
+  /** Releases clients and sockets the driver owns (not a native client the user passed in). */
   close(): Promise<void>;
+  /** The provider SDK client the driver uses, for calls polycloud does not cover. */
   native(): TNative;
 }

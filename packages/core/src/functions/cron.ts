@@ -36,7 +36,13 @@ function bad(expression: string, why: string) {
   );
 }
 
-/** Parses and checks a unix cron expression; throws INVALID_ARGUMENT saying what is wrong. */
+/**
+ * Parses and checks a unix cron expression; throws INVALID_ARGUMENT saying what is wrong.
+ *
+ * @example
+ * const nightly = parseCron('0 3 * * *');
+ * parseCron('0 25 * * *'); // INVALID_ARGUMENT: hour value "25" is outside 0-23
+ */
 export function parseCron(expression: string): CronSpec {
   if (typeof expression !== 'string') throw bad(String(expression), 'it must be a string');
   const parts = expression.trim().split(/\s+/);
@@ -92,7 +98,12 @@ function value(text: string | undefined, f: (typeof FIELD)[number], expression: 
   return v;
 }
 
-/** Whether the schedule fires in the UTC minute of `date`. Day fields follow cron's OR rule. */
+/**
+ * Whether the schedule fires in the UTC minute of `date`. Day fields follow cron's OR rule.
+ *
+ * @example
+ * cronMatches(parseCron('0 3 * * *'), new Date('2026-01-02T03:00:30Z')); // true
+ */
 export function cronMatches(spec: CronSpec, date: Date): boolean {
   if (!spec.minutes.has(date.getUTCMinutes()) || !spec.hours.has(date.getUTCHours())) return false;
   if (!spec.months.has(date.getUTCMonth() + 1)) return false;
@@ -102,7 +113,13 @@ export function cronMatches(spec: CronSpec, date: Date): boolean {
   return dom && dow;
 }
 
-/** The first minute strictly after `after` at which the schedule fires. */
+/**
+ * The first minute strictly after `after` at which the schedule fires.
+ *
+ * @example
+ * nextCronTime(parseCron('0 3 * * *'), new Date('2026-01-01T12:00:00Z'));
+ * // 2026-01-02T03:00:00.000Z
+ */
 export function nextCronTime(spec: CronSpec, after: Date): Date {
   const t = new Date(after.getTime());
   t.setUTCSeconds(0, 0);
@@ -118,6 +135,9 @@ export function nextCronTime(spec: CronSpec, after: Date): Date {
 /**
  * The EventBridge form `cron(min hour dom month dow year)`. EventBridge numbers days 1–7 from
  * Sunday and cannot restrict both day fields, so such a schedule is rejected.
+ *
+ * @example
+ * toEventBridgeCron('0 3 * * 1-5'); // 'cron(0 3 ? * 2-6 *)'
  */
 export function toEventBridgeCron(expression: string): string {
   const spec = parseCron(expression);
@@ -142,13 +162,23 @@ function shiftWeekdays(field: string): string {
   });
 }
 
-/** The Azure timer form (NCRONTAB, six fields with seconds first). */
+/**
+ * The Azure timer form (NCRONTAB, six fields with seconds first).
+ *
+ * @example
+ * toNcrontab('30 2 * * 1'); // '0 30 2 * * 1'
+ */
 export function toNcrontab(expression: string): string {
   const spec = parseCron(expression);
   return `0 ${spec.fields.join(' ')}`;
 }
 
-/** Cloud Scheduler takes unix cron as is (with time zone "Etc/UTC"); this checks it. */
+/**
+ * Cloud Scheduler takes unix cron as is (with time zone "Etc/UTC"); this checks it.
+ *
+ * @example
+ * toUnixCron('0 3 * * *'); // '0 3 * * *'
+ */
 export function toUnixCron(expression: string): string {
   return parseCron(expression).fields.join(' ');
 }

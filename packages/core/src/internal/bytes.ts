@@ -1,6 +1,7 @@
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** Encodes a string as UTF-8 bytes (lone surrogates become U+FFFD, as `TextEncoder` does). */
 export function utf8(s: string): Uint8Array<ArrayBuffer> {
   return encoder.encode(s);
 }
@@ -10,6 +11,7 @@ export function fromUtf8(b: Uint8Array): string {
   return decoder.decode(b);
 }
 
+/** The UTF-8 byte length of a string: what the portable key and metadata limits count. */
 export function utf8Length(s: string): number {
   return encoder.encode(s).byteLength;
 }
@@ -27,6 +29,7 @@ export function compareUtf8(a: string, b: string): number {
   return ba.length - bb.length;
 }
 
+/** Joins byte chunks into one array. Pass `total` when the caller already counted it (skips a pass). */
 export function concatBytes(chunks: readonly Uint8Array[], total?: number): Uint8Array {
   const size = total ?? chunks.reduce((n, c) => n + c.byteLength, 0);
   const out = new Uint8Array(size);
@@ -38,10 +41,12 @@ export function concatBytes(chunks: readonly Uint8Array[], total?: number): Uint
   return out;
 }
 
+/** Standard base64 with padding, as provider headers (Content-MD5, checksums) expect. */
 export function toBase64(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
 }
 
+/** Decodes standard base64 (the inverse of {@link toBase64}). */
 export function fromBase64(s: string): Uint8Array {
   return new Uint8Array(Buffer.from(s, 'base64'));
 }
@@ -51,10 +56,12 @@ export function toBase64Url(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
 }
 
+/** Decodes unpadded base64url (the inverse of {@link toBase64Url}). */
 export function fromBase64Url(s: string): Uint8Array {
   return new Uint8Array(Buffer.from(s, 'base64url'));
 }
 
+/** Whether two byte arrays hold the same bytes. */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;
   for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;

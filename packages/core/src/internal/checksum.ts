@@ -14,6 +14,7 @@ const CRC32C_TABLE = (() => {
 /** Incremental CRC32C (Castagnoli), the checksum Cloud Storage and S3 use. */
 export class Crc32c {
   private crc = 0xffffffff;
+  /** Feeds the next chunk; returns this so calls chain. */
   update(b: Uint8Array): this {
     let c = this.crc;
     for (let i = 0; i < b.length; i++) c = CRC32C_TABLE[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
@@ -35,10 +36,12 @@ export class BodyDigests {
     this.md5 = want.md5 ? createHash('md5') : undefined;
     this.crc = want.crc32c ? new Crc32c() : undefined;
   }
+  /** Feeds the next chunk of the body to every digest asked for. */
   update(b: Uint8Array): void {
     this.md5?.update(b);
     this.crc?.update(b);
   }
+  /** The base64 digests of everything fed so far, in the form provider headers carry them. */
   result(): { md5?: string; crc32c?: string } {
     return {
       ...(this.md5 ? { md5: this.md5.digest('base64') } : {}),
@@ -47,6 +50,7 @@ export class BodyDigests {
   }
 }
 
+/** The MD5 of a whole buffer as base64, the form of S3 `Content-MD5` and GCS `md5Hash`. */
 export function md5Base64(b: Uint8Array): string {
   return createHash('md5').update(b).digest('base64');
 }

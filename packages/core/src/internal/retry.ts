@@ -11,6 +11,7 @@ export interface RetryPolicy {
   readonly maxDelayMs: number;
 }
 
+/** The retry policy when the caller sets none: 4 attempts, backoff from 100 ms up to 5 s. */
 export const DEFAULT_RETRY: RetryPolicy = Object.freeze({
   maxAttempts: 4,
   initialDelayMs: 100,

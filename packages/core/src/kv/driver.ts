@@ -2,6 +2,7 @@ import type { KvCapabilities } from '../capabilities.js';
 import type { PolycloudError } from '../errors.js';
 import type { KvValue } from './types.js';
 
+/** One stored entry as a driver returns it: value, opaque version (for `ifVersion`) and expiry. */
 export interface DriverKvEntry {
   readonly key: string;
   readonly value: KvValue;
@@ -24,6 +25,7 @@ export interface KvDriver<TNative = unknown> {
   readonly namespace: string;
   readonly capabilities: KvCapabilities;
 
+  /** The entry, or undefined when missing. May return an expired entry; the caller hides it. */
   get(key: string, opts: Sig): Promise<DriverKvEntry | undefined>;
   /** Results in input order; keys.length ≤ capabilities.maxBatchSize. */
   getMany(keys: readonly string[], opts: Sig): Promise<readonly (DriverKvEntry | undefined)[]>;
@@ -43,6 +45,7 @@ export interface KvDriver<TNative = unknown> {
     items: readonly { key: string; value: KvValue; expiresAt: Date | undefined }[],
     opts: Sig,
   ): Promise<readonly ({ version: string } | { error: PolycloudError })[]>;
+  /** Unconditional deletes; results in input order; keys.length ≤ capabilities.maxBatchSize. */
   deleteMany(
     keys: readonly string[],
     opts: Sig,
@@ -55,6 +58,8 @@ export interface KvDriver<TNative = unknown> {
   /** Atomic add; a missing (or expired) key counts from 0. A non-numeric value: PRECONDITION_FAILED. */
   increment(key: string, by: number, opts: Sig): Promise<{ value: number; version: string }>;
 
+  /** Releases clients and sockets the driver owns (not a native client the user passed in). */
   close(): Promise<void>;
+  /** The provider SDK client the driver uses, for calls polycloud does not cover. */
   native(): TNative;
 }

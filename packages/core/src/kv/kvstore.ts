@@ -17,6 +17,7 @@ import type {
 } from './types.js';
 import { checkKvValue, kvValueSize } from './value.js';
 
+/** Options for a KvStore: retry policy and default timeout of every call (see PortableOptions). */
 export type KvStoreOptions = PortableOptions;
 
 type Sig = { signal?: AbortSignal };
@@ -288,12 +289,21 @@ export class KvStore<V extends KvValueOf<V> = KvValue, TNative = unknown> {
     return this.driver.native();
   }
 
+  /** Releases the driver's resources; later calls fail. */
   async close(): Promise<void> {
     if (this.runner.isClosed) return;
     this.runner.markClosed();
     await this.driver.close();
   }
 
+  /**
+   * Closes the store at the end of an `await using` block.
+   *
+   * @example
+   * await using kv = await openKv('mem://app/users');
+   * await kv.set('u1', { name: 'Ada' });
+   * // closed here
+   */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -23,6 +23,10 @@ export function encodeKvValue(value: KvValue): Uint8Array {
   return out;
 }
 
+/**
+ * Decodes bytes written by {@link encodeKvValue}. Bytes without a known tag are
+ * INVALID_ARGUMENT: they were not written through polycloud.
+ */
 export function decodeKvValue(bytes: Uint8Array): KvValue {
   const tag = bytes[0];
   if (tag === TAG_BYTES) return bytes.slice(1);

@@ -3,7 +3,12 @@ import { fromUtf8, utf8 } from '../internal/bytes.js';
 
 /** Turns message bodies into bytes and back. */
 export interface Codec<T> {
+  /** Turns a value into the message body; throw INVALID_ARGUMENT for values it cannot carry. */
   encode(value: T): Uint8Array;
+  /**
+   * Turns a received body back into a value. Runs when `message.body` is first read, so a throw
+   * fails that one message (in a consumer: its handler), not the receive.
+   */
   decode(bytes: Uint8Array): T;
 }
 

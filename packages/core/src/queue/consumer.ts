@@ -13,6 +13,7 @@ export type MessageHandler<T> = (
   ctx: { signal: AbortSignal },
 ) => unknown | Promise<unknown>;
 
+/** How `Queue.consume` runs the handler: concurrency, batch size, redelivery, dead-lettering, errors. */
 export interface ConsumeOptions {
   /** Handlers running at once. Default 4. */
   readonly concurrency?: number;
@@ -42,6 +43,7 @@ export interface Consumer {
   readonly done: Promise<void>;
   /** Counts so far. */
   readonly stats: Readonly<{ received: number; acked: number; failed: number; deadLettered: number }>;
+  /** Stops the consumer (as `stop()` does) at the end of an `await using` block. */
   [Symbol.asyncDispose](): Promise<void>;
 }
 

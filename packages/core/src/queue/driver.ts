@@ -60,6 +60,8 @@ export interface QueueDriver<TNative = unknown> {
     opts: { signal: AbortSignal | undefined },
   ): Promise<unknown>;
 
+  /** Releases clients and sockets the driver owns (not a native client the user passed in). */
   close(): Promise<void>;
+  /** The provider SDK client the driver uses, for calls polycloud does not cover. */
   native(): TNative;
 }

@@ -60,6 +60,7 @@ const RESERVED_ATTRIBUTE = /^(polycloud|aws\.|amazon\.|goog)/i;
 const ATTRIBUTE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
 const CLAIM_CHECK_ATTRIBUTE = 'polycloud-claim-check';
 
+/** State shared between a queue and the views made by `withCodec`, so they close together. */
 interface Shared<TNative> {
   readonly driver: QueueDriver<TNative>;
   readonly runner: CallRunner;
@@ -410,12 +411,21 @@ export class Queue<T = unknown, TNative = unknown> {
     return this.driver.native();
   }
 
+  /** Releases the driver's resources; later calls fail. Stop consumers first. */
   async close(): Promise<void> {
     if (this.runner.isClosed) return;
     this.runner.markClosed();
     await this.driver.close();
   }
 
+  /**
+   * Closes the queue at the end of an `await using` block.
+   *
+   * @example
+   * await using jobs = await openQueue('mem://jobs');
+   * await jobs.send({ id: 1 });
+   * // closed here
+   */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
