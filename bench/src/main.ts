@@ -26,6 +26,8 @@ import { clientFor, createBenchBucket, removeBenchBucket, startS3 } from './s3en
 import { formatUploads, measureUpload, type UploadResult } from './upload-memory.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// No metadata server here: the Google auth library would probe for one and warn.
+process.env.METADATA_SERVER_DETECTION ??= 'none';
 
 const TITLES: Record<Section, string> = {
   micro: 'Portable layer overhead, pure CPU',
