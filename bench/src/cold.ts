@@ -42,7 +42,14 @@ export async function coldRows(s: BenchSettings): Promise<Row[]> {
   progress('cold: building the adapters (tsc -b, incremental)');
   execFileSync(
     process.execPath,
-    [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'adapters/aws', 'adapters/gcp', 'adapters/azure', 'adapters/memory'],
+    [
+      path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '-b',
+      'adapters/aws',
+      'adapters/gcp',
+      'adapters/azure',
+      'adapters/memory',
+    ],
     { cwd: root, stdio: 'inherit' },
   );
   const rows: Row[] = [];

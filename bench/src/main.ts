@@ -19,6 +19,7 @@ import { log, MiB, progress, type Section, settingsFromEnv } from './common.js';
 import { stopAll } from './emulators.js';
 import { KV_PROVIDERS } from './kv.js';
 import { formatMicro, microRows, runMicro } from './micro.js';
+import { formatProfile, profilePortableLayer } from './profile.js';
 import { QUEUE_PROVIDERS } from './queue.js';
 import { rowsTable } from './report.js';
 import { type Row, writeResults } from './results.js';
@@ -85,7 +86,8 @@ async function main(): Promise<void> {
         section(
           'micro',
           [...microRows(memory, 'memory'), ...microRows(stub, 's3-stub')],
-          `${formatMicro(memory, 'memory')}\n\n${formatMicro(stub, 's3-stub')}`.replace(/^/gm, '    '),
+          `${formatMicro(memory, 'memory')}\n\n${formatMicro(stub, 's3-stub')}`.replace(/^/gm, '    ') +
+            `\n\n### CPU profile of the portable layer (memory adapter)\n\n${formatProfile(profilePortableLayer(s))}`,
         );
       });
     }
