@@ -13,7 +13,10 @@ function newest(): string {
   const files = readdirSync(resultsDir)
     .filter((f) => f.endsWith('.json'))
     .sort();
-  const full = files.filter((f) => !f.includes('-quick'));
+  // A full run's file is <date>-<machine>.json; partial and quick runs carry a suffix.
+  const full = files.filter(
+    (f) => !f.includes('-quick') && !/-(micro|blob|kv|queue|cold|memory|aws|gcp|azure)\b/.test(f),
+  );
   const pick = (full.length > 0 ? full : files).at(-1);
   if (!pick) throw new Error(`no results in ${resultsDir}: run \`npm run bench\` first`);
   return path.join(resultsDir, pick);

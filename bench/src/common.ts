@@ -62,26 +62,27 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): BenchSett
       throw new Error(`BENCH_PROVIDERS: unknown provider "${p}" (use ${PROVIDERS.join(', ')})`);
   }
   const sections = new Set<Section>(
-    only.length > 0 ? (only as Section[]) : quick ? SECTIONS.filter((x) => x !== 'memory') : SECTIONS,
+    // The ~1 minute run skips what needs long start-ups or many fresh processes.
+    only.length > 0 ? (only as Section[]) : quick ? (['micro', 'blob', 'kv'] as Section[]) : SECTIONS,
   );
   return {
     quick,
     sections,
     providers: new Set(providers.length > 0 ? providers : PROVIDERS),
     rounds: 4,
-    blobCellMs: quick ? 120 : 700,
+    blobCellMs: quick ? 120 : 500,
     blobBigCellMs: quick ? 300 : 1_500,
     blobSizes: quick ? [4 * KiB, 1 * MiB] : [4 * KiB, 64 * KiB, 1 * MiB, 16 * MiB, 64 * MiB],
     blobConcurrency: [1, 8],
-    kvCellMs: quick ? 150 : 800,
-    queueMessages: quick ? 300 : 2_000,
-    queueNaiveMessages: quick ? 60 : 300,
+    kvCellMs: quick ? 100 : 800,
+    queueMessages: quick ? 300 : 1_000,
+    queueNaiveMessages: quick ? 60 : 150,
     queueSendMs: quick ? 200 : 1_000,
     coldRuns: quick ? 3 : 9,
     uploadBytes: quick ? 48 * MiB : 256 * MiB,
     uploadPartSize: 8 * MiB,
     uploadConcurrency: 4,
-    microMs: quick ? 200 : 1_000,
+    microMs: quick ? 100 : 1_000,
     microRounds: quick ? 6 : 20,
   };
 }

@@ -173,7 +173,11 @@ async function main(): Promise<void> {
     .join(' ')}${failures.length > 0 ? `; sections that could not run: ${failures.join('; ')}` : ''}`;
   log(`\n${total}`);
   md.push(`\n${total}\n`);
-  const files = writeResults(rows, md.join('\n'), s.quick);
+  const partial = [process.env.BENCH_ONLY, process.env.BENCH_PROVIDERS]
+    .filter((x): x is string => Boolean(x))
+    .join('-')
+    .replace(/[^a-z0-9]+/gi, '-');
+  const files = writeResults(rows, md.join('\n'), s.quick, partial || undefined);
   progress(`wrote ${files.json} and ${files.md}`);
   if (failures.length > 0) process.exitCode = 1;
 }

@@ -55,9 +55,11 @@ export function writeResults(
   rows: readonly Row[],
   markdown: string,
   quick: boolean,
+  /** Set for a partial run (BENCH_ONLY / BENCH_PROVIDERS), so it does not overwrite a full one. */
+  partial?: string,
 ): { json: string; md: string } {
   mkdirSync(resultsDir, { recursive: true });
-  const stem = `${new Date().toISOString().slice(0, 10)}-${machineName()}${quick ? '-quick' : ''}`;
+  const stem = `${new Date().toISOString().slice(0, 10)}-${machineName()}${partial ? `-${partial}` : ''}${quick ? '-quick' : ''}`;
   const json = path.join(resultsDir, `${stem}.json`);
   const md = path.join(resultsDir, `${stem}.md`);
   writeFileSync(json, `${JSON.stringify(rows, null, 2)}\n`);
