@@ -40,15 +40,26 @@ type OnMessage = (body: string) => void;
 /** Runs until `signal` aborts, calling `onMessage` for every message it deleted/acked. */
 type Consumer = (onMessage: OnMessage, signal: AbortSignal) => Promise<void>;
 
-interface QueueTarget {
-  readonly provider: string;
-  readonly note: string;
+/** One queue (or topic + subscription) with polycloud and the raw clients on it. */
+interface Opened {
   readonly pc: Queue<string>;
   rawSend(text: string): Promise<unknown>;
   rawSendBatch(texts: readonly string[]): Promise<unknown>;
   readonly naive: Consumer;
   readonly batched: Consumer;
+  close(): Promise<void>;
+}
+
+interface QueueTarget {
+  readonly provider: string;
+  readonly note: string;
   readonly batchedName: string;
+  /**
+   * A fresh queue for each drain: a consumer stopped while its long poll is in flight leaves
+   * the server a request that can still take messages (invisible for the visibility timeout,
+   * ~30 s), which would otherwise stall the next drain.
+   */
+  open(): Promise<Opened>;
 }
 
 const pcConsumer =
@@ -107,11 +118,23 @@ async function measure(s: BenchSettings, t: QueueTarget): Promise<Row[]> {
   const rows: Row[] = [];
   const n = s.queueMessages;
   const base = { section: 'queue', provider: t.provider, service: 'queue' as const, note: t.note };
+  const onFresh = async <T>(body: (q: Opened) => Promise<T>): Promise<T> => {
+    const q = await t.open();
+    try {
+      return await body(q);
+    } finally {
+      await q.close();
+    }
+  };
   // Warm-up of both consumers and the send paths.
-  await fill(t.pc, 'warma', 20);
-  await run(pcConsumer(t.pc), 'warma', 20);
-  await fill(t.pc, 'warmb', 20);
-  await run(t.batched, 'warmb', 20);
+  await onFresh(async (q) => {
+    await fill(q.pc, 'warma', 20);
+    await run(pcConsumer(q.pc), 'warma', 20);
+  });
+  await onFresh(async (q) => {
+    await fill(q.pc, 'warmb', 20);
+    await run(q.batched, 'warmb', 20);
+  });
 
   // consume() vs hand-batched, ABBA drains of n messages each.
   const per: Record<'pc' | 'batched', number[]> = { pc: [], batched: [] };
@@ -119,8 +142,10 @@ async function measure(s: BenchSettings, t: QueueTarget): Promise<Row[]> {
   for (const side of ['batched', 'pc', 'pc', 'batched', 'batched', 'pc', 'pc', 'batched'] as const) {
     if (s.quick && round >= 4) break;
     const tag = `d${round++}`;
-    await fill(t.pc, tag, n);
-    const us = await run(side === 'pc' ? pcConsumer(t.pc) : t.batched, tag, n);
+    const us = await onFresh(async (q) => {
+      await fill(q.pc, tag, n);
+      return run(side === 'pc' ? pcConsumer(q.pc) : q.batched, tag, n);
+    });
     per[side].push(us);
     progress(`${t.provider} drain ${n} via ${side}: ${(1e6 / us).toFixed(0)} msg/s`);
   }
@@ -130,8 +155,10 @@ async function measure(s: BenchSettings, t: QueueTarget): Promise<Row[]> {
 
   // Naive loop: one drain of fewer messages (it is slow by design).
   const nn = s.queueNaiveMessages;
-  await fill(t.pc, 'naive', nn);
-  const naiveUs = await run(t.naive, 'naive', nn);
+  const naiveUs = await onFresh(async (q) => {
+    await fill(q.pc, 'naive', nn);
+    return run(q.naive, 'naive', nn);
+  });
   progress(`${t.provider} drain ${nn} via naive loop: ${(1e6 / naiveUs).toFixed(0)} msg/s`);
 
   // End-to-end latency with the consumer idle-waiting and one message every 10 ms.
@@ -163,8 +190,9 @@ async function measure(s: BenchSettings, t: QueueTarget): Promise<Row[]> {
     const sorted = sortedCopy(lat);
     return { p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99) };
   };
-  const pcLat = await latency(pcConsumer(t.pc), (x) => t.pc.send(x));
-  const rawLat = await latency(t.batched, (x) => t.rawSend(x));
+  const pcLat = await onFresh((q) => latency(pcConsumer(q.pc), (x) => q.pc.send(x)));
+  const rawLat = await onFresh((q) => latency(q.batched, (x) => q.rawSend(x)));
+  const t2 = await t.open();
 
   rows.push({
     ...base,
@@ -199,14 +227,14 @@ async function measure(s: BenchSettings, t: QueueTarget): Promise<Row[]> {
 
   // Sends last: what they leave in the queue is never counted by a drain (tags differ).
   const send = await abba(
-    { raw: () => t.rawSend(body('s')), polycloud: () => t.pc.send(body('s')) },
+    { raw: () => t2.rawSend(body('s')), polycloud: () => t2.pc.send(body('s')) },
     { concurrency: CONCURRENCY, cellMs: s.queueSendMs, rounds: s.rounds },
   );
   const batch = () => Array.from({ length: BATCH }, () => body('b'));
   const sendBatch = await abba(
     {
-      raw: () => t.rawSendBatch(batch()),
-      polycloud: () => t.pc.sendBatch(batch().map((b) => ({ body: b }))),
+      raw: () => t2.rawSendBatch(batch()),
+      polycloud: () => t2.pc.sendBatch(batch().map((b) => ({ body: b }))),
     },
     { concurrency: 4, cellMs: s.queueSendMs, rounds: s.rounds },
   );
@@ -239,6 +267,7 @@ async function measure(s: BenchSettings, t: QueueTarget): Promise<Row[]> {
     });
     progress(`${t.provider} ${op}: ratio ${formatRatio(c.ratio)} [${c.noise.map(formatRatio).join('..')}]`);
   }
+  await t2.close();
   return rows;
 }
 
@@ -251,49 +280,48 @@ async function sqs(s: BenchSettings): Promise<Row[]> {
       region: e.env.AWS_REGION ?? 'us-east-1',
       clientConfig: { credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
     });
-    const created = await client.send(new CreateQueueCommand({ QueueName: `pc-bench-${rand()}` }));
-    const QueueUrl = created.QueueUrl!;
-    const pc = await sqsQueue<string>({ queueUrl: QueueUrl, client });
-    // The naive loop takes the API's defaults (one message, short poll); the batched one long-polls.
-    const poller =
-      (max: number, batchDelete: boolean) => async (onMessage: OnMessage, signal: AbortSignal) => {
-        while (!aborted(signal)) {
-          const r = await client
-            .send(
-              new ReceiveMessageCommand({
-                QueueUrl,
-                MaxNumberOfMessages: max,
-                WaitTimeSeconds: batchDelete ? 20 : 0,
-              }),
-              {
-                abortSignal: signal,
-              },
-            )
-            .catch((err: unknown) => {
-              if (aborted(signal)) return { Messages: [] };
-              throw err;
-            });
-          const msgs = r.Messages ?? [];
-          if (msgs.length === 0) continue;
-          if (batchDelete) {
-            await client.send(
-              new DeleteMessageBatchCommand({
-                QueueUrl,
-                Entries: msgs.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-              }),
-            );
-          } else {
-            for (const m of msgs)
-              await client.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: m.ReceiptHandle! }));
+    const open = async (): Promise<Opened> => {
+      const created = await client.send(new CreateQueueCommand({ QueueName: `pc-bench-${rand()}` }));
+      const QueueUrl = created.QueueUrl!;
+      const pc = await sqsQueue<string>({ queueUrl: QueueUrl, client });
+      // The naive loop takes the API's defaults (one message, short poll); the batched one long-polls.
+      const poller =
+        (max: number, batchDelete: boolean) => async (onMessage: OnMessage, signal: AbortSignal) => {
+          while (!aborted(signal)) {
+            const r = await client
+              .send(
+                new ReceiveMessageCommand({
+                  QueueUrl,
+                  MaxNumberOfMessages: max,
+                  WaitTimeSeconds: batchDelete ? 20 : 0,
+                }),
+                {
+                  abortSignal: signal,
+                },
+              )
+              .catch((err: unknown) => {
+                if (aborted(signal)) return { Messages: [] };
+                throw err;
+              });
+            const msgs = r.Messages ?? [];
+            if (msgs.length === 0) continue;
+            if (batchDelete) {
+              await client.send(
+                new DeleteMessageBatchCommand({
+                  QueueUrl,
+                  Entries: msgs.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+                }),
+              );
+            } else {
+              for (const m of msgs)
+                await client.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: m.ReceiptHandle! }));
+            }
+            for (const m of msgs) onMessage(bodyText(m.Body ?? ''));
           }
-          for (const m of msgs) onMessage(bodyText(m.Body ?? ''));
-        }
-      };
-    try {
-      return await measure(s, {
-        provider: 'aws',
-        note: e.description,
+        };
+      return {
         pc,
+        close: () => pc.close(),
         rawSend: (b) => client.send(new SendMessageCommand({ QueueUrl, MessageBody: b })),
         rawSendBatch: (bs) =>
           client.send(
@@ -307,10 +335,16 @@ async function sqs(s: BenchSettings): Promise<Row[]> {
           const one = poller(10, true);
           await Promise.all([one(onMessage, signal), one(onMessage, signal)]);
         },
+      };
+    };
+    try {
+      return await measure(s, {
+        provider: 'aws',
+        note: e.description,
         batchedName: 'ReceiveMessage 10 + DeleteMessageBatch, 2 pollers',
+        open,
       });
     } finally {
-      await pc.close();
       client.destroy();
     }
   });
@@ -320,24 +354,23 @@ async function pubsub(s: BenchSettings): Promise<Row[]> {
   return withEmulator('pstest', async (e) => {
     const projectId = e.env.GOOGLE_CLOUD_PROJECT ?? 'polycloud-test';
     const client = pubsubClient({ projectId, apiEndpoint: e.env.PUBSUB_EMULATOR_HOST! });
-    const name = `pc-bench-${rand()}`;
-    const [topic] = await client.createTopic(name);
-    await topic.createSubscription(name, { ackDeadlineSeconds: 30 });
-    const pc = await pubsubQueue<string>({ topic: name, subscription: name, projectId, client });
-    const single = client.topic(name, { batching: { maxMessages: 1 } });
-    const batching = client.topic(name, { batching: { maxMessages: 100, maxMilliseconds: 10 } });
-    const subscription = `projects/${projectId}/subscriptions/${name}`;
-    const request = <T>(method: string, reqOpts: object) =>
-      new Promise<T>((resolve, reject) =>
-        client.request<T>({ client: 'SubscriberClient', method, reqOpts }, (err, res) =>
-          err ? reject(err) : resolve(res as T),
-        ),
-      );
-    try {
-      return await measure(s, {
-        provider: 'gcp',
-        note: e.description,
+    const open = async (): Promise<Opened> => {
+      const name = `pc-bench-${rand()}`;
+      const [topic] = await client.createTopic(name);
+      await topic.createSubscription(name, { ackDeadlineSeconds: 30 });
+      const pc = await pubsubQueue<string>({ topic: name, subscription: name, projectId, client });
+      const single = client.topic(name, { batching: { maxMessages: 1 } });
+      const batching = client.topic(name, { batching: { maxMessages: 100, maxMilliseconds: 10 } });
+      const subscription = `projects/${projectId}/subscriptions/${name}`;
+      const request = <T>(method: string, reqOpts: object) =>
+        new Promise<T>((resolve, reject) =>
+          client.request<T>({ client: 'SubscriberClient', method, reqOpts }, (err, res) =>
+            err ? reject(err) : resolve(res as T),
+          ),
+        );
+      return {
         pc,
+        close: () => pc.close(),
         rawSend: (b) => single.publishMessage({ data: Buffer.from(b) }),
         rawSendBatch: (bs) => Promise.all(bs.map((b) => batching.publishMessage({ data: Buffer.from(b) }))),
         // Synchronous pull of one message, then acknowledge it.
@@ -371,10 +404,16 @@ async function pubsub(s: BenchSettings): Promise<Row[]> {
           );
           await sub.close();
         },
+      };
+    };
+    try {
+      return await measure(s, {
+        provider: 'gcp',
+        note: e.description,
         batchedName: 'streaming pull, flowControl 16',
+        open,
       });
     } finally {
-      await pc.close();
       await client.close();
     }
   });
@@ -384,38 +423,40 @@ async function azure(s: BenchSettings): Promise<Row[]> {
   const e = await startAzuriteOnDisk();
   try {
     const service = QueueServiceClient.fromConnectionString(e.env.AZURE_STORAGE_CONNECTION_STRING!);
-    const client = service.getQueueClient(`pc-bench-${rand()}`);
-    await client.create();
-    const pc = azureQueue<string>({ client });
-    const poller =
-      (max: number, parallelDelete: boolean) => async (onMessage: OnMessage, signal: AbortSignal) => {
-        while (!aborted(signal)) {
-          const r = await client.receiveMessages({ numberOfMessages: max, visibilityTimeout: 30 });
-          const items = r.receivedMessageItems;
-          if (items.length === 0) {
-            await new Promise((res) => setTimeout(res, 50));
-            continue;
+    const open = async (): Promise<Opened> => {
+      const client = service.getQueueClient(`pc-bench-${rand()}`);
+      await client.create();
+      const pc = azureQueue<string>({ client });
+      const poller =
+        (max: number, parallelDelete: boolean) => async (onMessage: OnMessage, signal: AbortSignal) => {
+          while (!aborted(signal)) {
+            const r = await client.receiveMessages({ numberOfMessages: max, visibilityTimeout: 30 });
+            const items = r.receivedMessageItems;
+            if (items.length === 0) {
+              await new Promise((res) => setTimeout(res, 50));
+              continue;
+            }
+            if (parallelDelete)
+              await Promise.all(items.map((m) => client.deleteMessage(m.messageId, m.popReceipt)));
+            else for (const m of items) await client.deleteMessage(m.messageId, m.popReceipt);
+            for (const m of items) onMessage(bodyText(m.messageText));
           }
-          if (parallelDelete)
-            await Promise.all(items.map((m) => client.deleteMessage(m.messageId, m.popReceipt)));
-          else for (const m of items) await client.deleteMessage(m.messageId, m.popReceipt);
-          for (const m of items) onMessage(bodyText(m.messageText));
-        }
-      };
-    try {
-      return await measure(s, {
-        provider: 'azure',
-        note: e.description,
+        };
+      return {
         pc,
+        close: () => pc.close(),
         rawSend: (b) => client.sendMessage(b),
         rawSendBatch: (bs) => Promise.all(bs.map((b) => client.sendMessage(b))),
         naive: poller(1, false),
         batched: poller(32, true),
-        batchedName: 'receiveMessages 32 + parallel deleteMessage',
-      });
-    } finally {
-      await pc.close();
-    }
+      };
+    };
+    return await measure(s, {
+      provider: 'azure',
+      note: e.description,
+      batchedName: 'receiveMessages 32 + parallel deleteMessage',
+      open,
+    });
   } finally {
     await e.stop();
   }
