@@ -6,18 +6,28 @@
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
 
-/** Settings for one run: `BENCH_QUICK=1` is a short smoke run, the default a fuller one. */
+/** Settings for one run: `BENCH_QUICK=1` is a short smoke run (~1 min), the default the full grid. */
 export interface BenchSettings {
   readonly quick: boolean;
-  /** Sections to run (`BENCH_ONLY=micro,s3,memory,local`; default all). */
+  /** Sections to run (`BENCH_ONLY=micro,blob,kv,queue,cold,memory,local`; default all). */
   readonly sections: ReadonlySet<Section>;
-  /** Per (size, concurrency, op) cell: measured time per implementation, in ms. */
-  readonly s3CellMs: number;
-  /** Alternating rounds per cell (even: ABBA-ordered pairs). */
-  readonly s3Rounds: number;
-  /** Object sizes of the put/get table. */
-  readonly s3Sizes: readonly number[];
-  readonly s3Concurrency: readonly number[];
+  /** Providers to run (`BENCH_PROVIDERS=aws,gcp,azure,memory`; default all). */
+  readonly providers: ReadonlySet<string>;
+  /** Rounds per side per cell (even: whole ABBA blocks). */
+  readonly rounds: number;
+  /** Blob grid: measured time per side and cell, ms (16 MiB and up: blobBigCellMs). */
+  readonly blobCellMs: number;
+  readonly blobBigCellMs: number;
+  readonly blobSizes: readonly number[];
+  readonly blobConcurrency: readonly number[];
+  /** Key-value: measured time per side and operation, ms. */
+  readonly kvCellMs: number;
+  /** Queues: messages per consume run, per naive-loop run, and per send cell. */
+  readonly queueMessages: number;
+  readonly queueNaiveMessages: number;
+  readonly queueSendMs: number;
+  /** Cold start: fresh processes per import, per side. */
+  readonly coldRuns: number;
   /** Streamed upload of unknown length, for the memory table. */
   readonly uploadBytes: number;
   readonly uploadPartSize: number;
@@ -27,32 +37,52 @@ export interface BenchSettings {
   readonly microRounds: number;
 }
 
-export type Section = 'micro' | 's3' | 'memory' | 'local';
-const SECTIONS: readonly Section[] = ['micro', 's3', 'memory', 'local'];
+export type Section = 'micro' | 'blob' | 'kv' | 'queue' | 'cold' | 'memory' | 'local';
+const SECTIONS: readonly Section[] = ['micro', 'blob', 'kv', 'queue', 'cold', 'memory', 'local'];
+const PROVIDERS = ['aws', 'gcp', 'azure', 'memory'];
+
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(/[\s,]+/)
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): BenchSettings {
   const quick = env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true';
-  const only = (env.BENCH_ONLY ?? '')
-    .split(/[\s,]+/)
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const only = list(env.BENCH_ONLY).map((x) => (x === 's3' ? 'blob' : x));
   for (const s of only) {
     if (!(SECTIONS as readonly string[]).includes(s)) {
       throw new Error(`BENCH_ONLY: unknown section "${s}" (use ${SECTIONS.join(', ')})`);
     }
   }
-  const sections = new Set<Section>(only.length > 0 ? (only as Section[]) : SECTIONS);
+  const providers = list(env.BENCH_PROVIDERS);
+  for (const p of providers) {
+    if (!PROVIDERS.includes(p))
+      throw new Error(`BENCH_PROVIDERS: unknown provider "${p}" (use ${PROVIDERS.join(', ')})`);
+  }
+  const sections = new Set<Section>(
+    // The ~1 minute run skips what needs long start-ups or many fresh processes.
+    only.length > 0 ? (only as Section[]) : quick ? (['micro', 'blob', 'kv'] as Section[]) : SECTIONS,
+  );
   return {
     quick,
     sections,
-    s3CellMs: quick ? 300 : 3_000,
-    s3Rounds: quick ? 2 : 6,
-    s3Sizes: [4 * KiB, 64 * KiB, 1 * MiB, 16 * MiB],
-    s3Concurrency: [1, 8],
+    providers: new Set(providers.length > 0 ? providers : PROVIDERS),
+    rounds: 4,
+    blobCellMs: quick ? 120 : 500,
+    blobBigCellMs: quick ? 300 : 1_500,
+    blobSizes: quick ? [4 * KiB, 1 * MiB] : [4 * KiB, 64 * KiB, 1 * MiB, 16 * MiB, 64 * MiB],
+    blobConcurrency: [1, 8],
+    kvCellMs: quick ? 100 : 800,
+    queueMessages: quick ? 300 : 1_000,
+    queueNaiveMessages: quick ? 60 : 150,
+    queueSendMs: quick ? 200 : 1_000,
+    coldRuns: quick ? 3 : 9,
     uploadBytes: quick ? 48 * MiB : 256 * MiB,
     uploadPartSize: 8 * MiB,
     uploadConcurrency: 4,
-    microMs: quick ? 300 : 1_000,
+    microMs: quick ? 100 : 1_000,
     microRounds: quick ? 6 : 20,
   };
 }

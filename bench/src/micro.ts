@@ -10,6 +10,7 @@
  *   versus a polycloud S3 Bucket on that client: the SDK's own middleware, signing and parsing
  *   run on both sides, so the difference is the portable layer plus the S3 driver.
  */
+
 import { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { s3Bucket } from '@polycloud/aws/s3';
@@ -25,6 +26,7 @@ import {
   randomBytes,
   table,
 } from './common.js';
+import type { Row } from './results.js';
 
 type Op = (i: number) => Promise<unknown>;
 
@@ -47,6 +49,8 @@ export interface MicroRow {
   readonly overheadRangeUs: readonly [number, number];
   /** Median over the rounds of portable / direct CPU time per call. */
   readonly ratio: number;
+  /** Lowest and highest per-round CPU ratio. */
+  readonly ratioRange: readonly [number, number];
 }
 
 const KEYS = 1000;
@@ -266,6 +270,10 @@ async function compare(all: readonly MicroCase[], s: BenchSettings): Promise<Mic
       overheadUs: median(deltas),
       overheadRangeUs: [Math.min(...deltas), Math.max(...deltas)],
       ratio: median(us.portable.map((p, r) => p / us.direct[r]!)),
+      ratioRange: [
+        Math.min(...us.portable.map((p, r) => p / us.direct[r]!)),
+        Math.max(...us.portable.map((p, r) => p / us.direct[r]!)),
+      ],
     });
   }
   return rows;
@@ -296,4 +304,26 @@ export function formatMicro(rows: readonly MicroRow[], suite: MicroSuite): strin
       formatRatio(r.ratio),
     ]),
   );
+}
+
+/**
+ * The same figures as result rows (unit: CPU µs per call). Memory rows have no ratio goal (the
+ * goal there is halving the overhead); stub rows compare against the raw SDK (goal 1.02), except
+ * the ones whose raw side deliberately reads through a Web stream.
+ */
+export function microRows(rows: readonly MicroRow[], suite: MicroSuite): Row[] {
+  return rows.map((r) => ({
+    section: 'micro',
+    provider: suite === 'memory' ? 'memory' : 'aws (stub handler)',
+    service: 'micro',
+    operation: r.name,
+    ratio: r.ratio,
+    noise: r.ratioRange,
+    polycloud: r.portableUs,
+    raw: r.directUs,
+    unit: 'CPU µs/call',
+    baseline: suite === 'memory' ? 'driver called directly' : 'raw S3Client.send',
+    ...(suite === 's3-stub' && !r.name.includes('transformToWebStream') ? { goal: 1.02 } : {}),
+    note: `overhead ${r.overheadUs.toFixed(2)} µs/call (range ${r.overheadRangeUs[0].toFixed(2)}..${r.overheadRangeUs[1].toFixed(2)})`,
+  }));
 }
