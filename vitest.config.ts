@@ -30,6 +30,9 @@ export default defineConfig({
       'examples/*/test/**/*.test.ts',
     ],
     globalSetup: ['./conformance/src/emulators/global-setup.ts'],
+    // No cloud metadata server exists here: without this, Google's auth library probes for one
+    // (seconds per new client under load) before every emulator call that carries no credentials.
+    env: { METADATA_SERVER_DETECTION: 'none' },
     pool: 'forks',
     maxWorkers: 4,
     testTimeout: 60_000,

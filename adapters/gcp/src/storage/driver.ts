@@ -93,9 +93,10 @@ export function storageClient(
     ...(apiEndpoint ? { apiEndpoint } : {}),
     ...(opts.credentials ? { credentials: { ...opts.credentials } } : {}),
     // The SDK's own retries are off: the portable layer is the one retry owner. Resumable
-    // sessions are the exception (see GcsBucketDriver.sessions).
+    // sessions are the exception (see GcsBucketDriver.sessions): each of their retries resumes
+    // from the offset the service confirms, so a generous count costs no duplicate bytes.
     retryOptions:
-      retries === 'off' ? { autoRetry: false, maxRetries: 0 } : { autoRetry: true, maxRetries: 3 },
+      retries === 'off' ? { autoRetry: false, maxRetries: 0 } : { autoRetry: true, maxRetries: 8 },
     // Per-request bound (the SDK's default is 60 s): requests the SDK cannot abort free their
     // socket, and let the process exit, within it; core's attempt timeout ends the call first.
     timeout: 30_000,
