@@ -4,12 +4,19 @@ import { join } from 'node:path';
 import { pcError } from '@polycloud/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EmulatorGap } from '../../src/emulators/gaps.js';
+import { emulatorStatus } from '../../src/emulators/index.js';
 import { expectCode, expectUnsupported, runSuite, type TestCtx } from '../../src/index.js';
 
 // Runs the real suite framework with a handful of synthetic tests and checks the report it
 // writes (into a temporary root, never the repository's reports/).
 
 const root = mkdtempSync(join(tmpdir(), 'polycloud-framework-'));
+// The report names where moto came from in this run (a process, a container, a provided
+// endpoint), or null when global setup started none (POLYCLOUD_EMULATORS without moto).
+const motoSource = (() => {
+  const s = emulatorStatus('moto')?.endpoint?.source;
+  return s === undefined ? null : s === 'env' ? 'provided' : s;
+})();
 const gap: EmulatorGap = {
   id: 'fake/documented-gap',
   emulator: 'moto',
@@ -134,8 +141,7 @@ afterAll(() => {
     adapter: 'fake',
     service: 'blob',
     emulator: 'moto',
-    // No emulator was started by global setup for this fake: where it came from is unknown.
-    source: null,
+    source: motoSource,
     tests: [
       { name: 'passes', outcome: 'passed', reason: null },
       { name: 'is unsupported', outcome: 'unsupported', reason: 'someCapability' },
@@ -162,7 +168,7 @@ afterAll(() => {
     adapter: 'fake',
     service: 'queue',
     emulator: 'moto',
-    source: null,
+    source: motoSource,
     tests: [
       { name: 'would fail if it ran', outcome: 'not-run', reason: 'moto is not installed' },
       { name: 'another', outcome: 'not-run', reason: 'moto is not installed' },

@@ -1,4 +1,4 @@
-import { isPolycloudError, type PolycloudError, pcError } from '../errors.js';
+import { abortError, isPolycloudError, type PolycloudError, pcError } from '../errors.js';
 import type { CallTelemetry } from '../telemetry.js';
 import type { CallRunner } from './context.js';
 
@@ -25,6 +25,18 @@ export async function perItem<R>(
   try {
     await runner.run(op, undefined, signal, async (s, telemetry) => {
       const res = await call(pending, s, telemetry);
+      if (s?.aborted) {
+        // Items a driver failed because the call was aborted (the caller's signal or a time
+        // limit) failed for that reason, whatever transport error the SDK reported for them:
+        // they take the call's CANCELLED or TIMEOUT, not an item error of their own.
+        const failed = pending.filter((_, j) => res[j] === undefined || errorOf(res[j] as R) !== undefined);
+        pending.forEach((i, j) => {
+          out[i] = failed.includes(i) ? undefined : { ok: res[j] as R };
+        });
+        pending = failed;
+        if (failed.length > 0) throw abortError(s, `${op} on ${runner.service} "${runner.name}"`);
+        return;
+      }
       const again: number[] = [];
       let retry: unknown;
       pending.forEach((i, j) => {
