@@ -1,4 +1,4 @@
-import { bytesCodec, isPolycloudError, type Message, type Queue } from '@polycloud/core';
+import { bytesCodec, isPolycloudError, type Message, PolycloudError, type Queue } from '@polycloud/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type MemoryQueueStore, memoryQueue, resetMemory } from '../src/index.js';
 
@@ -200,5 +200,66 @@ describe('memory queue', () => {
     expect(dead.map((m) => m.body)).toEqual(['poison']);
     expect(c.stats.deadLettered).toBe(1);
     expect(await queue.receive()).toEqual([]);
+  });
+
+  it('consume acks in batches of at most maxBatchSize and flushes them before stop() resolves', async () => {
+    const ack = vi.spyOn(queue, 'ack');
+    for (let i = 0; i < 25; i++) await queue.send(`m${i}`);
+    let handled = 0;
+    const c = queue.consume(
+      () => {
+        handled++;
+      },
+      { concurrency: 16, waitSeconds: 1 },
+    );
+    while (handled < 25) await new Promise((r) => setTimeout(r, 5));
+    await c.stop();
+    expect(c.stats.acked).toBe(25);
+    const sizes = ack.mock.calls.map(([arg]) => (Array.isArray(arg) ? arg.length : 1));
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(25);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(queue.capabilities.maxBatchSize);
+    expect(sizes.length).toBeLessThan(25);
+    expect(await queue.receive({ visibilityTimeoutSeconds: 1 })).toEqual([]);
+  });
+
+  it('consume reports a failed ack of one message in a batch to onError with that message', async () => {
+    const real = queue.ack.bind(queue);
+    vi.spyOn(queue, 'ack').mockImplementation((async (
+      input: Message<unknown> | readonly Message<unknown>[],
+    ) => {
+      const msgs = Array.isArray(input) ? input : [input];
+      const results = await real(msgs);
+      return results.map((r, i) =>
+        msgs[i]!.body === 'bad'
+          ? {
+              id: r.id,
+              ok: false,
+              error: new PolycloudError({
+                code: 'UNAVAILABLE',
+                message: 'ack failed',
+                provider: 'memory',
+                service: 'queue',
+                operation: 'ack',
+                retryable: true,
+              }),
+            }
+          : r,
+      );
+    }) as typeof queue.ack);
+    await queue.sendBatch([{ body: 'ok1' }, { body: 'bad' }, { body: 'ok2' }]);
+    const errors: [unknown, unknown][] = [];
+    let handled = 0;
+    const c = queue.consume(
+      () => {
+        handled++;
+      },
+      { concurrency: 4, waitSeconds: 1, onError: (e, m) => errors.push([e, m?.body]) },
+    );
+    while (handled < 3) await new Promise((r) => setTimeout(r, 5));
+    await c.stop();
+    expect(c.stats.acked).toBe(2);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]![1]).toBe('bad');
+    expect(isPolycloudError(errors[0]![0], 'UNAVAILABLE')).toBe(true);
   });
 });

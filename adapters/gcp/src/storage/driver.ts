@@ -204,9 +204,79 @@ export class GcsBucketDriver implements BucketDriver {
     opts: { range: ByteRange | undefined; ifMatch: string | undefined; signal: AbortSignal | undefined },
   ): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> }> {
     const ctx = this.ctx('get', key);
+    if (opts.ifMatch === undefined && opts.range?.length !== 0) {
+      const one = await this.getOnce(key, opts.range, opts.signal, ctx);
+      if (one !== undefined) return one;
+    }
+    return this.getPinned(key, opts, ctx);
+  }
+
+  /**
+   * A get in one media request, the info taken from the response headers (generation,
+   * stored length and encoding, hash, content headers, x-goog-meta-*), so info and bytes come
+   * from the same object generation (metadata values a header may carry encoded are read from
+   * that generation's resource). Undefined, with nothing left open, for a range past the end
+   * (416) or a response without the x-goog headers; the caller then reads metadata first.
+   * ifMatch is not done here: the SDK's media read takes no generation precondition.
+   */
+  private async getOnce(
+    key: string,
+    range: ByteRange | undefined,
+    signal: AbortSignal | undefined,
+    ctx: ErrorContext,
+  ): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> } | undefined> {
+    const offset = range?.offset ?? 0;
+    const ranged = offset > 0 || range?.length !== undefined;
+    const rs = this.file(key).createReadStream({
+      validation: false,
+      decompress: false,
+      ...(ranged
+        ? { start: offset, ...(range?.length === undefined ? {} : { end: offset + range.length - 1 }) }
+        : {}),
+    });
+    let res: { web: ReadableStream<Uint8Array>; headers: ResponseHeaders };
+    try {
+      res = await raceSignal(openedWithHeaders(rs), signal, () => rs.destroy());
+    } catch (err) {
+      rs.destroy();
+      if (httpStatusOf(err) === 416 && !signal?.aborted) return undefined;
+      throw gcpError(err, ctx, 'http');
+    }
+    const parsed = infoFromHeaders(key, res.headers);
+    if (parsed === undefined) {
+      await res.web.cancel().catch(() => {});
+      return undefined;
+    }
+    let info = parsed.info;
+    if (parsed.encodedMetadata) {
+      // The metadata of exactly the generation being read, while its body waits.
+      try {
+        const [md] = await raceSignal(this.file(key, info.etag).getMetadata(), signal);
+        info = this.info(key, md);
+      } catch (err) {
+        await res.web.cancel().catch(() => {});
+        if (httpStatusOf(err) === 404 && !signal?.aborted) return undefined;
+        throw gcpError(err, ctx, 'http');
+      }
+    }
+    if (signal) {
+      const onAbort = () => rs.destroy(abortReason(signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+      rs.once('close', () => signal.removeEventListener('abort', onAbort));
+    }
+    return { info, body: guardStream(res.web, (e) => gcpError(e, ctx, 'http')) };
+  }
+
+  /**
+   * Metadata first, then the body of exactly that generation: info and bytes always agree,
+   * and ifMatch holds for the bytes returned. A generation replaced in between is retried.
+   */
+  private async getPinned(
+    key: string,
+    opts: { range: ByteRange | undefined; ifMatch: string | undefined; signal: AbortSignal | undefined },
+    ctx: ErrorContext,
+  ): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> }> {
     const wanted = opts.ifMatch === undefined ? undefined : generationOf(opts.ifMatch);
-    // Metadata first, then the body of exactly that generation: info and bytes always agree,
-    // and ifMatch holds for the bytes returned. A generation replaced in between is retried.
     for (let attempt = 1; ; attempt++) {
       const md = await this.metadata(key, ctx, opts.signal);
       const info = this.info(key, md);
@@ -622,7 +692,82 @@ async function feed(
 }
 
 /** Starts a read stream and resolves with its Web form once the response is in (errors reject). */
-function opened(rs: Readable): Promise<ReadableStream<Uint8Array>> {
+async function opened(rs: Readable): Promise<ReadableStream<Uint8Array>> {
+  return (await openedWithHeaders(rs)).web;
+}
+
+type ResponseHeaders = Record<string, string | string[] | undefined>;
+
+/**
+ * Cache-Control values Cloud Storage serves for objects that have none set (private and
+ * public objects); in a response they cannot be told apart from a stored value, and an
+ * object without one is by far the common case.
+ */
+const SERVED_CACHE_CONTROL_DEFAULTS = new Set(['private, max-age=0', 'public, max-age=3600']);
+
+function header(h: ResponseHeaders, name: string): string | undefined {
+  const v = h[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+/**
+ * BlobInfo from the headers of a media response, or undefined when a header it needs is
+ * missing. `encodedMetadata` when a metadata value is not printable ASCII free of % and
+ * RFC 2047 words, the only form a header carries unambiguously: the metadata must then be
+ * read from the object resource.
+ */
+function infoFromHeaders(
+  key: string,
+  h: ResponseHeaders,
+): { info: BlobInfo; encodedMetadata: boolean } | undefined {
+  const generation = header(h, 'x-goog-generation');
+  const storedLength = header(h, 'x-goog-stored-content-length');
+  const storedEncoding = header(h, 'x-goog-stored-content-encoding');
+  if (generation === undefined || !/^\d{1,19}$/.test(generation)) return undefined;
+  if (storedLength === undefined || !/^\d{1,16}$/.test(storedLength)) return undefined;
+  if (storedEncoding === undefined) return undefined;
+  const metadata: Record<string, string> = {};
+  let encodedMetadata = false;
+  for (const [name, value] of Object.entries(h)) {
+    if (!name.startsWith('x-goog-meta-')) continue;
+    const v = Array.isArray(value) ? value.join(', ') : (value ?? '');
+    if (!/^[\x20-\x7e]*$/.test(v) || v.includes('%') || /=\?[^?]*\?[bq]\?/i.test(v)) {
+      encodedMetadata = true;
+    }
+    metadata[name.slice('x-goog-meta-'.length)] = v;
+  }
+  let md5: string | undefined;
+  for (const part of (header(h, 'x-goog-hash') ?? '').split(',')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === 'md5') md5 = part.slice(eq + 1).trim();
+  }
+  const lastModified = new Date(header(h, 'last-modified') ?? 0);
+  const cacheControl = header(h, 'cache-control');
+  const info: BlobInfo = {
+    key,
+    size: Number(storedLength),
+    etag: generation,
+    contentType: header(h, 'content-type') || undefined,
+    contentEncoding: storedEncoding === 'identity' ? undefined : storedEncoding || undefined,
+    contentDisposition: header(h, 'content-disposition') || undefined,
+    cacheControl:
+      cacheControl === undefined || SERVED_CACHE_CONTROL_DEFAULTS.has(cacheControl)
+        ? undefined
+        : cacheControl || undefined,
+    metadata,
+    lastModified: Number.isNaN(lastModified.getTime()) ? new Date(0) : lastModified,
+    ...(md5 ? { md5: md5Hash(md5) } : {}),
+  };
+  return { info, encodedMetadata };
+}
+
+/**
+ * Starts a read stream and resolves with its Web form and the response headers once the
+ * response is in (errors reject, with the status as the error's code).
+ */
+function openedWithHeaders(
+  rs: Readable,
+): Promise<{ web: ReadableStream<Uint8Array>; headers: ResponseHeaders }> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const onError = (e: unknown) => {
@@ -631,13 +776,13 @@ function opened(rs: Readable): Promise<ReadableStream<Uint8Array>> {
       reject(e);
     };
     rs.once('error', onError);
-    rs.once('response', (res: { statusCode?: number }) => {
+    rs.once('response', (res: { statusCode?: number; headers?: ResponseHeaders }) => {
       if (settled) return;
       const status = res.statusCode ?? 200;
       if (status >= 300) return; // the stream errors next, with the service's message
       settled = true;
       rs.off('error', onError);
-      resolve(Readable.toWeb(rs) as ReadableStream<Uint8Array>);
+      resolve({ web: Readable.toWeb(rs) as ReadableStream<Uint8Array>, headers: res.headers ?? {} });
     });
     // Nothing is requested until someone reads: start the request without consuming data.
     rs.pause();

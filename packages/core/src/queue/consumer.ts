@@ -7,6 +7,12 @@ import { processMessage } from '../telemetry.js';
 import type { Queue } from './queue.js';
 import type { Message } from './types.js';
 
+/**
+ * How long a handled message waits for others to share its ack request. Far below any
+ * visibility timeout (≥ 1 s), so an ack never lands after the message reappeared.
+ */
+const ACK_FLUSH_MS = 20;
+
 /** `ctx.signal` aborts when stop() is called: a handler may use it to cut work short; the consumer still waits for it. */
 export type MessageHandler<T> = (
   message: Message<T>,
@@ -146,6 +152,39 @@ export function startConsumer<T>(
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
   if (opts.signal?.aborted) stopping.abort();
 
+  // Acks of handled messages go out in batches (one request per maxBatchSize messages, after
+  // at most ACK_FLUSH_MS): a delete per message costs SQS and Azure a request each. The slot
+  // is free as soon as the handler is done; the consumer waits for every flush before it stops.
+  const ackBatch = Math.max(1, caps.maxBatchSize);
+  let acks: Message<T>[] = [];
+  let ackTimer: NodeJS.Timeout | undefined;
+  const flushing = new Set<Promise<void>>();
+  const ackMany = async (batch: Message<T>[]) => {
+    try {
+      const results = await queue.ack(batch);
+      results.forEach((r, i) => {
+        if (r.ok) stats.acked++;
+        else onError(r.error, batch[i] as Message<unknown>);
+      });
+    } catch (e) {
+      for (const m of batch) onError(e, m as Message<unknown>);
+    }
+  };
+  const flushAcks = () => {
+    if (ackTimer !== undefined) clearTimeout(ackTimer);
+    ackTimer = undefined;
+    if (acks.length === 0) return;
+    const batch = acks;
+    acks = [];
+    const p: Promise<void> = ackMany(batch).finally(() => flushing.delete(p));
+    flushing.add(p);
+  };
+  const ackLater = (m: Message<T>) => {
+    acks.push(m);
+    if (acks.length >= ackBatch || stopping.signal.aborted) flushAcks();
+    else ackTimer ??= setTimeout(flushAcks, ACK_FLUSH_MS);
+  };
+
   const shouldDeadLetter = (m: Message<T>) =>
     opts.deadLetter !== undefined &&
     opts.maxDeliveries !== undefined &&
@@ -179,6 +218,10 @@ export function startConsumer<T>(
       if (timer) clearInterval(timer);
     }
     if (ok) {
+      if (ackBatch > 1) {
+        ackLater(m);
+        return;
+      }
       try {
         await queue.ack(m);
         stats.acked++;
@@ -282,6 +325,8 @@ export function startConsumer<T>(
       for (const m of msgs) start(m);
     }
     while (idle.size > 0) await Promise.allSettled([...idle]);
+    flushAcks();
+    while (flushing.size > 0) await Promise.allSettled([...flushing]);
     opts.signal?.removeEventListener('abort', onOuterAbort);
   };
 
