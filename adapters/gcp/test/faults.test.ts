@@ -50,7 +50,15 @@ describe.skipIf(!endpoint)('Pub/Sub under connection resets (pstest)', () => {
   });
 
   it('publishes every message; duplicates stay within one publish RPC per reset', async () => {
-    const q = await pubsubQueue<number>({ topic: id, subscription: id, projectId: PROJECT, client: proxied });
+    // What is measured is the duplicate bound per reset, not the retry budget: enough attempts
+    // that a batch cut several times in a row still lands.
+    const q = await pubsubQueue<number>({
+      topic: id,
+      subscription: id,
+      projectId: PROJECT,
+      client: proxied,
+      retry: { maxAttempts: 10 },
+    });
     const results = await q.sendBatch(Array.from({ length: N }, (_, i) => ({ body: i })));
     expect(results.filter((r) => !r.ok).map((r) => (r.ok ? '' : r.error.message))).toEqual([]);
     proxy.setRate(0);
