@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { abortError, fromBase64Url, fromUtf8, pcError, toBase64Url, utf8 } from '@polycloud/core';
+import { abortError } from '@polycloud/core';
+import { decodeListCursor, encodeListCursor } from '@polycloud/core/driver';
 
 export const PROVIDER = 'local';
 
@@ -38,9 +39,9 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array {
   return Uint8Array.of(0xff);
 }
 
-/** An opaque cursor holding a tag and a key. */
+/** An opaque cursor holding a tag and a key (the kit's list cursor, bound to this provider). */
 export function encodeCursor(tag: string, key: string): string {
-  return toBase64Url(utf8(`${tag}:${key}`));
+  return encodeListCursor(tag, key);
 }
 
 /** Decodes a cursor of encodeCursor; anything else is INVALID_ARGUMENT. */
@@ -49,35 +50,7 @@ export function decodeCursor(
   tags: readonly string[],
   ctx: { service: 'blob' | 'kv'; name: string },
 ): { tag: string; key: string } {
-  let text: string | undefined;
-  try {
-    const bytes = fromBase64Url(cursor);
-    if (toBase64Url(bytes) === cursor) text = fromUtf8(bytes);
-  } catch {
-    text = undefined;
-  }
-  const colon = text?.indexOf(':') ?? -1;
-  const tag = text?.slice(0, colon);
-  if (
-    text === undefined ||
-    colon < 1 ||
-    tag === undefined ||
-    !tags.includes(tag) ||
-    colon === text.length - 1
-  ) {
-    throw pcError(
-      'INVALID_ARGUMENT',
-      `list on ${ctx.service} "${ctx.name}": the cursor is not one this store returned; pass page.cursor unchanged`,
-      {
-        provider: PROVIDER,
-        service: ctx.service,
-        operation: 'list',
-        resource: { name: ctx.name },
-        retryable: false,
-      },
-    );
-  }
-  return { tag, key: text.slice(colon + 1) };
+  return decodeListCursor(cursor, tags, { provider: PROVIDER, ...ctx });
 }
 
 /** Reads a number column that SQLite may return as a bigint. */

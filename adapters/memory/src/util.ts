@@ -1,4 +1,4 @@
-import { abortError, fromBase64Url, fromUtf8, pcError, toBase64Url, utf8 } from '@polycloud/core/driver';
+import { abortError, decodeListCursor, encodeListCursor } from '@polycloud/core/driver';
 
 export const PROVIDER = 'memory';
 
@@ -19,46 +19,16 @@ export function nextToken(): string {
   return `${epoch}-${counter.toString(36)}`;
 }
 
-/**
- * An opaque cursor holding a tag and a key. Decoding rejects anything this module did not
- * produce with INVALID_ARGUMENT.
- */
+/** An opaque cursor holding a tag and a key (the kit's list cursor, bound to this provider). */
 export function encodeCursor(tag: string, key: string): string {
-  return toBase64Url(utf8(`${tag}:${key}`));
+  return encodeListCursor(tag, key);
 }
 
+/** Decodes a cursor of encodeCursor; anything else is INVALID_ARGUMENT. */
 export function decodeCursor(
   cursor: string,
   tags: readonly string[],
   ctx: { service: 'blob' | 'kv'; name: string },
 ): { tag: string; key: string } {
-  let text: string | undefined;
-  try {
-    const bytes = fromBase64Url(cursor);
-    if (toBase64Url(bytes) === cursor) text = fromUtf8(bytes);
-  } catch {
-    text = undefined;
-  }
-  const colon = text?.indexOf(':') ?? -1;
-  const tag = text?.slice(0, colon);
-  if (
-    text === undefined ||
-    colon < 1 ||
-    tag === undefined ||
-    !tags.includes(tag) ||
-    colon === text.length - 1
-  ) {
-    throw pcError(
-      'INVALID_ARGUMENT',
-      `list on ${ctx.service} "${ctx.name}": the cursor is not one this store returned; pass page.cursor unchanged`,
-      {
-        provider: PROVIDER,
-        service: ctx.service,
-        operation: 'list',
-        resource: { name: ctx.name },
-        retryable: false,
-      },
-    );
-  }
-  return { tag, key: text.slice(colon + 1) };
+  return decodeListCursor(cursor, tags, { provider: PROVIDER, ...ctx });
 }

@@ -45,6 +45,7 @@ export {
 export { uploadParts } from '../parts.js';
 export type { DriverMessage, DriverOutgoing, QueueDriver } from '../queue/driver.js';
 export { mapLimit } from './concurrency.js';
+export { decodeListCursor, encodeListCursor } from './cursor.js';
 export {
   type Classification,
   type Classify,
