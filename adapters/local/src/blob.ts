@@ -75,6 +75,9 @@ export const LOCAL_BUCKET_CAPABILITIES: BucketCapabilities = defineCapabilities(
   minPartBytes: 1,
   maxListLimit: 1000,
   maxDeleteBatch: 1000,
+  // Nothing here encrypts at rest with a key the caller chooses: a promise it cannot keep.
+  encryptionManagedKey: false,
+  encryptionCustomerKey: false,
 });
 
 /** What `native()` returns: where the bucket lives and its index database. */

@@ -52,6 +52,9 @@ export const MEMORY_BUCKET_CAPABILITIES: BucketCapabilities = defineCapabilities
   minPartBytes: 1,
   maxListLimit: 1000,
   maxDeleteBatch: 1000,
+  // Nothing here encrypts at rest with a key the caller chooses: a promise it cannot keep.
+  encryptionManagedKey: false,
+  encryptionCustomerKey: false,
 });
 
 /** One stored object. Never mutated: every write stores a new record. */

@@ -35,6 +35,16 @@ export interface BucketCapabilities {
   readonly minPartBytes: number;
   readonly maxListLimit: number;
   readonly maxDeleteBatch: number;
+  /**
+   * Writes with `encryption: { kmsKeyId }`: a key the provider's key service manages (S3
+   * SSE-KMS, Cloud Storage CMEK, Azure encryption scope), on single-shot, multipart and copy.
+   */
+  readonly encryptionManagedKey: boolean;
+  /**
+   * Writes and reads with `encryption: { customerKey }`: a 32-byte AES-256 key the caller keeps
+   * (S3 SSE-C, Cloud Storage CSEK, Azure customer-provided key), on every upload path and read.
+   */
+  readonly encryptionCustomerKey: boolean;
 }
 
 /** What a queue supports; options whose capability is absent are rejected with UNSUPPORTED before any I/O. */

@@ -7,6 +7,7 @@ export { type BlobReader, Bucket, type BucketOptions } from './blob/bucket.js';
 // `@polycloud/core/driver` (the built-in adapters do; @polycloud/local and third-party ones may
 // not yet). New code: import them from '@polycloud/core/driver'.
 export type { BucketDriver, DriverPutOptions, DriverSignOptions } from './blob/driver.js';
+export { CUSTOMER_KEY_BYTES } from './blob/encryption.js';
 export type * from './blob/types.js';
 export type { BodyInput } from './body.js';
 export { bodyToBytes, type NormalizedBody, normalizeBody, streamToBytes } from './body.js';

@@ -29,9 +29,13 @@ import {
 import {
   type BucketDriver,
   bytesStream,
+  type CustomerKey,
+  customerKeyRequiredMessage,
   DEFAULT_CONTENT_TYPE,
+  type DriverEncryption,
   type DriverPutOptions,
   defineCapabilities,
+  type EncryptionInfo,
   emptyStream,
   multipartUpload,
   type NormalizedBody,
@@ -71,6 +75,10 @@ export const S3_CAPABILITIES: BucketCapabilities = defineCapabilities({
   minPartBytes: MIN_PART,
   maxListLimit: 1000,
   maxDeleteBatch: 1000,
+  // SSE-KMS and SSE-C on PutObject, every multipart request, CopyObject/UploadPartCopy and reads.
+  // AWS refuses SSE-C over plain http; S3-compatible servers may accept it.
+  encryptionManagedKey: true,
+  encryptionCustomerKey: true,
 });
 
 /** What an {@link S3BucketDriver} is built from: a client, the bucket, and multipart copy tuning. */
@@ -99,6 +107,8 @@ type ObjectHeaders = Pick<
   | 'LastModified'
   | 'ServerSideEncryption'
   | 'SSECustomerAlgorithm'
+  | 'SSEKMSKeyId'
+  | 'SSECustomerKeyMD5'
 >;
 
 /**
@@ -152,6 +162,7 @@ export class S3BucketDriver implements BucketDriver {
       ContentDisposition: opts.contentDisposition,
       CacheControl: opts.cacheControl,
       Metadata: encodeMetadata(opts.metadata),
+      ...encryptionHeaders(opts.encryption),
     };
   }
 
@@ -207,6 +218,8 @@ export class S3BucketDriver implements BucketDriver {
               PartNumber: n,
               Body: part,
               ContentLength: part.byteLength,
+              // SSE-C: every part carries the key (S3 checks it matches CreateMultipartUpload's).
+              ...ssecHeaders(opts.encryption?.customerKey),
             }),
             { abortSignal: signal },
           );
@@ -221,6 +234,7 @@ export class S3BucketDriver implements BucketDriver {
               MultipartUpload: { Parts },
               IfNoneMatch: opts.ifNoneMatch,
               IfMatch: opts.ifMatch,
+              ...ssecHeaders(opts.encryption?.customerKey),
             }),
             { abortSignal: signal },
           );
@@ -237,9 +251,10 @@ export class S3BucketDriver implements BucketDriver {
           } catch (err) {
             if (awsErrorName(err) !== 'NoSuchUpload') return 'unknown';
           }
-          const head = await this.client.send(new HeadObjectCommand({ Bucket, Key: key }), {
-            abortSignal: signal,
-          });
+          const head = await this.client.send(
+            new HeadObjectCommand({ Bucket, Key: key, ...ssecHeaders(opts.encryption?.customerKey) }),
+            { abortSignal: signal },
+          );
           if (!head.ETag?.includes('-')) return 'unknown';
           return { applied: this.putInfo(key, head.ContentLength ?? 0, head.ETag, head, opts) };
         },
@@ -268,9 +283,15 @@ export class S3BucketDriver implements BucketDriver {
   private async checkPutPrecondition(key: string, opts: DriverPutOptions): Promise<void> {
     if (opts.ifNoneMatch === undefined && opts.ifMatch === undefined) return;
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.name, Key: key, IfMatch: opts.ifMatch }), {
-        abortSignal: opts.signal,
-      });
+      await this.client.send(
+        new HeadObjectCommand({
+          Bucket: this.name,
+          Key: key,
+          IfMatch: opts.ifMatch,
+          ...ssecHeaders(opts.encryption?.customerKey),
+        }),
+        { abortSignal: opts.signal },
+      );
     } catch (err) {
       const e = this.err(err, 'put', key);
       if (e.code === 'NOT_FOUND' && opts.ifNoneMatch !== undefined) return;
@@ -324,7 +345,12 @@ export class S3BucketDriver implements BucketDriver {
     key: string,
     size: number,
     etag: string | undefined,
-    out: { ServerSideEncryption?: string | undefined; SSECustomerAlgorithm?: string | undefined },
+    out: {
+      ServerSideEncryption?: string | undefined;
+      SSECustomerAlgorithm?: string | undefined;
+      SSEKMSKeyId?: string | undefined;
+      SSECustomerKeyMD5?: string | undefined;
+    },
     opts: DriverPutOptions,
   ): BlobInfo {
     return {
@@ -339,6 +365,7 @@ export class S3BucketDriver implements BucketDriver {
       // S3 keeps whole seconds.
       lastModified: new Date(Math.floor(Date.now() / 1000) * 1000),
       md5: md5FromEtag(etag, out),
+      ...encryptionInfo(out, opts.encryption?.customerKey),
     };
   }
 
@@ -346,12 +373,18 @@ export class S3BucketDriver implements BucketDriver {
 
   async get(
     key: string,
-    opts: { range: ByteRange | undefined; ifMatch: string | undefined; signal: Sig },
+    opts: {
+      range: ByteRange | undefined;
+      ifMatch: string | undefined;
+      signal: Sig;
+      customerKey?: CustomerKey | undefined;
+    },
   ): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> }> {
     const op = 'get';
     const range = opts.range;
+    const headOpts = { signal: opts.signal, ifMatch: opts.ifMatch, customerKey: opts.customerKey };
     if (range !== undefined && range.length === 0) {
-      const info = await this.head(key, { signal: opts.signal, ifMatch: opts.ifMatch });
+      const info = await this.head(key, headOpts);
       return { info, body: emptyStream() };
     }
     let out: GetObjectCommandOutput;
@@ -361,6 +394,7 @@ export class S3BucketDriver implements BucketDriver {
           Bucket: this.name,
           Key: key,
           IfMatch: opts.ifMatch,
+          ...ssecHeaders(opts.customerKey),
           Range:
             range === undefined
               ? undefined
@@ -371,32 +405,72 @@ export class S3BucketDriver implements BucketDriver {
     } catch (err) {
       // A range that starts at or past the end: S3 answers 416; the contract says empty body.
       if (range !== undefined && (awsHttpStatus(err) === 416 || awsErrorName(err) === 'InvalidRange')) {
-        const info = await this.head(key, { signal: opts.signal, ifMatch: opts.ifMatch });
+        const info = await this.head(key, headOpts);
         return { info, body: emptyStream() };
       }
-      throw this.err(err, op, key);
+      throw this.readErr(err, op, key, opts.customerKey);
     }
     const total = totalFromContentRange(out.ContentRange) ?? out.ContentLength ?? 0;
-    const info = this.info(key, total, out);
+    const info = this.info(key, total, out, opts.customerKey);
     const body = out.Body ? (out.Body.transformToWebStream() as ReadableStream<Uint8Array>) : emptyStream();
     return { info, body };
   }
 
-  async head(key: string, opts: { signal: Sig; ifMatch?: string | undefined }): Promise<BlobInfo> {
+  async head(
+    key: string,
+    opts: { signal: Sig; ifMatch?: string | undefined; customerKey?: CustomerKey | undefined },
+  ): Promise<BlobInfo> {
     try {
       const out = await this.client.send(
-        new HeadObjectCommand({ Bucket: this.name, Key: key, IfMatch: opts.ifMatch }),
+        new HeadObjectCommand({
+          Bucket: this.name,
+          Key: key,
+          IfMatch: opts.ifMatch,
+          ...ssecHeaders(opts.customerKey),
+        }),
         {
           abortSignal: opts.signal,
         },
       );
-      return this.info(key, out.ContentLength ?? 0, out);
+      return this.info(key, out.ContentLength ?? 0, out, opts.customerKey);
     } catch (err) {
-      throw this.err(err, opts.ifMatch === undefined ? 'head' : 'get', key);
+      throw this.readErr(err, opts.ifMatch === undefined ? 'head' : 'get', key, opts.customerKey);
     }
   }
 
-  private info(key: string, size: number, o: ObjectHeaders): BlobInfo {
+  /**
+   * S3 answers a read of an SSE-C object without its key with 400 (InvalidRequest; a HEAD has
+   * no body to say so), and with 403 for another key: both mean "give the right key".
+   */
+  private readErr(
+    err: unknown,
+    op: string,
+    key: string,
+    customerKey: CustomerKey | undefined,
+  ): PolycloudError {
+    const status = awsHttpStatus(err);
+    const message = err instanceof Error ? err.message : '';
+    const ssec =
+      (status === 400 &&
+        customerKey === undefined &&
+        (op === 'head' || /server side encryption|customer/i.test(message))) ||
+      (status === 403 && customerKey !== undefined);
+    if (!ssec) return this.err(err, op, key);
+    return pcError(
+      'PERMISSION_DENIED',
+      customerKeyRequiredMessage(op, this.name, key, 'aws', customerKey !== undefined),
+      {
+        provider: 'aws',
+        service: 'blob',
+        operation: op,
+        resource: { name: this.name, key },
+        retryable: false,
+        cause: err,
+      },
+    );
+  }
+
+  private info(key: string, size: number, o: ObjectHeaders, customerKey?: CustomerKey): BlobInfo {
     return {
       key,
       size,
@@ -408,6 +482,7 @@ export class S3BucketDriver implements BucketDriver {
       metadata: decodeMetadata(o.Metadata),
       lastModified: o.LastModified ?? new Date(0),
       md5: md5FromEtag(o.ETag, o),
+      ...encryptionInfo(o, customerKey),
     };
   }
 
@@ -524,11 +599,7 @@ export class S3BucketDriver implements BucketDriver {
 
   // ---------------------------------------------------------------- copy
 
-  async copy(
-    src: string,
-    dst: string,
-    opts: { ifNoneMatch: '*' | undefined; ifMatch: string | undefined; signal: Sig },
-  ): Promise<BlobInfo> {
+  async copy(src: string, dst: string, opts: CopyOpts): Promise<BlobInfo> {
     // Without ifMatch, a source replaced between our HEAD and the copy is simply copied again
     // (a protocol loop on SourceChanged only; transport failures go to the portable layer).
     for (let attempt = 1; ; attempt++) {
@@ -542,24 +613,25 @@ export class S3BucketDriver implements BucketDriver {
     }
   }
 
-  private async copyOnce(
-    src: string,
-    dst: string,
-    opts: { ifNoneMatch: '*' | undefined; ifMatch: string | undefined; signal: Sig },
-  ): Promise<BlobInfo> {
+  private async copyOnce(src: string, dst: string, opts: CopyOpts): Promise<BlobInfo> {
     const op = 'copy';
     // HEAD the source first: its size picks CopyObject or UploadPartCopy, and pinning the copy
     // to the etag seen here makes the returned info describe exactly what was copied.
     let source: HeadObjectCommandOutput;
     try {
       source = await this.client.send(
-        new HeadObjectCommand({ Bucket: this.name, Key: src, IfMatch: opts.ifMatch }),
+        new HeadObjectCommand({
+          Bucket: this.name,
+          Key: src,
+          IfMatch: opts.ifMatch,
+          ...ssecHeaders(opts.sourceCustomerKey),
+        }),
         {
           abortSignal: opts.signal,
         },
       );
     } catch (err) {
-      const e = this.err(err, op, src);
+      const e = this.readErr(err, op, src, opts.sourceCustomerKey);
       if (e.code === 'PRECONDITION_FAILED') throw this.precondition(op, src, opts, err);
       throw e;
     }
@@ -568,7 +640,10 @@ export class S3BucketDriver implements BucketDriver {
     if (opts.ifNoneMatch !== undefined) {
       // Fail fast (and on servers that ignore If-None-Match on copies); the copy request
       // itself carries the condition too.
-      const exists = await this.head(dst, { signal: opts.signal }).then(
+      const exists = await this.head(dst, {
+        signal: opts.signal,
+        customerKey: opts.encryption?.customerKey,
+      }).then(
         () => true,
         (e: unknown) => {
           if (isPolycloudError(e, 'NOT_FOUND')) return false;
@@ -582,9 +657,10 @@ export class S3BucketDriver implements BucketDriver {
         const done = await this.copyMultipart(src, dst, source, opts);
         return {
           ...this.info(dst, size, source),
-          etag: done ?? '',
+          etag: done.ETag ?? '',
           md5: undefined,
           lastModified: nowSeconds(),
+          encryption: encryptionInfo(done, opts.encryption?.customerKey).encryption,
         };
       }
       const same = src === dst;
@@ -595,6 +671,8 @@ export class S3BucketDriver implements BucketDriver {
           CopySource: copySource(this.name, src),
           CopySourceIfMatch: etag,
           IfNoneMatch: opts.ifNoneMatch,
+          ...copySourceSsec(opts.sourceCustomerKey),
+          ...encryptionHeaders(opts.encryption),
           // Copying an object onto itself needs REPLACE; the same headers are sent back.
           ...(same
             ? {
@@ -615,6 +693,7 @@ export class S3BucketDriver implements BucketDriver {
         etag: r?.ETag ?? '',
         lastModified: r?.LastModified ?? nowSeconds(),
         md5: md5FromEtag(r?.ETag, out),
+        encryption: encryptionInfo(out, opts.encryption?.customerKey).encryption,
       };
     } catch (err) {
       const e = this.err(err, op, dst);
@@ -635,8 +714,12 @@ export class S3BucketDriver implements BucketDriver {
     src: string,
     dst: string,
     source: HeadObjectCommandOutput,
-    opts: { ifNoneMatch: '*' | undefined; signal: Sig },
-  ): Promise<string | undefined> {
+    opts: CopyOpts,
+  ): Promise<{
+    ETag?: string | undefined;
+    SSEKMSKeyId?: string | undefined;
+    SSECustomerKeyMD5?: string | undefined;
+  }> {
     const size = source.ContentLength ?? 0;
     let partSize = Math.max(this.copyPartBytes ?? 512 * MiB, MIN_PART, Math.ceil(size / MAX_PARTS));
     partSize = Math.min(partSize, MAX_PART);
@@ -649,6 +732,7 @@ export class S3BucketDriver implements BucketDriver {
         ContentDisposition: source.ContentDisposition,
         CacheControl: source.CacheControl,
         Metadata: source.Metadata,
+        ...encryptionHeaders(opts.encryption),
       }),
       { abortSignal: opts.signal },
     );
@@ -673,6 +757,8 @@ export class S3BucketDriver implements BucketDriver {
               CopySource: copySource(this.name, src),
               CopySourceRange: `bytes=${r.start}-${r.end}`,
               CopySourceIfMatch: source.ETag,
+              ...copySourceSsec(opts.sourceCustomerKey),
+              ...ssecHeaders(opts.encryption?.customerKey),
             }),
             { abortSignal: opts.signal },
           );
@@ -687,10 +773,11 @@ export class S3BucketDriver implements BucketDriver {
           UploadId: uploadId,
           MultipartUpload: { Parts: parts },
           IfNoneMatch: opts.ifNoneMatch,
+          ...ssecHeaders(opts.encryption?.customerKey),
         }),
         { abortSignal: opts.signal },
       );
-      return done.ETag;
+      return done;
     } catch (err) {
       await this.abortUpload(dst, uploadId);
       throw err;
@@ -763,6 +850,50 @@ class SourceChanged extends Error {
 }
 
 /** Content-Type sent when the caller gives none. */
+
+type CopyOpts = {
+  ifNoneMatch: '*' | undefined;
+  ifMatch: string | undefined;
+  signal: Sig;
+  encryption?: DriverEncryption | undefined;
+  sourceCustomerKey?: CustomerKey | undefined;
+};
+
+/** SSE-C request fields; the SDK sends them as headers, never in a URL. */
+function ssecHeaders(key: CustomerKey | undefined) {
+  if (key === undefined) return {};
+  return { SSECustomerAlgorithm: 'AES256', SSECustomerKey: key.base64(), SSECustomerKeyMD5: key.md5() };
+}
+
+function copySourceSsec(key: CustomerKey | undefined) {
+  if (key === undefined) return {};
+  return {
+    CopySourceSSECustomerAlgorithm: 'AES256',
+    CopySourceSSECustomerKey: key.base64(),
+    CopySourceSSECustomerKeyMD5: key.md5(),
+  };
+}
+
+/** The fields of a write that choose its encryption (PutObject, CreateMultipartUpload, CopyObject). */
+function encryptionHeaders(enc: DriverEncryption | undefined) {
+  if (enc === undefined) return {};
+  if (enc.customerKey !== undefined) return ssecHeaders(enc.customerKey);
+  return { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: enc.kmsKeyId };
+}
+
+/**
+ * What S3 says about an object's encryption: the KMS key id, or (SSE-C) the MD5 of the key,
+ * which, when it is the key the caller gave, lets us report that key's SHA-256.
+ */
+function encryptionInfo(
+  o: { SSEKMSKeyId?: string | undefined; SSECustomerKeyMD5?: string | undefined },
+  key: CustomerKey | undefined,
+): { encryption?: EncryptionInfo } {
+  if (o.SSEKMSKeyId) return { encryption: { kmsKeyId: o.SSEKMSKeyId } };
+  if (o.SSECustomerKeyMD5 && key !== undefined && key.md5() === o.SSECustomerKeyMD5)
+    return { encryption: { customerKeySha256: key.sha256 } };
+  return {};
+}
 
 /** S3's ETag is the hex MD5 for single-part, unencrypted or SSE-S3 objects. */
 function md5FromEtag(

@@ -23,10 +23,14 @@ import {
 } from '@polycloud/core';
 import {
   type BucketDriver,
+  type CustomerKey,
+  customerKeyRequiredMessage,
   DEFAULT_CONTENT_TYPE,
+  type DriverEncryption,
   type DriverPutOptions,
   type DriverSignOptions,
   defineCapabilities,
+  type EncryptionInfo,
   emptyStream,
   fromBase64Url,
   fromUtf8,
@@ -50,7 +54,39 @@ const MAX_BLOCK_BYTES = 4000 * 1024 * 1024;
 const MAX_SAS_SECONDS = 7 * 24 * 3600;
 const MAX_BATCH = 256;
 
-function capabilities(signing: boolean): BucketCapabilities {
+/** Block size of a copy streamed through the client. */
+const COPY_BLOCK_BYTES = 8 * 1024 * 1024;
+
+/** The SDK's customer-provided key option (the key travels only in request headers). */
+function cpk(key: CustomerKey | undefined) {
+  if (key === undefined) return {};
+  return {
+    customerProvidedKey: {
+      encryptionKey: key.base64(),
+      encryptionKeySha256: key.sha256,
+      encryptionAlgorithm: 'AES256' as const,
+    },
+  };
+}
+
+/** Upload options choosing a write's encryption: a scope or a customer key. */
+function encryptionOptions(enc: DriverEncryption | undefined) {
+  if (enc === undefined) return {};
+  if (enc.customerKey !== undefined) return cpk(enc.customerKey);
+  return { encryptionScope: enc.kmsKeyId };
+}
+
+/** What Azure reports: the encryption scope (unless the account default) or the CPK hash. */
+function encryptionInfo(p: { encryptionScope?: string; encryptionKeySha256?: string }): {
+  encryption?: EncryptionInfo;
+} {
+  if (p.encryptionKeySha256) return { encryption: { customerKeySha256: p.encryptionKeySha256 } };
+  if (p.encryptionScope && p.encryptionScope !== '$account-encryption-key')
+    return { encryption: { kmsKeyId: p.encryptionScope } };
+  return {};
+}
+
+function capabilities(signing: boolean, https: boolean): BucketCapabilities {
   return defineCapabilities({
     putIfNoneMatch: true,
     putIfMatch: true,
@@ -75,6 +111,11 @@ function capabilities(signing: boolean): BucketCapabilities {
     minPartBytes: 1,
     maxListLimit: 5000,
     maxDeleteBatch: MAX_BATCH,
+    // Encryption scopes on every write (a copy with encryption streams through the client: Copy
+    // Blob takes neither a scope nor a customer key in this SDK).
+    encryptionManagedKey: true,
+    // The SDK refuses customer-provided keys on a plain-http endpoint (Azurite): not declared there.
+    encryptionCustomerKey: https,
   });
 }
 
@@ -121,7 +162,7 @@ export class AzureBucketDriver implements BucketDriver {
     private readonly signer: BlobSigner,
   ) {
     this.name = client.containerName;
-    this.capabilities = capabilities(signer.kind !== 'none');
+    this.capabilities = capabilities(signer.kind !== 'none', client.url.toLowerCase().startsWith('https:'));
   }
 
   async put(key: string, body: NormalizedBody, opts: DriverPutOptions): Promise<BlobInfo> {
@@ -139,9 +180,16 @@ export class AzureBucketDriver implements BucketDriver {
       ...(opts.ifMatch === undefined ? {} : { ifMatch: opts.ifMatch }),
     };
     const conditional = opts.ifNoneMatch !== undefined || opts.ifMatch !== undefined;
+    const enc = encryptionOptions(opts.encryption);
     const info = (
       size: number,
-      r: { etag?: string; lastModified?: Date; contentMD5?: Uint8Array },
+      r: {
+        etag?: string;
+        lastModified?: Date;
+        contentMD5?: Uint8Array;
+        encryptionScope?: string;
+        encryptionKeySha256?: string;
+      },
     ): BlobInfo => ({
       key,
       size,
@@ -153,6 +201,7 @@ export class AzureBucketDriver implements BucketDriver {
       metadata: { ...opts.metadata },
       lastModified: r.lastModified ?? new Date(),
       md5: r.contentMD5 ? toBase64(r.contentMD5) : opts.md5,
+      ...encryptionInfo(r),
     });
 
     if (body.kind === 'bytes') {
@@ -162,6 +211,7 @@ export class AzureBucketDriver implements BucketDriver {
           metadata,
           conditions,
           abortSignal: opts.signal,
+          ...enc,
         });
         return info(body.data.byteLength, r);
       } catch (err) {
@@ -184,7 +234,7 @@ export class AzureBucketDriver implements BucketDriver {
         create: async () => randomBytes(8).toString('hex'),
         uploadPart: async (upload, part, n, signal) => {
           const id = blockId(upload, n);
-          await blob.stageBlock(id, part, part.byteLength, { abortSignal: signal });
+          await blob.stageBlock(id, part, part.byteLength, { abortSignal: signal, ...enc });
           return id;
         },
         complete: async (_upload, ids, size, signal) => {
@@ -196,6 +246,7 @@ export class AzureBucketDriver implements BucketDriver {
             metadata,
             conditions,
             abortSignal: signal,
+            ...enc,
           });
           return info(size, r);
         },
@@ -206,7 +257,7 @@ export class AzureBucketDriver implements BucketDriver {
           const uncommitted = new Set((list.uncommittedBlocks ?? []).map((b) => b.name));
           const committed = (list.committedBlocks ?? []).map((b) => b.name);
           if (committed.length > 0 && committed.every((n, i) => n === blockId(upload, i + 1))) {
-            const p = await blob.getProperties({ abortSignal: signal });
+            const p = await blob.getProperties({ abortSignal: signal, ...cpk(opts.encryption?.customerKey) });
             return { applied: info(p.contentLength ?? 0, p) };
           }
           return uncommitted.has(blockId(upload, 1)) ? 'not-applied' : 'unknown';
@@ -220,21 +271,33 @@ export class AzureBucketDriver implements BucketDriver {
 
   async get(
     key: string,
-    opts: { range: ByteRange | undefined; ifMatch: string | undefined; signal: AbortSignal | undefined },
+    opts: {
+      range: ByteRange | undefined;
+      ifMatch: string | undefined;
+      signal: AbortSignal | undefined;
+      customerKey?: CustomerKey | undefined;
+    },
   ): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> }> {
     const ctx = this.ctx('get', key);
     const blob = this.client.getBlobClient(encodeBlobName(key));
     const conditions = opts.ifMatch === undefined ? {} : { ifMatch: opts.ifMatch };
+    const key_ = cpk(opts.customerKey);
     const empty = async () => {
-      const p = await blob.getProperties({ conditions, abortSignal: opts.signal }).catch((err: unknown) => {
-        throw this.conditionalError(err, ctx, opts.ifMatch !== undefined);
-      });
+      const p = await blob
+        .getProperties({ conditions, abortSignal: opts.signal, ...key_ })
+        .catch((err: unknown) => {
+          throw this.readError(err, ctx, opts.customerKey, opts.ifMatch !== undefined);
+        });
       return { info: this.toInfo(key, p), body: emptyStream() };
     };
     if (opts.range?.length === 0) return empty();
     const offset = opts.range?.offset ?? 0;
     try {
-      const r = await blob.download(offset, opts.range?.length, { conditions, abortSignal: opts.signal });
+      const r = await blob.download(offset, opts.range?.length, {
+        conditions,
+        abortSignal: opts.signal,
+        ...key_,
+      });
       const total = totalFromContentRange(r.contentRange) ?? r.contentLength ?? 0;
       // The response object exposes its fields as getters: pick them, do not spread.
       const info = this.toInfo(key, {
@@ -247,6 +310,8 @@ export class AzureBucketDriver implements BucketDriver {
         metadata: r.metadata,
         lastModified: r.lastModified,
         blobContentMD5: r.blobContentMD5 ?? (r.contentRange === undefined ? r.contentMD5 : undefined),
+        encryptionScope: r.encryptionScope,
+        encryptionKeySha256: r.encryptionKeySha256,
       });
       const node = r.readableStreamBody;
       const body = node ? this.webStream(node as Readable, ctx) : emptyStream();
@@ -254,20 +319,50 @@ export class AzureBucketDriver implements BucketDriver {
     } catch (err) {
       // A range that starts at or past the end is an empty read, not an error.
       if (azureStatus(err) === 416) return empty();
-      throw this.conditionalError(err, ctx, opts.ifMatch !== undefined);
+      throw this.readError(err, ctx, opts.customerKey, opts.ifMatch !== undefined);
     }
   }
 
-  async head(key: string, opts: { signal: AbortSignal | undefined }): Promise<BlobInfo> {
+  async head(
+    key: string,
+    opts: { signal: AbortSignal | undefined; customerKey?: CustomerKey | undefined },
+  ): Promise<BlobInfo> {
     const ctx = this.ctx('head', key);
     try {
       const p = await this.client
         .getBlobClient(encodeBlobName(key))
-        .getProperties({ abortSignal: opts.signal });
+        .getProperties({ abortSignal: opts.signal, ...cpk(opts.customerKey) });
       return this.toInfo(key, p);
     } catch (err) {
-      throw mapAzureError(err, ctx);
+      throw this.readError(err, ctx, opts.customerKey, false);
     }
+  }
+
+  /**
+   * Azure answers a read of a CPK blob without its key (BlobUsesCustomerSpecifiedEncryption) or
+   * with another key (...EncryptionKeyMismatch / 409) with a code naming it: "pass the right key".
+   */
+  private readError(
+    err: unknown,
+    ctx: AzureErrorContext,
+    customerKey: CustomerKey | undefined,
+    conditional: boolean,
+  ): PolycloudError {
+    const code = azureErrorCode(err) ?? '';
+    if (/CustomerSpecifiedEncryption|EncryptionKey/i.test(code)) {
+      return pcError(
+        'PERMISSION_DENIED',
+        customerKeyRequiredMessage(
+          ctx.operation,
+          this.name,
+          ctx.key ?? '',
+          PROVIDER,
+          customerKey !== undefined,
+        ),
+        { ...this.errCtx(ctx), retryable: false, cause: err },
+      );
+    }
+    return this.conditionalError(err, ctx, conditional);
   }
 
   async delete(
@@ -412,8 +507,16 @@ export class AzureBucketDriver implements BucketDriver {
   async copy(
     src: string,
     dst: string,
-    opts: { ifNoneMatch: '*' | undefined; ifMatch: string | undefined; signal: AbortSignal | undefined },
+    opts: {
+      ifNoneMatch: '*' | undefined;
+      ifMatch: string | undefined;
+      signal: AbortSignal | undefined;
+      encryption?: DriverEncryption | undefined;
+      sourceCustomerKey?: CustomerKey | undefined;
+    },
   ): Promise<BlobInfo> {
+    if (opts.encryption !== undefined || opts.sourceCustomerKey !== undefined)
+      return this.copyThrough(src, dst, opts);
     const ctx = this.ctx('copy', dst);
     const source = this.client.getBlobClient(encodeBlobName(src));
     const target = this.client.getBlobClient(encodeBlobName(dst));
@@ -448,6 +551,53 @@ export class AzureBucketDriver implements BucketDriver {
         throw this.precondition(err, ctx, 'the destination exists');
       throw e;
     }
+  }
+
+  /**
+   * Copy with an encryption scope or a customer key on either side: Copy Blob in this SDK
+   * takes neither, so the bytes stream through the client (a read with the source's key, a
+   * block upload with the destination's encryption), headers and metadata carried over.
+   */
+  private async copyThrough(
+    src: string,
+    dst: string,
+    opts: {
+      ifNoneMatch: '*' | undefined;
+      ifMatch: string | undefined;
+      signal: AbortSignal | undefined;
+      encryption?: DriverEncryption | undefined;
+      sourceCustomerKey?: CustomerKey | undefined;
+    },
+  ): Promise<BlobInfo> {
+    const read = await this.get(src, {
+      range: undefined,
+      ifMatch: opts.ifMatch,
+      signal: opts.signal,
+      customerKey: opts.sourceCustomerKey,
+    }).catch((err: unknown) => {
+      throw isPolycloudError(err) ? err : mapAzureError(err, this.ctx('copy', src));
+    });
+    const i = read.info;
+    return this.put(
+      dst,
+      { kind: 'stream', stream: read.body, size: i.size },
+      {
+        contentType: i.contentType,
+        contentEncoding: i.contentEncoding,
+        contentDisposition: i.contentDisposition,
+        cacheControl: i.cacheControl,
+        metadata: i.metadata,
+        ifNoneMatch: opts.ifNoneMatch,
+        ifMatch: undefined,
+        md5: undefined,
+        crc32c: undefined,
+        partSize: COPY_BLOCK_BYTES,
+        concurrency: 4,
+        beforeCommit: () => {},
+        signal: opts.signal,
+        encryption: opts.encryption,
+      },
+    );
   }
 
   /**
@@ -568,9 +718,12 @@ export class AzureBucketDriver implements BucketDriver {
       lastModified?: Date;
       contentMD5?: Uint8Array;
       blobContentMD5?: Uint8Array;
+      encryptionScope?: string;
+      encryptionKeySha256?: string;
     },
   ): BlobInfo {
     const md5 = p.blobContentMD5 ?? p.contentMD5;
+    const enc = encryptionInfo(p);
     return {
       key,
       size: p.contentLength ?? 0,
@@ -582,6 +735,7 @@ export class AzureBucketDriver implements BucketDriver {
       metadata: decodeMetadata(p.metadata),
       lastModified: p.lastModified ?? new Date(0),
       md5: md5 && md5.byteLength > 0 ? toBase64(md5) : undefined,
+      ...enc,
     };
   }
 
@@ -590,7 +744,9 @@ export class AzureBucketDriver implements BucketDriver {
     let etag: string | undefined;
     try {
       etag = (
-        await this.client.getBlobClient(encodeBlobName(key)).getProperties({ abortSignal: opts.signal })
+        await this.client
+          .getBlobClient(encodeBlobName(key))
+          .getProperties({ abortSignal: opts.signal, ...cpk(opts.encryption?.customerKey) })
       ).etag;
     } catch (err) {
       if (azureStatus(err) !== 404) throw mapAzureError(err, ctx);

@@ -14,10 +14,14 @@ import {
 import {
   type BucketDriver,
   bytesStream,
+  type CustomerKey,
   compareUtf8,
+  customerKeyRequiredMessage,
   DEFAULT_CONTENT_TYPE,
+  type DriverEncryption,
   type DriverPutOptions,
   defineCapabilities,
+  type EncryptionInfo,
   emptyStream,
   guardStream,
   type NormalizedBody,
@@ -59,6 +63,10 @@ export const GCS_CAPABILITIES: BucketCapabilities = defineCapabilities({
   minPartBytes: CHUNK_QUANTUM,
   maxListLimit: 1000,
   maxDeleteBatch: 1000,
+  // CMEK (kmsKeyName) and CSEK (encryptionKey) on single-shot and resumable uploads, rewrite
+  // (copy) and every read.
+  encryptionManagedKey: true,
+  encryptionCustomerKey: true,
 });
 
 /** Where the bucket is and how to reach it. */
@@ -145,8 +153,25 @@ export class GcsBucketDriver implements BucketDriver {
   }
 
   /** The SDK File for a key (keys Cloud Storage refuses are stored under an encoded name). */
-  private file(key: string, generation?: string): File {
-    return this.bucket.file(encodeKey(key), generation === undefined ? undefined : { generation });
+  private file(key: string, generation?: string, customerKey?: CustomerKey): File {
+    if (customerKey === undefined)
+      return this.bucket.file(encodeKey(key), generation === undefined ? undefined : { generation });
+    return this.bucket.file(encodeKey(key), {
+      ...(generation === undefined ? {} : { generation }),
+      encryptionKey: Buffer.from(customerKey.bytes()),
+    });
+  }
+
+  /** A file as the writer of `key` sees it: its encryption key or KMS key name set. */
+  private writeFile(key: string, resumable: boolean, enc: DriverEncryption | undefined): File {
+    const bucket = resumable ? this.sessions : this.bucket;
+    if (enc === undefined) return bucket.file(encodeKey(key));
+    return bucket.file(
+      encodeKey(key),
+      enc.customerKey !== undefined
+        ? { encryptionKey: Buffer.from(enc.customerKey.bytes()) }
+        : { kmsKeyName: enc.kmsKeyId },
+    );
   }
 
   async put(key: string, body: NormalizedBody, opts: DriverPutOptions): Promise<BlobInfo> {
@@ -168,7 +193,7 @@ export class GcsBucketDriver implements BucketDriver {
       ...(opts.crc32c !== undefined ? { crc32c: opts.crc32c } : {}),
     };
     const resumable = !(body.kind === 'bytes' && body.data.byteLength <= opts.partSize);
-    const file = resumable ? this.sessions.file(encodeKey(key)) : this.file(key);
+    const file = this.writeFile(key, resumable, opts.encryption);
     const common = {
       metadata,
       validation: false as const,
@@ -199,13 +224,10 @@ export class GcsBucketDriver implements BucketDriver {
     return this.info(key, file.metadata);
   }
 
-  async get(
-    key: string,
-    opts: { range: ByteRange | undefined; ifMatch: string | undefined; signal: AbortSignal | undefined },
-  ): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> }> {
+  async get(key: string, opts: ReadOpts): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> }> {
     const ctx = this.ctx('get', key);
     if (opts.ifMatch === undefined && opts.range?.length !== 0) {
-      const one = await this.getOnce(key, opts.range, opts.signal, ctx);
+      const one = await this.getOnce(key, opts.range, opts.signal, ctx, opts.customerKey);
       if (one !== undefined) return one;
     }
     return this.getPinned(key, opts, ctx);
@@ -224,10 +246,11 @@ export class GcsBucketDriver implements BucketDriver {
     range: ByteRange | undefined,
     signal: AbortSignal | undefined,
     ctx: ErrorContext,
+    customerKey: CustomerKey | undefined,
   ): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> } | undefined> {
     const offset = range?.offset ?? 0;
     const ranged = offset > 0 || range?.length !== undefined;
-    const rs = this.file(key).createReadStream({
+    const rs = this.file(key, undefined, customerKey).createReadStream({
       validation: false,
       decompress: false,
       ...(ranged
@@ -240,7 +263,7 @@ export class GcsBucketDriver implements BucketDriver {
     } catch (err) {
       rs.destroy();
       if (httpStatusOf(err) === 416 && !signal?.aborted) return undefined;
-      throw gcpError(err, ctx, 'http');
+      throw this.readError(err, ctx, customerKey);
     }
     const parsed = infoFromHeaders(key, res.headers);
     if (parsed === undefined) {
@@ -251,7 +274,7 @@ export class GcsBucketDriver implements BucketDriver {
     if (parsed.encodedMetadata) {
       // The metadata of exactly the generation being read, while its body waits.
       try {
-        const [md] = await raceSignal(this.file(key, info.etag).getMetadata(), signal);
+        const [md] = await raceSignal(this.file(key, info.etag, customerKey).getMetadata(), signal);
         info = this.info(key, md);
       } catch (err) {
         await res.web.cancel().catch(() => {});
@@ -273,12 +296,12 @@ export class GcsBucketDriver implements BucketDriver {
    */
   private async getPinned(
     key: string,
-    opts: { range: ByteRange | undefined; ifMatch: string | undefined; signal: AbortSignal | undefined },
+    opts: ReadOpts,
     ctx: ErrorContext,
   ): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> }> {
     const wanted = opts.ifMatch === undefined ? undefined : generationOf(opts.ifMatch);
     for (let attempt = 1; ; attempt++) {
-      const md = await this.metadata(key, ctx, opts.signal);
+      const md = await this.metadata(key, ctx, opts.signal, opts.customerKey);
       const info = this.info(key, md);
       if (opts.ifMatch !== undefined && info.etag !== wanted) {
         throw this.precondition(ctx, `its etag (generation) is ${info.etag}, not ${opts.ifMatch}`);
@@ -287,7 +310,7 @@ export class GcsBucketDriver implements BucketDriver {
       const end =
         opts.range?.length === undefined ? info.size : Math.min(info.size, start + opts.range.length);
       if (end <= start) return { info, body: emptyStream() };
-      const pinned = this.file(key, info.etag);
+      const pinned = this.file(key, info.etag, opts.customerKey);
       const rs = pinned.createReadStream({
         validation: false,
         decompress: false,
@@ -307,13 +330,16 @@ export class GcsBucketDriver implements BucketDriver {
         if (httpStatusOf(err) === 404 && opts.ifMatch !== undefined) {
           throw this.precondition(ctx, `generation ${info.etag} was replaced while it was being read`);
         }
-        throw gcpError(err, ctx, 'http');
+        throw this.readError(err, ctx, opts.customerKey);
       }
     }
   }
 
-  async head(key: string, opts: { signal: AbortSignal | undefined }): Promise<BlobInfo> {
-    return this.info(key, await this.metadata(key, this.ctx('head', key), opts.signal));
+  async head(
+    key: string,
+    opts: { signal: AbortSignal | undefined; customerKey?: CustomerKey | undefined },
+  ): Promise<BlobInfo> {
+    return this.info(key, await this.metadata(key, this.ctx('head', key), opts.signal, opts.customerKey));
   }
 
   async delete(
@@ -424,14 +450,20 @@ export class GcsBucketDriver implements BucketDriver {
   async copy(
     src: string,
     dst: string,
-    opts: { ifNoneMatch: '*' | undefined; ifMatch: string | undefined; signal: AbortSignal | undefined },
+    opts: {
+      ifNoneMatch: '*' | undefined;
+      ifMatch: string | undefined;
+      signal: AbortSignal | undefined;
+      encryption?: DriverEncryption | undefined;
+      sourceCustomerKey?: CustomerKey | undefined;
+    },
   ): Promise<BlobInfo> {
     const ctx = this.ctx('copy', dst);
     const qs: Record<string, string> = {};
     if (opts.ifMatch !== undefined) {
       const gen = generationOf(opts.ifMatch);
       if (gen === undefined) {
-        await this.metadata(src, this.ctx('copy', src), opts.signal);
+        await this.metadata(src, this.ctx('copy', src), opts.signal, opts.sourceCustomerKey);
         throw this.noMatch(this.ctx('copy', src), opts.ifMatch);
       }
       // Copy exactly the generation that matched (and let the service check it is current).
@@ -439,6 +471,22 @@ export class GcsBucketDriver implements BucketDriver {
       qs.ifSourceGenerationMatch = gen;
     }
     if (opts.ifNoneMatch === '*') qs.ifGenerationMatch = '0';
+    if (opts.encryption?.kmsKeyId !== undefined) qs.destinationKmsKeyName = opts.encryption.kmsKeyId;
+    // Rewrite takes the source key as x-goog-copy-source-encryption-* and the destination's as
+    // x-goog-encryption-*; a plain File (no key interceptors) sends exactly these.
+    const headers: Record<string, string> = {};
+    const src_ = opts.sourceCustomerKey;
+    if (src_ !== undefined) {
+      headers['x-goog-copy-source-encryption-algorithm'] = 'AES256';
+      headers['x-goog-copy-source-encryption-key'] = src_.base64();
+      headers['x-goog-copy-source-encryption-key-sha256'] = src_.sha256;
+    }
+    const dstKey = opts.encryption?.customerKey;
+    if (dstKey !== undefined) {
+      headers['x-goog-encryption-algorithm'] = 'AES256';
+      headers['x-goog-encryption-key'] = dstKey.base64();
+      headers['x-goog-encryption-key-sha256'] = dstKey.sha256;
+    }
     const source = this.file(src);
     const uri = `/rewriteTo/b/${encodeURIComponent(this.name)}/o/${encodeURIComponent(encodeKey(dst))}`;
     try {
@@ -451,6 +499,7 @@ export class GcsBucketDriver implements BucketDriver {
             uri,
             qs: { ...qs, ...(token ? { rewriteToken: token } : {}) },
             json: {},
+            ...(Object.keys(headers).length > 0 ? { headers } : {}),
           }),
           opts.signal,
         );
@@ -480,8 +529,39 @@ export class GcsBucketDriver implements BucketDriver {
         if (exists)
           throw this.precondition(this.ctx('copy', src), `the source's etag is not ${opts.ifMatch}`, err);
       }
+      if (status === 400 || status === 403) throw this.readError(err, this.ctx('copy', src), src_);
       throw gcpError(err, status === 404 ? this.ctx('copy', src) : ctx, 'http');
     }
+  }
+
+  /**
+   * Cloud Storage refuses to read a CSEK object without its key (or with another one) with 400
+   * (resourceIsEncryptedWithCustomerEncryptionKey / customerEncryptionKeySha256IsInvalid) or
+   * 403: both mean "pass the right key".
+   */
+  private readError(err: unknown, ctx: ErrorContext, customerKey: CustomerKey | undefined): PolycloudError {
+    const status = httpStatusOf(err);
+    const text =
+      err instanceof Error
+        ? `${err.message} ${JSON.stringify((err as { errors?: unknown }).errors ?? '')}`
+        : '';
+    if (
+      (status === 400 || status === 403) &&
+      /customer[- ]?(supplied|encryption)|encryption ?key/i.test(text)
+    ) {
+      return gcpError(err, ctx, 'http', {
+        code: 'PERMISSION_DENIED',
+        retryable: false,
+        message: customerKeyRequiredMessage(
+          ctx.operation,
+          this.name,
+          ctx.key ?? '',
+          'gcp',
+          customerKey !== undefined,
+        ),
+      });
+    }
+    return gcpError(err, ctx, 'http');
   }
 
   async signedUrl(
@@ -526,12 +606,13 @@ export class GcsBucketDriver implements BucketDriver {
     key: string,
     ctx: ErrorContext,
     signal: AbortSignal | undefined,
+    customerKey?: CustomerKey,
   ): Promise<FileMetadata> {
     try {
-      const [md] = await raceSignal(this.file(key).getMetadata(), signal);
+      const [md] = await raceSignal(this.file(key, undefined, customerKey).getMetadata(), signal);
       return md;
     } catch (err) {
-      throw gcpError(err, ctx, 'http');
+      throw this.readError(err, ctx, customerKey);
     }
   }
 
@@ -551,6 +632,7 @@ export class GcsBucketDriver implements BucketDriver {
       metadata,
       lastModified: new Date(md.updated ?? md.timeCreated ?? 0),
       ...(md.md5Hash ? { md5: md5Hash(md.md5Hash) } : {}),
+      ...encryptionOf(md),
     };
   }
 
@@ -716,6 +798,21 @@ function header(h: ResponseHeaders, name: string): string | undefined {
  * RFC 2047 words, the only form a header carries unambiguously: the metadata must then be
  * read from the object resource.
  */
+type ReadOpts = {
+  range: ByteRange | undefined;
+  ifMatch: string | undefined;
+  signal: AbortSignal | undefined;
+  customerKey?: CustomerKey | undefined;
+};
+
+/** The key in effect as the object resource reports it (CMEK name with its version, or the CSEK hash). */
+function encryptionOf(md: FileMetadata): { encryption?: EncryptionInfo } {
+  if (typeof md.kmsKeyName === 'string' && md.kmsKeyName) return { encryption: { kmsKeyId: md.kmsKeyName } };
+  const sha = md.customerEncryption?.keySha256;
+  if (typeof sha === 'string' && sha) return { encryption: { customerKeySha256: sha } };
+  return {};
+}
+
 function infoFromHeaders(
   key: string,
   h: ResponseHeaders,
@@ -757,8 +854,18 @@ function infoFromHeaders(
     metadata,
     lastModified: Number.isNaN(lastModified.getTime()) ? new Date(0) : lastModified,
     ...(md5 ? { md5: md5Hash(md5) } : {}),
+    ...encryptionFromHeaders(h),
   };
   return { info, encodedMetadata };
+}
+
+/** The same as {@link encryptionOf}, from a media response's x-goog-encryption-* headers. */
+function encryptionFromHeaders(h: ResponseHeaders): { encryption?: EncryptionInfo } {
+  const kms = header(h, 'x-goog-encryption-kms-key-name');
+  if (kms) return { encryption: { kmsKeyId: kms } };
+  const sha = header(h, 'x-goog-encryption-key-sha256');
+  if (sha) return { encryption: { customerKeySha256: sha } };
+  return {};
 }
 
 /**

@@ -10,6 +10,7 @@ import { checkInt, checkOptions, checkSignal, checkString } from '../internal/va
 import { validateKey, validatePrefix } from '../keys.js';
 import { recordBytes } from '../telemetry.js';
 import type { BucketDriver, DriverSignOptions } from './driver.js';
+import { readEncryption, writeEncryption } from './encryption.js';
 import type {
   BlobInfo,
   BlobListItem,
@@ -18,6 +19,7 @@ import type {
   DeleteManyResult,
   DeleteOptions,
   GetOptions,
+  HeadOptions,
   ListOptions,
   ListPage,
   PutOptions,
@@ -67,6 +69,7 @@ const PUT_OPTIONS = [
   'crc32c',
   'partSize',
   'concurrency',
+  'encryption',
   'signal',
 ] as const;
 
@@ -160,6 +163,7 @@ export class Bucket<TNative = unknown> {
     checkInt(opts.concurrency, 'concurrency', 1, 64, ctx);
     const partSize = opts.partSize ?? this.partSize;
     const concurrency = opts.concurrency ?? this.concurrency;
+    const encryption = writeEncryption(opts.encryption, caps, ctx);
 
     let normalized: NormalizedBody;
     try {
@@ -243,6 +247,7 @@ export class Bucket<TNative = unknown> {
       concurrency,
       beforeCommit,
       retry: this.runner.retry,
+      ...(encryption === undefined ? {} : { encryption }),
     };
     const final = normalized;
     const info = await this.runner.run(
@@ -279,7 +284,9 @@ export class Bucket<TNative = unknown> {
     this.runner.ensureOpen(op);
     this.key(key, op);
     const ctx = this.runner.ctx(op, key);
-    checkOptions(opts, ['range', 'ifMatch', 'signal'], ctx);
+    checkOptions(opts, ['range', 'ifMatch', 'encryption', 'signal'], ctx);
+    const customerKey = readEncryption(opts.encryption, this.capabilities, ctx);
+    const keyOpt = customerKey === undefined ? {} : { customerKey };
     if (opts.ifMatch !== undefined) {
       checkString(opts.ifMatch, 'ifMatch', ctx);
       requireCapability(this.capabilities.getIfMatch, 'getIfMatch', this.capCtx(op, key));
@@ -304,7 +311,7 @@ export class Bucket<TNative = unknown> {
         op,
         key,
         opts.signal,
-        (signal) => this.driver.get(key, { range, ifMatch: opts.ifMatch, signal }),
+        (signal) => this.driver.get(key, { range, ifMatch: opts.ifMatch, signal, ...keyOpt }),
         { deadline, discard: (late) => void late.body.cancel().catch(() => {}) },
       );
     } catch (err) {
@@ -337,6 +344,7 @@ export class Bucket<TNative = unknown> {
               range: { offset, ...(length === undefined ? {} : { length }) },
               ifMatch: etag,
               signal: s,
+              ...keyOpt,
             }),
           { retry: false, discard: (late) => void late.body.cancel().catch(() => {}) },
         );
@@ -361,16 +369,19 @@ export class Bucket<TNative = unknown> {
   }
 
   /** Metadata of an object; NOT_FOUND when it does not exist. */
-  async head(key: string, opts: CallOptions = {}): Promise<BlobInfo> {
+  async head(key: string, opts: HeadOptions = {}): Promise<BlobInfo> {
     const op = 'head';
     this.runner.ensureOpen(op);
     this.key(key, op);
-    checkOptions(opts, ['signal'], this.runner.ctx(op, key));
-    return this.runner.run(op, key, opts.signal, (signal) => this.driver.head(key, { signal }));
+    const ctx = this.runner.ctx(op, key);
+    checkOptions(opts, ['encryption', 'signal'], ctx);
+    const customerKey = readEncryption(opts.encryption, this.capabilities, ctx);
+    const keyOpt = customerKey === undefined ? {} : { customerKey };
+    return this.runner.run(op, key, opts.signal, (signal) => this.driver.head(key, { signal, ...keyOpt }));
   }
 
   /** Whether an object exists. */
-  async exists(key: string, opts: CallOptions = {}): Promise<boolean> {
+  async exists(key: string, opts: HeadOptions = {}): Promise<boolean> {
     try {
       await this.head(key, opts);
       return true;
@@ -477,7 +488,18 @@ export class Bucket<TNative = unknown> {
     this.key(src, op);
     this.key(dst, op);
     const ctx = this.runner.ctx(op, dst);
-    checkOptions(opts, ['ifNoneMatch', 'ifMatch', 'signal'], ctx);
+    checkOptions(opts, ['ifNoneMatch', 'ifMatch', 'encryption', 'sourceEncryption', 'signal'], ctx);
+    const encryption = writeEncryption(opts.encryption, this.capabilities, ctx);
+    const sourceCustomerKey = readEncryption(
+      opts.sourceEncryption,
+      this.capabilities,
+      ctx,
+      'sourceEncryption',
+    );
+    const encOpts = {
+      ...(encryption === undefined ? {} : { encryption }),
+      ...(sourceCustomerKey === undefined ? {} : { sourceCustomerKey }),
+    };
     if (opts.ifNoneMatch !== undefined) {
       if (opts.ifNoneMatch !== '*') throw invalidArgument(`copy: ifNoneMatch must be '*'`, ctx);
       requireCapability(this.capabilities.copyIfNoneMatch, 'copyIfNoneMatch', this.capCtx(op, dst));
@@ -491,7 +513,12 @@ export class Bucket<TNative = unknown> {
       dst,
       opts.signal,
       (signal) =>
-        this.driver.copy(src, dst, { ifNoneMatch: opts.ifNoneMatch, ifMatch: opts.ifMatch, signal }),
+        this.driver.copy(src, dst, {
+          ifNoneMatch: opts.ifNoneMatch,
+          ifMatch: opts.ifMatch,
+          signal,
+          ...encOpts,
+        }),
       // A server-side copy of a large object takes time the request cannot report on.
       { idempotent: opts.ifNoneMatch === undefined, attemptTimeoutMs: this.runner.attemptTimeoutMs * 4 },
     );

@@ -2,6 +2,7 @@ import type { NormalizedBody } from '../body.js';
 import type { BucketCapabilities } from '../capabilities.js';
 import type { PolycloudError } from '../errors.js';
 import type { RetryPolicy } from '../internal/retry.js';
+import type { CustomerKey, DriverEncryption } from './encryption.js';
 import type { BlobInfo, ByteRange, ListPage, SignedRequest, SignedUrlMethod } from './types.js';
 
 /** Options the portable layer hands a driver's `signedUrl` / `signedRequest`, already validated. */
@@ -39,6 +40,8 @@ export interface DriverPutOptions {
    * `multipartUpload` retries each part from its buffered bytes). Absent: the default policy.
    */
   readonly retry?: RetryPolicy;
+  /** Server-side encryption, validated; present only when the matching capability is declared. */
+  readonly encryption?: DriverEncryption | undefined;
 }
 
 /**
@@ -63,11 +66,20 @@ export interface BucketDriver<TNative = unknown> {
   /** NOT_FOUND when missing. `range` is already clamped to non-negative integers. */
   get(
     key: string,
-    opts: { range: ByteRange | undefined; ifMatch: string | undefined; signal: AbortSignal | undefined },
+    opts: {
+      range: ByteRange | undefined;
+      ifMatch: string | undefined;
+      signal: AbortSignal | undefined;
+      /** The object's customer key (only with capability encryptionCustomerKey). */
+      customerKey?: CustomerKey | undefined;
+    },
   ): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> }>;
 
   /** Metadata of one object without its body; NOT_FOUND when missing. */
-  head(key: string, opts: { signal: AbortSignal | undefined }): Promise<BlobInfo>;
+  head(
+    key: string,
+    opts: { signal: AbortSignal | undefined; customerKey?: CustomerKey | undefined },
+  ): Promise<BlobInfo>;
 
   /** Deleting a missing key succeeds (unless ifMatch is set: then PRECONDITION_FAILED or NOT_FOUND). */
   delete(key: string, opts: { ifMatch: string | undefined; signal: AbortSignal | undefined }): Promise<void>;
@@ -91,7 +103,15 @@ export interface BucketDriver<TNative = unknown> {
   copy(
     src: string,
     dst: string,
-    opts: { ifNoneMatch: '*' | undefined; ifMatch: string | undefined; signal: AbortSignal | undefined },
+    opts: {
+      ifNoneMatch: '*' | undefined;
+      ifMatch: string | undefined;
+      signal: AbortSignal | undefined;
+      /** Encryption of the destination (validated; only with the matching capability). */
+      encryption?: DriverEncryption | undefined;
+      /** The source's customer key. */
+      sourceCustomerKey?: CustomerKey | undefined;
+    },
   ): Promise<BlobInfo>;
 
   /**

@@ -1,4 +1,5 @@
 import type { BodyInput } from '../body.js';
+import type { Encryption, EncryptionInfo, ReadEncryption } from './encryption.js';
 
 /** What polycloud knows about a stored object. */
 export interface BlobInfo {
@@ -15,6 +16,8 @@ export interface BlobInfo {
   readonly lastModified: Date;
   /** Base64 MD5 of the content, where the provider reports one for this object. */
   readonly md5?: string | undefined;
+  /** The server-side encryption key in effect, where the provider reports it (never a key itself). */
+  readonly encryption?: EncryptionInfo | undefined;
 }
 
 /** One entry of a listing: what a list call returns without a request per item. */
@@ -51,6 +54,11 @@ export interface PutOptions extends CallOptions {
   readonly partSize?: number;
   /** Parts in flight at once for streamed uploads. */
   readonly concurrency?: number;
+  /**
+   * Server-side encryption with a managed key (capability `encryptionManagedKey`) or a
+   * customer key (`encryptionCustomerKey`), on every upload path.
+   */
+  readonly encryption?: Encryption;
 }
 
 /** A byte range of an object: from `offset`, `length` bytes (to the end when absent). */
@@ -65,6 +73,14 @@ export interface GetOptions extends CallOptions {
   /** A range that starts at or past the end yields an empty body. */
   readonly range?: ByteRange;
   readonly ifMatch?: string;
+  /** The customer key the object was written with (capability `encryptionCustomerKey`). */
+  readonly encryption?: ReadEncryption;
+}
+
+/** Options of `Bucket.head` and `Bucket.exists`. */
+export interface HeadOptions extends CallOptions {
+  /** The customer key the object was written with (capability `encryptionCustomerKey`). */
+  readonly encryption?: ReadEncryption;
 }
 
 /** Options of `Bucket.delete`: delete only if the current etag matches. */
@@ -97,6 +113,13 @@ export interface CopyOptions extends CallOptions {
   readonly ifNoneMatch?: '*';
   /** Copy only if the source's etag is this one. */
   readonly ifMatch?: string;
+  /**
+   * Encryption of the destination. Without it the copy gets the bucket's default encryption,
+   * not the source's key.
+   */
+  readonly encryption?: Encryption;
+  /** The customer key the source was written with. */
+  readonly sourceEncryption?: ReadEncryption;
 }
 
 /** The HTTP methods a signed URL can grant. */
@@ -135,4 +158,4 @@ export type DeleteManyResult =
   | { readonly key: string; readonly ok: true }
   | { readonly key: string; readonly ok: false; readonly error: import('../errors.js').PolycloudError };
 
-export type { BodyInput };
+export type { BodyInput, Encryption, EncryptionInfo, ReadEncryption };

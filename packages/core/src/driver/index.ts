@@ -5,6 +5,12 @@
  * and the header-safe value codec. Application code imports `@polycloud/core` instead.
  */
 export type { BucketDriver, DriverPutOptions, DriverSignOptions } from '../blob/driver.js';
+export {
+  CustomerKey,
+  customerKeyRequiredMessage,
+  type DriverEncryption,
+  type EncryptionInfo,
+} from '../blob/encryption.js';
 export { bodyToBytes, type NormalizedBody, normalizeBody, streamToBytes } from '../body.js';
 export { defineCapabilities, requireCapability } from '../capabilities.js';
 export {
