@@ -374,6 +374,50 @@ export const EMULATOR_GAPS: readonly EmulatorGap[] = [
     reference: 'https://github.com/Azure/Azurite/blob/v3.37.0/src/table/handlers/TableHandler.ts',
     verified: 'azurite 3.37.0',
   },
+  // ------------------------------------------------------------------ encryption at rest
+  // Reproduced with raw SDK calls in conformance/test/harness/gaps-encryption.test.ts.
+  {
+    id: 'moto-s3-sse-c-ignored',
+    emulator: 'moto',
+    tests: [
+      "encryptionCustomerKey: put, head and get report the key's SHA-256, never the key",
+      'encryptionCustomerKey: reading without the key or with another key fails with PERMISSION_DENIED',
+    ],
+    description:
+      'SSE-C headers (x-amz-server-side-encryption-customer-*) are accepted and ignored on PutObject, ' +
+      'multipart uploads and CopyObject: the object is readable without the key or with any other key, and ' +
+      'no x-amz-server-side-encryption-customer-key-MD5 is returned. S3 answers 400 without the key and ' +
+      '403 with another one, and echoes the key MD5. (SSE-KMS works: any key id is accepted and reported.)',
+    reference: 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerSideEncryptionCustomerKeys.html',
+    verified: 'moto 5.2.5',
+  },
+  {
+    id: 'fake-gcs-encryption-ignored',
+    emulator: 'fake-gcs-server',
+    tests: [
+      'encryptionManagedKey: put, head and get report the managed key in effect',
+      "encryptionCustomerKey: put, head and get report the key's SHA-256, never the key",
+      'encryptionCustomerKey: reading without the key or with another key fails with PERMISSION_DENIED',
+    ],
+    description:
+      'Customer-supplied keys (x-goog-encryption-* headers) and kmsKeyName are accepted and ignored on ' +
+      'simple, resumable and rewrite requests: objects read without the key, and the resource has neither ' +
+      'customerEncryption nor kmsKeyName. Cloud Storage answers 400 without the key and reports both.',
+    reference: 'https://cloud.google.com/storage/docs/encryption/customer-supplied-keys',
+    verified: 'fake-gcs-server v1.56.1',
+  },
+  {
+    id: 'azurite-encryption-scope-not-reported',
+    emulator: 'azurite',
+    tests: ['encryptionManagedKey: put, head and get report the managed key in effect'],
+    description:
+      'Writes with an encryption scope (x-ms-encryption-scope) succeed, but no response (upload, ' +
+      'properties, download) carries x-ms-encryption-scope, so the scope in effect cannot be reported. ' +
+      'Customer-provided keys are not exercised on Azurite at all: the SDK refuses them over http, so the ' +
+      'adapter declares encryptionCustomerKey only for https endpoints.',
+    reference: 'https://learn.microsoft.com/en-us/azure/storage/blobs/encryption-scope-overview',
+    verified: 'azurite 3.37.0',
+  },
 ];
 
 /** The gap excusing `testName` on `emulator`, if one is documented. */

@@ -18,6 +18,7 @@ import {
   type SignedUrlMethod,
 } from '@polycloud/core';
 import type { BucketHarness } from '../harness.js';
+import { registerEncryptionTests } from './bucket-encryption.js';
 import { type RegisterTest, runSuite, type TestCtx } from './framework.js';
 import {
   check,
@@ -1640,6 +1641,9 @@ function registerBucketTests(h: BucketHarness, test: RegisterTest): void {
     if (c.signedUrlMethods.length > 0)
       check(c.maxSignedUrlSeconds >= 60, 'maxSignedUrlSeconds is under a minute');
   });
+
+  // ---------------------------------------------------------------- encryption at rest
+  registerEncryptionTests(test, open, partSizeOf);
 }
 
 /** Every key under `opts.prefix`, through all pages. */

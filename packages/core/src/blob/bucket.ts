@@ -10,7 +10,7 @@ import { checkInt, checkOptions, checkSignal, checkString } from '../internal/va
 import { validateKey, validatePrefix } from '../keys.js';
 import { recordBytes } from '../telemetry.js';
 import type { BucketDriver, DriverSignOptions } from './driver.js';
-import { readEncryption, writeEncryption } from './encryption.js';
+import { readEncryption, scrubKey, writeEncryption } from './encryption.js';
 import type {
   BlobInfo,
   BlobListItem,
@@ -250,12 +250,9 @@ export class Bucket<TNative = unknown> {
       ...(encryption === undefined ? {} : { encryption }),
     };
     const final = normalized;
-    const info = await this.runner.run(
-      op,
-      key,
-      opts.signal,
-      (signal) => this.driver.put(key, final, { ...driverOpts, signal }),
-      {
+    const putKey = encryption?.customerKey;
+    const info = await this.runner
+      .run(op, key, opts.signal, (signal) => this.driver.put(key, final, { ...driverOpts, signal }), {
         // A conditional create that timed out may have succeeded; retrying would report a
         // false conflict. Streams cannot be replayed.
         retry: final.kind === 'bytes',
@@ -266,8 +263,10 @@ export class Bucket<TNative = unknown> {
           final.kind === 'bytes' && this.runner.attemptTimeoutMs > 0
             ? this.runner.attemptTimeoutMs + Math.ceil(final.data.byteLength / 1024)
             : 0,
-      },
-    );
+      })
+      .catch((err: unknown) => {
+        throw scrubKey(err, putKey);
+      });
     recordBytes({ provider: this.provider, service: 'blob', operation: op }, info.size);
     return info;
   }
@@ -316,7 +315,7 @@ export class Bucket<TNative = unknown> {
       );
     } catch (err) {
       deadline.dispose();
-      throw err;
+      throw scrubKey(err, customerKey);
     }
     const start = range?.offset ?? 0;
     const size = r.info.size;
@@ -350,7 +349,7 @@ export class Bucket<TNative = unknown> {
         );
         return next.body;
       },
-      normalize: (err) => this.runner.normalize(err, op, key),
+      normalize: (err) => scrubKey(this.runner.normalize(err, op, key), customerKey) as PolycloudError,
     });
     return makeReader(r.info, body);
   }
@@ -377,7 +376,11 @@ export class Bucket<TNative = unknown> {
     checkOptions(opts, ['encryption', 'signal'], ctx);
     const customerKey = readEncryption(opts.encryption, this.capabilities, ctx);
     const keyOpt = customerKey === undefined ? {} : { customerKey };
-    return this.runner.run(op, key, opts.signal, (signal) => this.driver.head(key, { signal, ...keyOpt }));
+    return this.runner
+      .run(op, key, opts.signal, (signal) => this.driver.head(key, { signal, ...keyOpt }))
+      .catch((err: unknown) => {
+        throw scrubKey(err, customerKey);
+      });
   }
 
   /** Whether an object exists. */
@@ -508,20 +511,24 @@ export class Bucket<TNative = unknown> {
       checkString(opts.ifMatch, 'ifMatch', ctx);
       requireCapability(this.capabilities.getIfMatch, 'getIfMatch', this.capCtx(op, src));
     }
-    return this.runner.run(
-      op,
-      dst,
-      opts.signal,
-      (signal) =>
-        this.driver.copy(src, dst, {
-          ifNoneMatch: opts.ifNoneMatch,
-          ifMatch: opts.ifMatch,
-          signal,
-          ...encOpts,
-        }),
-      // A server-side copy of a large object takes time the request cannot report on.
-      { idempotent: opts.ifNoneMatch === undefined, attemptTimeoutMs: this.runner.attemptTimeoutMs * 4 },
-    );
+    return this.runner
+      .run(
+        op,
+        dst,
+        opts.signal,
+        (signal) =>
+          this.driver.copy(src, dst, {
+            ifNoneMatch: opts.ifNoneMatch,
+            ifMatch: opts.ifMatch,
+            signal,
+            ...encOpts,
+          }),
+        // A server-side copy of a large object takes time the request cannot report on.
+        { idempotent: opts.ifNoneMatch === undefined, attemptTimeoutMs: this.runner.attemptTimeoutMs * 4 },
+      )
+      .catch((err: unknown) => {
+        throw scrubKey(err, encryption?.customerKey, sourceCustomerKey);
+      });
   }
 
   /**

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { inspect } from 'node:util';
 import type { BucketCapabilities } from '../capabilities.js';
 import { requireCapability } from '../capabilities.js';
-import { invalidArgument } from '../errors.js';
+import { invalidArgument, isPolycloudError, PolycloudError } from '../errors.js';
 import { toBase64 } from '../internal/bytes.js';
 
 /** AES-256: the only customer key size every provider accepts. */
@@ -187,4 +187,56 @@ export function customerKeyRequiredMessage(
   return gave
     ? `${operation} on blob "${bucket}" key "${key}" (${provider}): the customer key given is not the one the object was written with; pass encryption: { customerKey } with the original 32-byte key`
     : `${operation} on blob "${bucket}" key "${key}" (${provider}): the object is encrypted with a customer-provided key; pass encryption: { customerKey } with the 32-byte key it was written with`;
+}
+
+/**
+ * Native SDK errors can keep the request they failed on, headers included (the Cloud Storage
+ * client's ApiError does), and so the customer key. An error of a call that carried a key
+ * keeps its code, message and retryability, but a cause that shows the key is replaced by a
+ * plain Error naming the native error: what a caller may log must never decrypt their data.
+ */
+export function scrubKey(err: unknown, ...keys: (CustomerKey | undefined)[]): unknown {
+  const secrets = keys.flatMap((k) => {
+    if (k === undefined) return [];
+    const b64 = k.base64();
+    return [
+      b64,
+      b64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''),
+      Buffer.from(k.bytes()).toString('hex'),
+    ];
+  });
+  if (secrets.length === 0 || !isPolycloudError(err)) return err;
+  if (!secrets.some((s) => shows(err, s))) return err;
+  const cause = err.cause;
+  const name = cause instanceof Error ? cause.name : typeof cause;
+  let msg = cause instanceof Error ? cause.message : '';
+  for (const s of secrets) msg = msg.split(s).join('[customer key]');
+  const clean = new PolycloudError({
+    code: err.code,
+    message: secrets.reduce((m, s) => m.split(s).join('[customer key]'), err.message),
+    retryable: err.retryable,
+    provider: err.provider,
+    service: err.service,
+    operation: err.operation,
+    resource: err.resource,
+    outcomeUnknown: err.outcomeUnknown,
+    cause: new Error(`${name}: ${msg} (native error dropped: it carried the request's customer key)`),
+  });
+  clean.stack = err.stack;
+  return clean;
+}
+
+function shows(err: unknown, secret: string): boolean {
+  let text = '';
+  try {
+    text = inspect(err, { depth: 12, showHidden: false, maxStringLength: Number.POSITIVE_INFINITY });
+  } catch {
+    return true;
+  }
+  try {
+    text += JSON.stringify(err);
+  } catch {
+    // not serialisable: inspect said enough
+  }
+  return text.includes(secret) || String((err as Error).stack ?? '').includes(secret);
 }
