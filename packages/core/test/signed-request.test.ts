@@ -32,6 +32,8 @@ const caps = (methods: BucketCapabilities['signedUrlMethods']): BucketCapabiliti
     minPartBytes: 0,
     maxListLimit: 1000,
     maxDeleteBatch: 1,
+    encryptionManagedKey: false,
+    encryptionCustomerKey: false,
   });
 
 const unused = () => Promise.reject(new Error('not used by these tests'));
