@@ -13,6 +13,7 @@
 export type { EmulatorGap } from './emulators/gaps.js';
 export type { EmulatorId } from './emulators/types.js';
 export { type Fault, FaultProxy, mulberry32, type ProxyStats } from './faults/proxy.js';
+export { type RecordedRequest, type RecordingProxy, startRecordingProxy } from './faults/recording-proxy.js';
 export type {
   FunctionsBlobRig,
   FunctionsHarness,
