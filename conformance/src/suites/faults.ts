@@ -519,6 +519,8 @@ export function faultSuite(h: FaultHarness): void {
     it('secrets: no error message, toJSON() or inspect() carries a credential or an Authorization header', async () => {
       const started = performance.now();
       const errors: unknown[] = [];
+      // A customer encryption key is a secret too: every call that carried one is scanned for it.
+      const customerKey = crypto.getRandomValues(new Uint8Array(32));
       const grab = async (f: () => Promise<unknown>) => {
         try {
           await f();
@@ -533,6 +535,16 @@ export function faultSuite(h: FaultHarness): void {
         await b.put('k', 'v');
         await grab(() => b.put('k', 'v', { ifMatch: '"nope"' }));
         await grab(() => b.delete('k', { ifMatch: '"nope"' }));
+        const encryption = { customerKey };
+        if (b.capabilities.encryptionCustomerKey) {
+          await grab(() => b.getBytes('missing', { encryption }));
+          await grab(() => b.head('missing', { encryption }));
+          await b.put('enc', 'v', { encryption });
+          await grab(() => b.put('enc', 'v', { encryption, ifMatch: '"nope"' }));
+          await grab(() => b.copy('missing', 'dst', { sourceEncryption: encryption, encryption }));
+        } else {
+          await grab(() => b.put('enc', 'v', { encryption }));
+        }
       }
       if (h.queue) {
         const { proxy, resource: q } = await openVia(h.queue, {
@@ -555,6 +567,12 @@ export function faultSuite(h: FaultHarness): void {
         ...secrets
           .filter((x) => x.length >= 8)
           .map((x) => ({ label: 'a credential', test: (t: string) => t.includes(x) })),
+        ...[Buffer.from(customerKey).toString('base64'), Buffer.from(customerKey).toString('hex')].map(
+          (x) => ({
+            label: 'a customer encryption key',
+            test: (t: string) => t.includes(x),
+          }),
+        ),
         {
           label: 'an Authorization header',
           // SDKs that sanitise print it as REDACTED, which is fine.

@@ -232,4 +232,31 @@ describe('encryption options', () => {
     expect(text).not.toContain(b64(encryption.customerKey));
     expect(text).toContain('Not Found');
   });
+
+  it('applies a bucket-level default to writes and customer-key reads; a per-call option replaces it', async () => {
+    const { driver, calls } = recordingDriver({ managed: true, customer: true });
+    const encryption = { customerKey: key32() };
+    const sha = createHash('sha256').update(encryption.customerKey).digest('base64');
+    const b = new Bucket(driver, { encryption });
+    await b.put('k', 'x');
+    await b.head('k');
+    await b.copy('k', 'k2');
+    await b.put('m', 'x', { encryption: { kmsKeyId: 'other' } });
+    const shaOf = (v: unknown) => (v as { sha256?: string } | undefined)?.sha256;
+    expect(shaOf((calls[0]!.opts.encryption as { customerKey: unknown }).customerKey)).toBe(sha);
+    expect(shaOf(calls[1]!.opts.customerKey)).toBe(sha);
+    expect(shaOf(calls[2]!.opts.sourceCustomerKey)).toBe(sha);
+    expect(shaOf((calls[2]!.opts.encryption as { customerKey: unknown }).customerKey)).toBe(sha);
+    expect(calls[3]!.opts.encryption).toEqual({ kmsKeyId: 'other' });
+
+    const closed: string[] = [];
+    const none = recordingDriver({ managed: false, customer: false }).driver;
+    none.close = async () => {
+      closed.push('closed');
+    };
+    expect(() => new Bucket(none, { encryption: { kmsKeyId: 'k' } })).toThrow(/encryptionManagedKey/);
+    expect(() => new Bucket(none, { encryption: { customerKey: key32().subarray(1) } })).toThrow(/32 bytes/);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(closed.length).toBe(2);
+  });
 });

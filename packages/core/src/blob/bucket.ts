@@ -10,7 +10,14 @@ import { checkInt, checkOptions, checkSignal, checkString } from '../internal/va
 import { validateKey, validatePrefix } from '../keys.js';
 import { recordBytes } from '../telemetry.js';
 import type { BucketDriver, DriverSignOptions } from './driver.js';
-import { readEncryption, scrubKey, writeEncryption } from './encryption.js';
+import {
+  type CustomerKey,
+  type DriverEncryption,
+  type Encryption,
+  readEncryption,
+  scrubKey,
+  writeEncryption,
+} from './encryption.js';
 import type {
   BlobInfo,
   BlobListItem,
@@ -35,6 +42,12 @@ export interface BucketOptions extends PortableOptions {
   readonly partSize?: number;
   /** Default parts in flight for streamed uploads (default 4). */
   readonly concurrency?: number;
+  /**
+   * Default server-side encryption of every write (put, copy destination) that gives none. A
+   * `customerKey` default is also sent on every read: open such a bucket only for objects
+   * written with that key. A per-call `encryption` replaces the default.
+   */
+  readonly encryption?: Encryption;
 }
 
 /** A read in progress: metadata now, the body as a stream or all at once. */
@@ -88,6 +101,8 @@ export class Bucket<TNative = unknown> {
   private readonly runner: CallRunner;
   private readonly partSize: number;
   private readonly concurrency: number;
+  /** The bucket-level default encryption (validated), and its customer key for reads. */
+  private readonly encryption: DriverEncryption | undefined;
 
   constructor(
     private readonly driver: BucketDriver<TNative>,
@@ -99,6 +114,22 @@ export class Bucket<TNative = unknown> {
     this.runner = new CallRunner(driver.provider, 'blob', driver.name, opts);
     this.partSize = Math.max(opts.partSize ?? 8 * 1024 * 1024, driver.capabilities.minPartBytes);
     this.concurrency = opts.concurrency ?? 4;
+    try {
+      this.encryption = writeEncryption(opts.encryption, driver.capabilities, this.runner.ctx('open'));
+    } catch (err) {
+      void driver.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  /** The customer key a read sends: the call's own, else the bucket's default. */
+  private readKey(
+    value: unknown,
+    ctx: ReturnType<CallRunner['ctx']>,
+    name?: string,
+  ): CustomerKey | undefined {
+    if (value !== undefined) return readEncryption(value, this.capabilities, ctx, name);
+    return this.encryption?.customerKey;
   }
 
   /**
@@ -163,7 +194,8 @@ export class Bucket<TNative = unknown> {
     checkInt(opts.concurrency, 'concurrency', 1, 64, ctx);
     const partSize = opts.partSize ?? this.partSize;
     const concurrency = opts.concurrency ?? this.concurrency;
-    const encryption = writeEncryption(opts.encryption, caps, ctx);
+    const encryption =
+      opts.encryption === undefined ? this.encryption : writeEncryption(opts.encryption, caps, ctx);
 
     let normalized: NormalizedBody;
     try {
@@ -284,7 +316,7 @@ export class Bucket<TNative = unknown> {
     this.key(key, op);
     const ctx = this.runner.ctx(op, key);
     checkOptions(opts, ['range', 'ifMatch', 'encryption', 'signal'], ctx);
-    const customerKey = readEncryption(opts.encryption, this.capabilities, ctx);
+    const customerKey = this.readKey(opts.encryption, ctx);
     const keyOpt = customerKey === undefined ? {} : { customerKey };
     if (opts.ifMatch !== undefined) {
       checkString(opts.ifMatch, 'ifMatch', ctx);
@@ -374,7 +406,7 @@ export class Bucket<TNative = unknown> {
     this.key(key, op);
     const ctx = this.runner.ctx(op, key);
     checkOptions(opts, ['encryption', 'signal'], ctx);
-    const customerKey = readEncryption(opts.encryption, this.capabilities, ctx);
+    const customerKey = this.readKey(opts.encryption, ctx);
     const keyOpt = customerKey === undefined ? {} : { customerKey };
     return this.runner
       .run(op, key, opts.signal, (signal) => this.driver.head(key, { signal, ...keyOpt }))
@@ -492,13 +524,11 @@ export class Bucket<TNative = unknown> {
     this.key(dst, op);
     const ctx = this.runner.ctx(op, dst);
     checkOptions(opts, ['ifNoneMatch', 'ifMatch', 'encryption', 'sourceEncryption', 'signal'], ctx);
-    const encryption = writeEncryption(opts.encryption, this.capabilities, ctx);
-    const sourceCustomerKey = readEncryption(
-      opts.sourceEncryption,
-      this.capabilities,
-      ctx,
-      'sourceEncryption',
-    );
+    const encryption =
+      opts.encryption === undefined
+        ? this.encryption
+        : writeEncryption(opts.encryption, this.capabilities, ctx);
+    const sourceCustomerKey = this.readKey(opts.sourceEncryption, ctx, 'sourceEncryption');
     const encOpts = {
       ...(encryption === undefined ? {} : { encryption }),
       ...(sourceCustomerKey === undefined ? {} : { sourceCustomerKey }),
