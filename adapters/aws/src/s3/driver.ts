@@ -282,17 +282,27 @@ export class S3BucketDriver implements BucketDriver {
   /** HEAD-based check of ifNoneMatch / ifMatch before a multipart upload starts sending parts. */
   private async checkPutPrecondition(key: string, opts: DriverPutOptions): Promise<void> {
     if (opts.ifNoneMatch === undefined && opts.ifMatch === undefined) return;
+    // ifNoneMatch asks only "is it there", so no key is sent: an object under any customer key
+    // refuses a key-less HEAD (400), which still means it exists. ifMatch sends the new key
+    // (the usual case rewrites an object under the same key); an object under another key or
+    // none refuses it, and the commit's own If-Match then decides.
+    const customerKey = opts.ifMatch === undefined ? undefined : opts.encryption?.customerKey;
     try {
       await this.client.send(
         new HeadObjectCommand({
           Bucket: this.name,
           Key: key,
           IfMatch: opts.ifMatch,
-          ...ssecHeaders(opts.encryption?.customerKey),
+          ...ssecHeaders(customerKey),
         }),
         { abortSignal: opts.signal },
       );
     } catch (err) {
+      if (ssecRefusal(err, customerKey, true)) {
+        if (opts.ifNoneMatch !== undefined) throw this.precondition('put', key, opts, err);
+        return;
+      }
+      if (customerKey !== undefined && awsHttpStatus(err) === 400) return;
       const e = this.err(err, 'put', key);
       if (e.code === 'NOT_FOUND' && opts.ifNoneMatch !== undefined) return;
       if (e.code === 'NOT_FOUND' || e.code === 'PRECONDITION_FAILED')
@@ -434,7 +444,7 @@ export class S3BucketDriver implements BucketDriver {
       );
       return this.info(key, out.ContentLength ?? 0, out, opts.customerKey);
     } catch (err) {
-      throw this.readErr(err, opts.ifMatch === undefined ? 'head' : 'get', key, opts.customerKey);
+      throw this.readErr(err, opts.ifMatch === undefined ? 'head' : 'get', key, opts.customerKey, true);
     }
   }
 
@@ -447,15 +457,9 @@ export class S3BucketDriver implements BucketDriver {
     op: string,
     key: string,
     customerKey: CustomerKey | undefined,
+    isHead = false,
   ): PolycloudError {
-    const status = awsHttpStatus(err);
-    const message = err instanceof Error ? err.message : '';
-    const ssec =
-      (status === 400 &&
-        customerKey === undefined &&
-        (op === 'head' || /server side encryption|customer/i.test(message))) ||
-      (status === 403 && customerKey !== undefined);
-    if (!ssec) return this.err(err, op, key);
+    if (!ssecRefusal(err, customerKey, isHead)) return this.err(err, op, key);
     return pcError(
       'PERMISSION_DENIED',
       customerKeyRequiredMessage(op, this.name, key, 'aws', customerKey !== undefined),
@@ -631,7 +635,7 @@ export class S3BucketDriver implements BucketDriver {
         },
       );
     } catch (err) {
-      const e = this.readErr(err, op, src, opts.sourceCustomerKey);
+      const e = this.readErr(err, op, src, opts.sourceCustomerKey, true);
       if (e.code === 'PRECONDITION_FAILED') throw this.precondition(op, src, opts, err);
       throw e;
     }
@@ -640,13 +644,12 @@ export class S3BucketDriver implements BucketDriver {
     if (opts.ifNoneMatch !== undefined) {
       // Fail fast (and on servers that ignore If-None-Match on copies); the copy request
       // itself carries the condition too.
-      const exists = await this.head(dst, {
-        signal: opts.signal,
-        customerKey: opts.encryption?.customerKey,
-      }).then(
+      // Probed without a key: an object under any customer key answers as "there" all the same.
+      const exists = await this.head(dst, { signal: opts.signal }).then(
         () => true,
         (e: unknown) => {
           if (isPolycloudError(e, 'NOT_FOUND')) return false;
+          if (isPolycloudError(e) && ssecRefusal(e.cause, undefined, true)) return true;
           throw e;
         },
       );
@@ -850,6 +853,18 @@ class SourceChanged extends Error {
 }
 
 /** Content-Type sent when the caller gives none. */
+
+/**
+ * Whether S3 refused a read for its SSE-C key: without a key an SSE-C object answers 400
+ * (InvalidRequest; a HEAD has no body to say so), another key answers 403.
+ */
+function ssecRefusal(err: unknown, customerKey: CustomerKey | undefined, isHead: boolean): boolean {
+  const status = awsHttpStatus(err);
+  const message = err instanceof Error ? err.message : '';
+  if (customerKey === undefined)
+    return status === 400 && (isHead || /server side encryption|customer/i.test(message));
+  return status === 403;
+}
 
 type CopyOpts = {
   ifNoneMatch: '*' | undefined;

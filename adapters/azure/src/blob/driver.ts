@@ -54,6 +54,11 @@ const MAX_BLOCK_BYTES = 4000 * 1024 * 1024;
 const MAX_SAS_SECONDS = 7 * 24 * 3600;
 const MAX_BATCH = 256;
 
+/** Azure refused a read for the blob's customer-provided key (missing or another one). */
+function isCpkRefusal(err: unknown): boolean {
+  return /CustomerSpecifiedEncryption|EncryptionKey/i.test(azureErrorCode(err) ?? '');
+}
+
 /** Block size of a copy streamed through the client. */
 const COPY_BLOCK_BYTES = 8 * 1024 * 1024;
 
@@ -348,8 +353,7 @@ export class AzureBucketDriver implements BucketDriver {
     customerKey: CustomerKey | undefined,
     conditional: boolean,
   ): PolycloudError {
-    const code = azureErrorCode(err) ?? '';
-    if (/CustomerSpecifiedEncryption|EncryptionKey/i.test(code)) {
+    if (isCpkRefusal(err)) {
       return pcError(
         'PERMISSION_DENIED',
         customerKeyRequiredMessage(
@@ -742,13 +746,21 @@ export class AzureBucketDriver implements BucketDriver {
   /** Fails fast before streaming blocks when the condition already fails (the commit checks again). */
   private async precheck(key: string, opts: DriverPutOptions, ctx: AzureErrorContext): Promise<void> {
     let etag: string | undefined;
+    // ifNoneMatch only asks "is it there" (no key sent); ifMatch sends the new key. A blob under
+    // another customer key refuses the read for that reason, not the condition: it exists (which
+    // fails ifNoneMatch), and for ifMatch the commit's own condition decides.
+    const customerKey = opts.ifMatch === undefined ? undefined : opts.encryption?.customerKey;
     try {
       etag = (
         await this.client
           .getBlobClient(encodeBlobName(key))
-          .getProperties({ abortSignal: opts.signal, ...cpk(opts.encryption?.customerKey) })
+          .getProperties({ abortSignal: opts.signal, ...cpk(customerKey) })
       ).etag;
     } catch (err) {
+      if (isCpkRefusal(err)) {
+        if (opts.ifNoneMatch !== undefined) throw this.precondition(err, ctx, 'the key exists');
+        return;
+      }
       if (azureStatus(err) !== 404) throw mapAzureError(err, ctx);
     }
     if (opts.ifNoneMatch !== undefined && etag !== undefined)
