@@ -18,6 +18,7 @@ export interface RecordingProxy {
   readonly requests: RecordedRequest[];
   /** Forgets the requests recorded so far. */
   clear(): void;
+  /** Stops the proxy and drops its open connections. */
   close(): Promise<void>;
 }
 

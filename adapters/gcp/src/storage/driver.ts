@@ -224,7 +224,15 @@ export class GcsBucketDriver implements BucketDriver {
     return this.info(key, file.metadata);
   }
 
-  async get(key: string, opts: ReadOpts): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> }> {
+  async get(
+    key: string,
+    opts: {
+      range: ByteRange | undefined;
+      ifMatch: string | undefined;
+      signal: AbortSignal | undefined;
+      customerKey?: CustomerKey | undefined;
+    },
+  ): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> }> {
     const ctx = this.ctx('get', key);
     if (opts.ifMatch === undefined && opts.range?.length !== 0) {
       const one = await this.getOnce(key, opts.range, opts.signal, ctx, opts.customerKey);

@@ -60,14 +60,17 @@ export class CustomerKey {
     return createHash('md5').update(this.#key).digest('base64');
   }
 
+  /** The key's SHA-256 only, so a serialised options object never carries the key. */
   toJSON(): { customerKeySha256: string } {
     return { customerKeySha256: this.sha256 };
   }
 
+  /** `CustomerKey(sha256=…)`: never the key. */
   toString(): string {
     return `CustomerKey(sha256=${this.sha256})`;
   }
 
+  /** What `util.inspect` and `console.log` show: the same as `toString()`. */
   [inspect.custom](): string {
     return this.toString();
   }
