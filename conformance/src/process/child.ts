@@ -134,6 +134,75 @@ const scenarios: Record<string, () => Promise<void>> = {
     say('closed');
   },
 
+  /**
+   * Every call against a blackholed endpoint with a short timeoutMs, then close() (argv[3]
+   * 'close') or nothing ('no-close'): the script's last line is 'done' and the process must then
+   * exit by itself.
+   */
+  async timeout() {
+    const close = process.argv[3] !== 'no-close';
+    const report = async (name: string, call: () => Promise<unknown>) => {
+      try {
+        await call();
+        say(`call ${name} resolved`);
+      } catch (e) {
+        say(`call ${name} ${isPolycloudError(e) ? e.code : `RAW ${String(e)}`}`);
+        say(`# ${String(e)}`);
+      }
+    };
+    // timeoutMs bounds every call of the opened object, opening included (SQS looks its queue
+    // URL up): a failed open is a result too.
+    const open = async <T>(name: string, o: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await o();
+      } catch (e) {
+        say(`call ${name} open ${isPolycloudError(e) ? e.code : `RAW ${String(e)}`}`);
+        say(`# ${String(e)}`);
+        return undefined;
+      }
+    };
+    const withBound = (t: Target) => ({ ...(t.options ?? {}), timeoutMs: 1000 });
+    if (spec.bucket) {
+      const t = spec.bucket;
+      const b = await open('bucket', () => openBucket(t.url, withBound(t)));
+      if (b) {
+        await report('bucket head', () => b.head('k'));
+        await report('bucket get', () => b.getBytes('k'));
+        await report('bucket put', () => b.put('k', 'v'));
+        if (close) await b.close();
+      }
+    }
+    if (spec.queue) {
+      const t = spec.queue;
+      const q = await open('queue', () => openQueue<unknown>(t.url, withBound(t)));
+      if (q) {
+        await report('queue send', () => q.send('x'));
+        await report('queue receive', () => q.receive({ waitSeconds: 0 }));
+        if (close) await q.close();
+      }
+    }
+    if (spec.kv) {
+      const t = spec.kv;
+      const kv = await open('kv', () => openKv(t.url, withBound(t)));
+      if (kv) {
+        await report('kv get', () => kv.get('k'));
+        await report('kv set', () => kv.set('k', 1));
+        if (close) await kv.close();
+      }
+    }
+    say('done');
+    if (process.env.PC_DEBUG_HANDLES) {
+      setTimeout(() => {
+        const r = (process as unknown as { getActiveResourcesInfo(): string[] }).getActiveResourcesInfo();
+        say(`# handles ${r.join(',')}`);
+        for (const h of (process as unknown as { _getActiveHandles(): object[] })._getActiveHandles()) {
+          const o = h as { remoteAddress?: string; remotePort?: number; localPort?: number; constructor: { name: string }; _idleTimeout?: number };
+          say(`# ${o.constructor.name} ${o.remoteAddress ?? ''}:${o.remotePort ?? ''} idle=${o._idleTimeout ?? ''}`);
+        }
+      }, 3000).unref();
+    }
+  },
+
   /** Calls that fail in many ways: every failure is a PolycloudError in the call's promise. */
   async errors() {
     const bad = {} as AbortSignal;

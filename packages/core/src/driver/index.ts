@@ -47,6 +47,13 @@ export type { DriverMessage, DriverOutgoing, QueueDriver } from '../queue/driver
 export { mapLimit } from './concurrency.js';
 export { decodeListCursor, encodeListCursor } from './cursor.js';
 export {
+  ALLOW_INSECURE_HTTP,
+  ALLOW_INSECURE_HTTP_ENV,
+  checkEndpointTransport,
+  type EndpointCheck,
+  isLoopbackHost,
+} from './endpoint.js';
+export {
   type Classification,
   type Classify,
   causeChain,
