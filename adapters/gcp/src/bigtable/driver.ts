@@ -1,6 +1,7 @@
 import { Bigtable } from '@google-cloud/bigtable';
 import type { KvCapabilities, KvValue, PolycloudError } from '@polycloud/core';
 import {
+  checkEndpointTransport,
   type DriverKvEntry,
   defineCapabilities,
   fromBase64Url,
@@ -57,6 +58,11 @@ export interface BigtableKvConfig {
   readonly client?: Bigtable;
   /** e.g. `127.0.0.1:8086` for an emulator; default BIGTABLE_EMULATOR_HOST, else the service. */
   readonly apiEndpoint?: string;
+  /**
+   * Allows a plain-text endpoint on a host other than this machine (refused by default:
+   * credentials and data would cross the network unencrypted). Loopback emulators need nothing.
+   */
+  readonly allowInsecureHttp?: boolean;
   /** App profile for data requests; default the client's. */
   readonly appProfileId?: string;
 }
@@ -68,8 +74,22 @@ export interface BigtableKvConfig {
  * const client = bigtableClient({ projectId: 'p', apiEndpoint: '127.0.0.1:8086' }); // emulator
  * const kv = bigtableKv({ projectId: 'p', instanceId: 'i', tableId: 'app', client });
  */
-export function bigtableClient(opts: { projectId?: string; apiEndpoint?: string }): Bigtable {
+export function bigtableClient(opts: {
+  projectId?: string;
+  apiEndpoint?: string;
+  allowInsecureHttp?: boolean;
+}): Bigtable {
   const emulator = opts.apiEndpoint ?? process.env.BIGTABLE_EMULATOR_HOST;
+  // The SDK talks to any custom endpoint without TLS (its emulator mode).
+  if (emulator) {
+    checkEndpointTransport(emulator, {
+      service: 'kv',
+      provider: 'gcp',
+      source: opts.apiEndpoint ? 'the apiEndpoint option' : 'BIGTABLE_EMULATOR_HOST',
+      plaintext: true,
+      allow: opts.allowInsecureHttp,
+    });
+  }
   return new Bigtable({
     ...(opts.projectId ? { projectId: opts.projectId } : {}),
     ...(opts.apiEndpoint ? { apiEndpoint: opts.apiEndpoint } : {}),

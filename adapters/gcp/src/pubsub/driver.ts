@@ -1,6 +1,7 @@
 import { PubSub, type Topic } from '@google-cloud/pubsub';
 import type { PolycloudError, QueueCapabilities } from '@polycloud/core';
 import {
+  checkEndpointTransport,
   type DriverMessage,
   type DriverOutgoing,
   defineCapabilities,
@@ -36,6 +37,11 @@ export interface PubSubQueueConfig {
   readonly client?: PubSub;
   /** e.g. `127.0.0.1:8085` for an emulator; default PUBSUB_EMULATOR_HOST, else the service. */
   readonly apiEndpoint?: string;
+  /**
+   * Allows a plain-text endpoint on a host other than this machine (refused by default:
+   * credentials and data would cross the network unencrypted). Loopback emulators need nothing.
+   */
+  readonly allowInsecureHttp?: boolean;
   /**
    * Hide received messages this long unless a receive says otherwise (applied with
    * modifyAckDeadline right after each pull). Default: the subscription's ack deadline.
@@ -137,7 +143,23 @@ export function fullName(
  * const client = pubsubClient({ projectId: 'p' });
  * const jobs = await pubsubQueue({ topic: 'jobs', subscription: 'jobs-worker', projectId: 'p', client });
  */
-export function pubsubClient(opts: { projectId?: string; apiEndpoint?: string }): PubSub {
+export function pubsubClient(opts: {
+  projectId?: string;
+  apiEndpoint?: string;
+  allowInsecureHttp?: boolean;
+}): PubSub {
+  const endpoint = opts.apiEndpoint ?? process.env.PUBSUB_EMULATOR_HOST;
+  if (endpoint) {
+    // The SDK's emulator mode (no TLS) is any endpoint outside googleapis.com.
+    const host = endpoint.replace(/^https?:\/\//, '').split(/[:/]/)[0] ?? '';
+    checkEndpointTransport(endpoint, {
+      service: 'queue',
+      provider: 'gcp',
+      source: opts.apiEndpoint ? 'the apiEndpoint option' : 'PUBSUB_EMULATOR_HOST',
+      plaintext: !host.endsWith('.googleapis.com'),
+      allow: opts.allowInsecureHttp,
+    });
+  }
   return new PubSub({
     ...(opts.projectId ? { projectId: opts.projectId } : {}),
     ...(opts.apiEndpoint ? { apiEndpoint: opts.apiEndpoint } : {}),

@@ -10,6 +10,7 @@
 import type { PubSub } from '@google-cloud/pubsub';
 import { Queue, type QueueOptions } from '@polycloud/core';
 import { type DriverOpenOptions, invalidArgument, type QueueDriver, urlParams } from '@polycloud/core/driver';
+import { allowInsecure } from '../endpoint.js';
 import { gcpError } from '../errors.js';
 import {
   fullName,
@@ -94,7 +95,7 @@ async function createDriver(opts: PubSubQueueConfig): Promise<PubSubQueueDriver>
  * and `subscriptionConfig`.
  */
 export async function openQueueDriver(url: URL, opts: DriverOpenOptions): Promise<QueueDriver> {
-  const params = urlParams(url, ['subscription'], 'queue');
+  const params = urlParams(url, ['subscription', 'allowInsecureHttp'], 'queue');
   const topic = `${url.host}${url.pathname}`.replace(/\/+$/, '');
   if (!/^projects\/[^/]+\/topics\/[^/]+$/.test(topic)) {
     throw invalidArgument(
@@ -130,6 +131,7 @@ export async function openQueueDriver(url: URL, opts: DriverOpenOptions): Promis
     subscription: decodeURIComponent(params.subscription),
     ...(client !== undefined ? { client: client as PubSub } : {}),
     ...(typeof d.apiEndpoint === 'string' ? { apiEndpoint: d.apiEndpoint } : {}),
+    ...allowInsecure(params.allowInsecureHttp, d.allowInsecureHttp, 'queue'),
     ...(typeof d.visibilityTimeoutSeconds === 'number'
       ? { visibilityTimeoutSeconds: d.visibilityTimeoutSeconds }
       : {}),

@@ -14,6 +14,7 @@ import {
 import {
   type BucketDriver,
   bytesStream,
+  checkEndpointTransport,
   compareUtf8,
   DEFAULT_CONTENT_TYPE,
   type DriverPutOptions,
@@ -74,6 +75,11 @@ export interface GcsDriverOptions {
    */
   readonly apiEndpoint?: string;
   /**
+   * Allows a plain-text endpoint on a host other than this machine (refused by default:
+   * credentials and data would cross the network unencrypted). Loopback emulators need nothing.
+   */
+  readonly allowInsecureHttp?: boolean;
+  /**
    * Service-account credentials. Needed to sign URLs where the default credentials cannot
    * sign (user credentials, emulators).
    */
@@ -88,6 +94,14 @@ export function storageClient(
   const emulator = process.env.STORAGE_EMULATOR_HOST?.trim();
   const endpoint = opts.apiEndpoint ?? (emulator ? emulator : undefined);
   const apiEndpoint = endpoint === undefined ? undefined : rootOf(endpoint);
+  if (apiEndpoint !== undefined) {
+    checkEndpointTransport(apiEndpoint, {
+      service: 'blob',
+      provider: 'gcp',
+      source: opts.apiEndpoint ? 'the endpoint option' : 'STORAGE_EMULATOR_HOST',
+      allow: opts.allowInsecureHttp,
+    });
+  }
   const options: StorageOptions = {
     ...(opts.projectId ? { projectId: opts.projectId } : {}),
     ...(apiEndpoint ? { apiEndpoint } : {}),
