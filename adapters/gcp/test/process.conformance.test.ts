@@ -75,10 +75,23 @@ processSuite({
         url: `gs://pc-hole?projectId=${PROJECT}&endpoint=${encodeURIComponent(`http://${hostPort}`)}`,
         options: { driverOptions: { credentials } },
       },
+      // Opened without I/O (its configuration given), so send and receive reach the blackhole;
+      // the subscription lookup of a plain open is probed on its own.
       queue: {
         url: `gcppubsub://projects/${PROJECT}/topics/pc-hole?subscription=pc-hole`,
-        options: { driverOptions: { apiEndpoint: hostPort } },
+        options: {
+          driverOptions: {
+            apiEndpoint: hostPort,
+            subscriptionConfig: { deadLetter: false, messageOrdering: false, ackDeadlineSeconds: 10 },
+          },
+        },
       },
+      queueOpens: [
+        {
+          url: `gcppubsub://projects/${PROJECT}/topics/pc-hole?subscription=pc-hole`,
+          options: { driverOptions: { apiEndpoint: hostPort } },
+        },
+      ],
       kv: {
         url: `bigtable://projects/${PROJECT}/instances/${INSTANCE}/tables/pc-hole?namespace=n`,
         options: { driverOptions: { apiEndpoint: hostPort } },

@@ -21,6 +21,7 @@ interface Spec {
   readonly bucket?: Target;
   readonly queue?: Target;
   readonly kv?: Target;
+  readonly queueOpens?: readonly Target[];
 }
 
 const spec = JSON.parse(process.env.PC_SPEC ?? '{}') as Spec;
@@ -147,7 +148,6 @@ const scenarios: Record<string, () => Promise<void>> = {
         say(`call ${name} resolved`);
       } catch (e) {
         say(`call ${name} ${isPolycloudError(e) ? e.code : `RAW ${String(e)}`}`);
-        say(`# ${String(e)}`);
       }
     };
     // timeoutMs bounds every call of the opened object, opening included (SQS looks its queue
@@ -157,7 +157,6 @@ const scenarios: Record<string, () => Promise<void>> = {
         return await o();
       } catch (e) {
         say(`call ${name} open ${isPolycloudError(e) ? e.code : `RAW ${String(e)}`}`);
-        say(`# ${String(e)}`);
         return undefined;
       }
     };
@@ -181,6 +180,10 @@ const scenarios: Record<string, () => Promise<void>> = {
         if (close) await q.close();
       }
     }
+    for (const t of spec.queueOpens ?? []) {
+      const q = await open('queue (with lookup)', () => openQueue<unknown>(t.url, withBound(t)));
+      if (q && close) await q.close();
+    }
     if (spec.kv) {
       const t = spec.kv;
       const kv = await open('kv', () => openKv(t.url, withBound(t)));
@@ -191,16 +194,6 @@ const scenarios: Record<string, () => Promise<void>> = {
       }
     }
     say('done');
-    if (process.env.PC_DEBUG_HANDLES) {
-      setTimeout(() => {
-        const r = (process as unknown as { getActiveResourcesInfo(): string[] }).getActiveResourcesInfo();
-        say(`# handles ${r.join(',')}`);
-        for (const h of (process as unknown as { _getActiveHandles(): object[] })._getActiveHandles()) {
-          const o = h as { remoteAddress?: string; remotePort?: number; localPort?: number; constructor: { name: string }; _idleTimeout?: number };
-          say(`# ${o.constructor.name} ${o.remoteAddress ?? ''}:${o.remotePort ?? ''} idle=${o._idleTimeout ?? ''}`);
-        }
-      }, 3000).unref();
-    }
   },
 
   /** Calls that fail in many ways: every failure is a PolycloudError in the call's promise. */

@@ -15,6 +15,11 @@ export interface ProcessResources {
   readonly bucket?: ProcessTarget;
   readonly queue?: ProcessTarget;
   readonly kv?: ProcessTarget;
+  /**
+   * Queues whose opening does I/O (a subscription lookup), for the timeout probe to open through
+   * the blackhole when `queue` is set up to open without it (so its send/receive are reached).
+   */
+  readonly queueOpens?: readonly ProcessTarget[];
   /** Extra environment for the child (emulator endpoints in the SDKs' standard variables). */
   readonly env?: Record<string, string>;
   /** Deletes the resources; the suite calls it after the children exit (or are killed). */
@@ -54,7 +59,7 @@ export class ChildScript {
   stderr = '';
 
   constructor(scenario: string, res: ProcessResources) {
-    const spec = { bucket: res.bucket, queue: res.queue, kv: res.kv };
+    const spec = { bucket: res.bucket, queue: res.queue, kv: res.kv, queueOpens: res.queueOpens };
     this.proc = spawn(
       process.execPath,
       ['--import', 'tsx', '--import', REGISTER, CHILD, ...scenario.split(' ')],

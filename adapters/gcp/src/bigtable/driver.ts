@@ -10,7 +10,7 @@ import {
   pcError,
   toBase64Url,
 } from '@polycloud/core/driver';
-import { type ErrorContext, gcpError, grpcCodeOf, raceSignal } from '../errors.js';
+import { deadlineOf, type ErrorContext, gcpError, grpcCodeOf, raceSignal } from '../errors.js';
 import {
   COL_EXPIRY,
   COL_VALUE,
@@ -602,7 +602,13 @@ export class BigtableKvDriver implements KvDriver {
   ): Promise<T> {
     const call = new Promise<T>((resolve, reject) => {
       this.client.request<T>(
-        { client: 'BigtableClient', method, reqOpts: this.withTable(reqOpts), gaxOpts: NO_GAX_RETRY },
+        {
+          client: 'BigtableClient',
+          method,
+          reqOpts: this.withTable(reqOpts),
+          // Unary calls take a deadline, not a signal: the attempt's, so none outlives it.
+          gaxOpts: { ...NO_GAX_RETRY, ...deadlineOf(signal, undefined) },
+        },
         (err, res) => {
           if (err) reject(err);
           else resolve(res as T);
@@ -660,7 +666,7 @@ export class BigtableKvDriver implements KvDriver {
             rowKey: row,
             rules: [rule(COL_VALUE, by), rule(COL_VERSION, step), rule(COL_EXPIRY, 0)],
           }),
-          gaxOpts: NO_GAX_RETRY,
+          gaxOpts: { ...NO_GAX_RETRY, ...deadlineOf(signal, undefined) },
         },
         (err: Error | null, res?: unknown) => {
           if (err) reject(err);

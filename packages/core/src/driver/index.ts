@@ -28,7 +28,7 @@ export {
 } from '../internal/bytes.js';
 export { BodyDigests, Crc32c, md5Base64 } from '../internal/checksum.js';
 export { backoffDelay, DEFAULT_RETRY, type RetryPolicy, withRetry } from '../internal/retry.js';
-export { sleep } from '../internal/signal.js';
+export { remainingMs, sleep } from '../internal/signal.js';
 export { type KeyContext, validateKey } from '../keys.js';
 export type { DriverKvEntry, KvDriver } from '../kv/driver.js';
 export { checkKvValue, decodeKvValue, encodeKvValue, kvValueSize } from '../kv/value.js';
