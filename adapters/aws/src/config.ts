@@ -1,4 +1,4 @@
-import { invalidArgument } from '@polycloud/core/driver';
+import { checkEndpointTransport, invalidArgument } from '@polycloud/core/driver';
 
 type Service = 'blob' | 'queue' | 'kv';
 
@@ -16,6 +16,37 @@ export interface AwsConnectionOptions {
   readonly region?: string | undefined;
   /** A custom endpoint (emulator, S3-compatible server); default: AWS_ENDPOINT_URL_<SERVICE> / AWS_ENDPOINT_URL. */
   readonly endpoint?: string | undefined;
+  /**
+   * Allows a plain `http://` endpoint on a host other than this machine (refused by default:
+   * credentials and data would cross the network unencrypted). Loopback emulators need nothing.
+   */
+  readonly allowInsecureHttp?: boolean | undefined;
+}
+
+/**
+ * The endpoint a client polycloud builds will use (explicit option, else `clientConfig.endpoint`,
+ * else the standard variables), checked: a URL, and not plain text to another machine unless
+ * `allowInsecureHttp`.
+ */
+export function checkedEndpoint(
+  opts: AwsConnectionOptions & { readonly clientConfig?: { readonly endpoint?: unknown } | undefined },
+  envSuffix: 'S3' | 'SQS' | 'DYNAMODB',
+  service: Service,
+): string | undefined {
+  checkEndpoint(opts.endpoint, service);
+  const fromConfig = typeof opts.clientConfig?.endpoint === 'string' ? opts.clientConfig.endpoint : undefined;
+  const endpoint = resolveEndpoint(opts.endpoint ?? fromConfig, envSuffix);
+  if (endpoint === undefined) return undefined;
+  const source =
+    opts.endpoint !== undefined && opts.endpoint !== ''
+      ? 'the endpoint option'
+      : fromConfig !== undefined && fromConfig !== ''
+        ? 'clientConfig.endpoint'
+        : process.env[`AWS_ENDPOINT_URL_${envSuffix}`]
+          ? `AWS_ENDPOINT_URL_${envSuffix}`
+          : 'AWS_ENDPOINT_URL';
+  checkEndpointTransport(endpoint, { service, provider: 'aws', source, allow: opts.allowInsecureHttp });
+  return endpoint;
 }
 
 /**
@@ -85,13 +116,13 @@ export function driverOptionsOf<C, Cfg>(
   opts: { readonly driverOptions?: Readonly<Record<string, unknown>> } | undefined,
   isClient: (x: unknown) => x is C,
   service: Service,
-): { client?: C; clientConfig?: Cfg } {
+): { client?: C; clientConfig?: Cfg; allowInsecureHttp?: boolean } {
   const d = opts?.driverOptions;
   if (d === undefined) return {};
   for (const k of Object.keys(d)) {
-    if (k !== 'client' && k !== 'clientConfig') {
+    if (k !== 'client' && k !== 'clientConfig' && k !== 'allowInsecureHttp') {
       throw invalidArgument(
-        `unknown driverOptions key "${k}" for the AWS adapter; allowed: client, clientConfig`,
+        `unknown driverOptions key "${k}" for the AWS adapter; allowed: client, clientConfig, allowInsecureHttp`,
         {
           service,
           operation: 'open',
@@ -99,7 +130,16 @@ export function driverOptionsOf<C, Cfg>(
       );
     }
   }
-  const out: { client?: C; clientConfig?: Cfg } = {};
+  const out: { client?: C; clientConfig?: Cfg; allowInsecureHttp?: boolean } = {};
+  if (d.allowInsecureHttp !== undefined) {
+    if (typeof d.allowInsecureHttp !== 'boolean') {
+      throw invalidArgument('driverOptions.allowInsecureHttp must be true or false', {
+        service,
+        operation: 'open',
+      });
+    }
+    out.allowInsecureHttp = d.allowInsecureHttp;
+  }
   if (d.client !== undefined) {
     if (!isClient(d.client)) {
       throw invalidArgument('driverOptions.client is not an AWS SDK v3 client of the right kind', {

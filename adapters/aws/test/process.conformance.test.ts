@@ -52,4 +52,14 @@ processSuite({
       kv: { url: `dynamodb://${table}?namespace=${name}&${q(ddb.target)}`, options },
     };
   },
+  async openVia(hostPort) {
+    if (!s3.target) throw new Error('moto is not available');
+    const q = `endpoint=${encodeURIComponent(`http://${hostPort}`)}&region=${s3.target.region}`;
+    const options = { driverOptions: { clientConfig: { credentials: s3.target.credentials } } };
+    return {
+      bucket: { url: `s3://pc-hole?${q}`, options },
+      queue: { url: `sqs://pc-hole?${q}`, options },
+      kv: { url: `dynamodb://pc-hole?namespace=n&${q}`, options },
+    };
+  },
 });

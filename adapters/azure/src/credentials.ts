@@ -1,4 +1,4 @@
-import { invalidArgument, pcError } from '@polycloud/core/driver';
+import { checkEndpointTransport, invalidArgument, pcError, urlBool } from '@polycloud/core/driver';
 import { PROVIDER } from './errors.js';
 
 /** Structurally the `TokenCredential` of @azure/core-auth (what @azure/identity's credentials are). */
@@ -36,6 +36,12 @@ export interface AzureCredentialOptions {
    * else `https://<account>.<service>.core.windows.net`.
    */
   readonly endpoint?: string;
+  /**
+   * Allows a plain `http://` endpoint (option or connection string) on a host other than this
+   * machine (refused by default: credentials and data would cross the network unencrypted).
+   * Loopback emulators such as Azurite on 127.0.0.1 need nothing.
+   */
+  readonly allowInsecureHttp?: boolean;
 }
 
 export type AzureService = 'blob' | 'queue' | 'table';
@@ -128,6 +134,29 @@ function env(name: string): string | undefined {
  * an account at all.
  */
 export function resolveCredentials(
+  opts: AzureCredentialOptions,
+  service: AzureService,
+  svcName: 'blob' | 'queue' | 'kv',
+): ResolvedCredentials {
+  const c = resolveUnchecked(opts, service, svcName);
+  const source =
+    opts.endpoint !== undefined
+      ? 'the endpoint option'
+      : c.kind === 'connectionString'
+        ? opts.connectionString !== undefined
+          ? 'the connection string'
+          : 'AZURE_STORAGE_CONNECTION_STRING'
+        : 'the account settings';
+  checkEndpointTransport(c.endpoint, {
+    service: svcName,
+    provider: PROVIDER,
+    source,
+    allow: opts.allowInsecureHttp,
+  });
+  return c;
+}
+
+function resolveUnchecked(
   opts: AzureCredentialOptions,
   service: AzureService,
   svcName: 'blob' | 'queue' | 'kv',
@@ -229,6 +258,7 @@ export function credentialOptionsFrom(
   if (key !== undefined) out.accountKey = key;
   const endpoint = str('endpoint');
   if (endpoint !== undefined) out.endpoint = endpoint;
+  if (typeof o.allowInsecureHttp === 'boolean') out.allowInsecureHttp = o.allowInsecureHttp;
   if (
     typeof credential === 'object' &&
     credential !== null &&
@@ -237,4 +267,13 @@ export function credentialOptionsFrom(
     out.credential = credential as AzureTokenCredential;
   }
   return out;
+}
+
+/** `{ allowInsecureHttp }` from the URL parameter, or nothing when it is absent. */
+export function insecureParam(
+  value: string | undefined,
+  service: 'blob' | 'queue' | 'kv',
+): { allowInsecureHttp?: boolean } {
+  const v = urlBool(value, 'allowInsecureHttp', service);
+  return v === undefined ? {} : { allowInsecureHttp: v };
 }

@@ -30,4 +30,17 @@ processSuite({
       kv: { url: `aztable://${TABLE}?namespace=${name}`, options },
     };
   },
+  async openVia(hostPort) {
+    const key = /AccountKey=([^;]+)/.exec(connectionString ?? '')?.[1] ?? '';
+    const at = (port: string) =>
+      `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${key};` +
+      `BlobEndpoint=http://${port}/devstoreaccount1;QueueEndpoint=http://${port}/devstoreaccount1;` +
+      `TableEndpoint=http://${port}/devstoreaccount1;`;
+    const options = { driverOptions: { connectionString: at(hostPort) } };
+    return {
+      bucket: { url: 'azblob://pc-hole', options },
+      queue: { url: 'azqueue://pc-hole', options },
+      kv: { url: 'aztable://pchole?namespace=n', options },
+    };
+  },
 });

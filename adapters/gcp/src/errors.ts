@@ -10,6 +10,7 @@ import {
   codeFromHttpStatus,
   describe,
   type ErrorSite,
+  remainingMs,
   wrapError,
 } from '@polycloud/core/driver';
 
@@ -149,4 +150,15 @@ export function raceSignal<T>(
       },
     );
   });
+}
+
+/**
+ * gax `timeout` for a call under `signal`: the time left until the signal's timers abort it
+ * (gRPC calls take deadlines, not signals), capped by the call's own `timeout`.
+ */
+export function deadlineOf(signal: AbortSignal | undefined, own: unknown): { timeout?: number } {
+  const left = remainingMs(signal);
+  const mine = typeof own === 'number' ? own : undefined;
+  if (left === undefined) return mine === undefined ? {} : { timeout: mine };
+  return { timeout: mine === undefined ? left : Math.min(mine, left) };
 }

@@ -68,4 +68,41 @@ processSuite({
       },
     };
   },
+  async openVia(hostPort) {
+    // Endpoints in the SDKs' emulator variables too, as a user's environment would have them.
+    return {
+      bucket: {
+        url: `gs://pc-hole?projectId=${PROJECT}&endpoint=${encodeURIComponent(`http://${hostPort}`)}`,
+        options: { driverOptions: { credentials } },
+      },
+      // Opened without I/O (its configuration given), so send and receive reach the blackhole;
+      // the subscription lookup of a plain open is probed on its own.
+      queue: {
+        url: `gcppubsub://projects/${PROJECT}/topics/pc-hole?subscription=pc-hole`,
+        options: {
+          driverOptions: {
+            apiEndpoint: hostPort,
+            subscriptionConfig: { deadLetter: false, messageOrdering: false, ackDeadlineSeconds: 10 },
+          },
+        },
+      },
+      queueOpens: [
+        {
+          url: `gcppubsub://projects/${PROJECT}/topics/pc-hole?subscription=pc-hole`,
+          options: { driverOptions: { apiEndpoint: hostPort } },
+        },
+      ],
+      kv: {
+        url: `bigtable://projects/${PROJECT}/instances/${INSTANCE}/tables/pc-hole?namespace=n`,
+        options: { driverOptions: { apiEndpoint: hostPort } },
+      },
+      env: {
+        STORAGE_EMULATOR_HOST: `http://${hostPort}`,
+        PUBSUB_EMULATOR_HOST: hostPort,
+        BIGTABLE_EMULATOR_HOST: hostPort,
+        PUBSUB_PROJECT_ID: PROJECT,
+        GOOGLE_CLOUD_PROJECT: PROJECT,
+      },
+    };
+  },
 });

@@ -21,6 +21,7 @@ interface Spec {
   readonly bucket?: Target;
   readonly queue?: Target;
   readonly kv?: Target;
+  readonly queueOpens?: readonly Target[];
 }
 
 const spec = JSON.parse(process.env.PC_SPEC ?? '{}') as Spec;
@@ -132,6 +133,67 @@ const scenarios: Record<string, () => Promise<void>> = {
       await kv.close();
     }
     say('closed');
+  },
+
+  /**
+   * Every call against a blackholed endpoint with a short timeoutMs, then close() (argv[3]
+   * 'close') or nothing ('no-close'): the script's last line is 'done' and the process must then
+   * exit by itself.
+   */
+  async timeout() {
+    const close = process.argv[3] !== 'no-close';
+    const report = async (name: string, call: () => Promise<unknown>) => {
+      try {
+        await call();
+        say(`call ${name} resolved`);
+      } catch (e) {
+        say(`call ${name} ${isPolycloudError(e) ? e.code : `RAW ${String(e)}`}`);
+      }
+    };
+    // timeoutMs bounds every call of the opened object, opening included (SQS looks its queue
+    // URL up): a failed open is a result too.
+    const open = async <T>(name: string, o: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await o();
+      } catch (e) {
+        say(`call ${name} open ${isPolycloudError(e) ? e.code : `RAW ${String(e)}`}`);
+        return undefined;
+      }
+    };
+    const withBound = (t: Target) => ({ ...(t.options ?? {}), timeoutMs: 1000 });
+    if (spec.bucket) {
+      const t = spec.bucket;
+      const b = await open('bucket', () => openBucket(t.url, withBound(t)));
+      if (b) {
+        await report('bucket head', () => b.head('k'));
+        await report('bucket get', () => b.getBytes('k'));
+        await report('bucket put', () => b.put('k', 'v'));
+        if (close) await b.close();
+      }
+    }
+    if (spec.queue) {
+      const t = spec.queue;
+      const q = await open('queue', () => openQueue<unknown>(t.url, withBound(t)));
+      if (q) {
+        await report('queue send', () => q.send('x'));
+        await report('queue receive', () => q.receive({ waitSeconds: 0 }));
+        if (close) await q.close();
+      }
+    }
+    for (const t of spec.queueOpens ?? []) {
+      const q = await open('queue (with lookup)', () => openQueue<unknown>(t.url, withBound(t)));
+      if (q && close) await q.close();
+    }
+    if (spec.kv) {
+      const t = spec.kv;
+      const kv = await open('kv', () => openKv(t.url, withBound(t)));
+      if (kv) {
+        await report('kv get', () => kv.get('k'));
+        await report('kv set', () => kv.set('k', 1));
+        if (close) await kv.close();
+      }
+    }
+    say('done');
   },
 
   /** Calls that fail in many ways: every failure is a PolycloudError in the call's promise. */

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorId } from '../emulators/types.js';
@@ -14,6 +15,11 @@ export interface ProcessResources {
   readonly bucket?: ProcessTarget;
   readonly queue?: ProcessTarget;
   readonly kv?: ProcessTarget;
+  /**
+   * Queues whose opening does I/O (a subscription lookup), for the timeout probe to open through
+   * the blackhole when `queue` is set up to open without it (so its send/receive are reached).
+   */
+  readonly queueOpens?: readonly ProcessTarget[];
   /** Extra environment for the child (emulator endpoints in the SDKs' standard variables). */
   readonly env?: Record<string, string>;
   /** Deletes the resources; the suite calls it after the children exit (or are killed). */
@@ -28,6 +34,12 @@ export interface ProcessHarness {
   readonly notRun?: string | undefined;
   /** Fresh resources a child may use (whichever services the adapter offers). */
   open(): Promise<ProcessResources>;
+  /**
+   * The same services reached at `hostPort` (`127.0.0.1:port`, a blackhole the suite runs:
+   * it accepts connections and never answers) instead of the emulator. The resources need not
+   * exist; every call through them hangs until its timeout. Absent: the timeout probes skip.
+   */
+  openVia?(hostPort: string): Promise<ProcessResources>;
   /** Runs once before the suite (start the emulator, create shared resources). */
   beforeAll?(): Promise<void>;
   /** Runs once after the suite, after every child has been killed and every resource cleaned up. */
@@ -47,11 +59,15 @@ export class ChildScript {
   stderr = '';
 
   constructor(scenario: string, res: ProcessResources) {
-    const spec = { bucket: res.bucket, queue: res.queue, kv: res.kv };
-    this.proc = spawn(process.execPath, ['--import', 'tsx', '--import', REGISTER, CHILD, scenario], {
-      env: { ...process.env, ...res.env, PC_SPEC: JSON.stringify(spec), NODE_NO_WARNINGS: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const spec = { bucket: res.bucket, queue: res.queue, kv: res.kv, queueOpens: res.queueOpens };
+    this.proc = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--import', REGISTER, CHILD, ...scenario.split(' ')],
+      {
+        env: { ...process.env, ...res.env, PC_SPEC: JSON.stringify(spec), NODE_NO_WARNINGS: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let buf = '';
     this.proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
       buf += d;
@@ -110,6 +126,26 @@ export class ChildScript {
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A TCP server on 127.0.0.1 that accepts connections and never answers. */
+async function blackhole(): Promise<{ hostPort: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return {
+    hostPort: `127.0.0.1:${port}`,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
 /**
  * Process-level conformance: user-style scripts run in their own Node processes against one
  * adapter, judged from outside: a long-poll receive and a running consume() keep the process
@@ -124,9 +160,14 @@ export function processSuite(h: ProcessHarness): void {
   d(title, () => {
     const opened: ProcessResources[] = [];
     const children: ChildScript[] = [];
-    beforeAll(async () => h.beforeAll?.(), 120_000);
+    let hole: Awaited<ReturnType<typeof blackhole>> | undefined;
+    beforeAll(async () => {
+      hole = await blackhole();
+      await h.beforeAll?.();
+    }, 120_000);
     afterAll(async () => {
       for (const c of children) c.kill('SIGKILL');
+      await hole?.close();
       for (const r of opened) await r.cleanup?.().catch(() => {});
       await h.afterAll?.();
     }, 120_000);
@@ -190,6 +231,28 @@ export function processSuite(h: ProcessHarness): void {
       expect(exit, c.describe()).toEqual({ code: 0, signal: null });
       expect(c.lines.at(-1), c.describe()).toBe('closed');
     }, 90_000);
+
+    // A call that timed out against a dead endpoint must not leave SDK work behind (a gRPC call
+    // without a deadline, an unaborted request) that keeps the process alive for a minute.
+    for (const mode of ['close', 'no-close'] as const) {
+      it.concurrent(`after calls time out on a blackholed endpoint the process exits by itself (${mode})`, async (t) => {
+        if (!h.openVia || !hole) return t.skip();
+        const res = await h.openVia(hole.hostPort);
+        const c = new ChildScript(`timeout ${mode}`, res);
+        children.push(c);
+        expect(await c.line('done', 90_000), c.describe()).toBe('done');
+        // A hang detector, not a speed check: lingering SDK work lasts 30-60 s (socket and
+        // request bounds); a process with nothing left to do exits in well under a second.
+        const exit = await c.exit(20_000);
+        expect(exit, `the process stayed alive after its last line\n${c.describe()}`).toEqual({
+          code: 0,
+          signal: null,
+        });
+        const calls = c.lines.filter((l) => l.startsWith('call '));
+        expect(calls.length, c.describe()).toBeGreaterThan(0);
+        for (const l of calls) expect(l, c.describe()).toMatch(/ (TIMEOUT|CANCELLED|UNAVAILABLE)$/);
+      }, 150_000);
+    }
 
     it.concurrent('failures stay in the call: PolycloudErrors, no unhandled rejection, no raw error', async () => {
       const c = await start('errors');

@@ -2,6 +2,7 @@ import { Bucket, type BucketOptions } from './blob/bucket.js';
 import type { BucketDriver } from './blob/driver.js';
 import { invalidArgument, isPolycloudError, pcError } from './errors.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS } from './internal/context.js';
+import { abortHttpOn } from './internal/http-abort.js';
 import { linkSignals, raceAbort } from './internal/signal.js';
 import { checkOpenArgs } from './internal/validate.js';
 import type { KvDriver } from './kv/driver.js';
@@ -307,7 +308,11 @@ async function wrapOpen<T extends { close(): Promise<void> }>(
   const ms = openTimeoutMs(opts);
   const bound = linkSignals([], ms, `opening ${redact(url)}`);
   try {
-    return await raceAbort(fn(bound.signal), bound.signal, (late) => void late.close().catch(() => {}));
+    return await raceAbort(
+      abortHttpOn(bound.signal, () => fn(bound.signal)),
+      bound.signal,
+      (late) => void late.close().catch(() => {}),
+    );
   } catch (err) {
     if (bound.signal.aborted) {
       throw pcError(

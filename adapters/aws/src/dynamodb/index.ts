@@ -8,12 +8,14 @@ import {
   type DriverOpenOptions,
   invalidArgument,
   type KvDriver,
+  urlBool,
   urlParams,
   utf8Length,
 } from '@polycloud/core/driver';
 import {
   type AwsConnectionOptions,
   checkEndpoint,
+  checkedEndpoint,
   driverOptionsOf,
   HTTP_TIMEOUTS,
   resolveEndpoint,
@@ -64,9 +66,7 @@ export class DynamoKvStore<V extends KvValueOf<V> = KvValue> extends KvStore<V, 
 export function createDynamoClient(
   opts: AwsConnectionOptions & { clientConfig?: DynamoDBClientConfig | undefined } = {},
 ): DynamoDBClient {
-  checkEndpoint(opts.endpoint, 'kv');
-  const fromConfig = typeof opts.clientConfig?.endpoint === 'string' ? opts.clientConfig.endpoint : undefined;
-  const endpoint = resolveEndpoint(opts.endpoint ?? fromConfig, 'DYNAMODB');
+  const endpoint = checkedEndpoint(opts, 'DYNAMODB', 'kv');
   const region = resolveRegion(opts.region, endpoint);
   return new DynamoDBClient({
     ...SDK_RETRIES_OFF,
@@ -134,7 +134,12 @@ export function dynamoKvDriver(opts: Omit<DynamoKvOptions, keyof KvStoreOptions>
   }
   const client =
     opts.client ??
-    createDynamoClient({ region: opts.region, endpoint: opts.endpoint, clientConfig: opts.clientConfig });
+    createDynamoClient({
+      region: opts.region,
+      endpoint: opts.endpoint,
+      allowInsecureHttp: opts.allowInsecureHttp,
+      clientConfig: opts.clientConfig,
+    });
   return new DynamoKvDriver({
     client,
     table: opts.table,
@@ -164,7 +169,7 @@ export function dynamoKv<V extends KvValueOf<V> = KvValue>(opts: DynamoKvOptions
  * `driverOptions` may carry `{ client }` (a DynamoDBClient) or `{ clientConfig }`.
  */
 export async function openKvDriver(url: URL, opts: DriverOpenOptions = {}): Promise<KvDriver> {
-  const q = urlParams(url, ['namespace', 'region', 'endpoint'], 'kv');
+  const q = urlParams(url, ['namespace', 'region', 'endpoint', 'allowInsecureHttp'], 'kv');
   const table = urlResourceName(url, 'table', 'kv');
   checkEndpoint(q.endpoint, 'kv');
   const d = driverOptionsOf<DynamoDBClient, DynamoDBClientConfig>(
@@ -179,5 +184,6 @@ export async function openKvDriver(url: URL, opts: DriverOpenOptions = {}): Prom
     ...(d.clientConfig !== undefined ? { clientConfig: d.clientConfig } : {}),
     region: q.region,
     endpoint: q.endpoint,
+    allowInsecureHttp: urlBool(q.allowInsecureHttp, 'allowInsecureHttp', 'kv') ?? d.allowInsecureHttp,
   });
 }

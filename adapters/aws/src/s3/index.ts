@@ -10,6 +10,7 @@ import {
 import {
   type AwsConnectionOptions,
   checkEndpoint,
+  checkedEndpoint,
   driverOptionsOf,
   HTTP_TIMEOUTS,
   resolveEndpoint,
@@ -56,8 +57,7 @@ export function createS3Client(
     clientConfig?: S3ClientConfig | undefined;
   } = {},
 ): S3Client {
-  checkEndpoint(opts.endpoint, 'blob');
-  const endpoint = resolveEndpoint(opts.endpoint ?? endpointOf(opts.clientConfig), 'S3');
+  const endpoint = checkedEndpoint(opts, 'S3', 'blob');
   const region = resolveRegion(opts.region, endpoint);
   const custom = endpoint !== undefined;
   // S3-compatible servers often reject the SDK's default CRC32 headers; the standard variables
@@ -82,11 +82,6 @@ export function createS3Client(
   return new S3Client(config);
 }
 
-function endpointOf(cfg: S3ClientConfig | undefined): string | undefined {
-  const e = cfg?.endpoint;
-  return typeof e === 'string' ? e : undefined;
-}
-
 /**
  * The driver behind `s3Bucket`, for code that composes drivers itself.
  *
@@ -105,6 +100,7 @@ export function s3BucketDriver(opts: Omit<S3BucketOptions, keyof BucketOptions>)
     createS3Client({
       region: opts.region,
       endpoint: opts.endpoint,
+      allowInsecureHttp: opts.allowInsecureHttp,
       forcePathStyle: opts.forcePathStyle,
       clientConfig: opts.clientConfig,
     });
@@ -140,7 +136,7 @@ export function s3Bucket(opts: S3BucketOptions): S3Bucket {
  * `driverOptions` may carry `{ client }` (an S3Client) or `{ clientConfig }`.
  */
 export async function openBucketDriver(url: URL, opts: DriverOpenOptions = {}): Promise<BucketDriver> {
-  const q = urlParams(url, ['region', 'endpoint', 'forcePathStyle'], 'blob');
+  const q = urlParams(url, ['region', 'endpoint', 'allowInsecureHttp', 'forcePathStyle'], 'blob');
   const bucket = urlResourceName(url, 'bucket', 'blob');
   checkEndpoint(q.endpoint, 'blob');
   const d = driverOptionsOf<S3Client, S3ClientConfig>(
@@ -154,6 +150,7 @@ export async function openBucketDriver(url: URL, opts: DriverOpenOptions = {}): 
     ...(d.clientConfig !== undefined ? { clientConfig: d.clientConfig } : {}),
     region: q.region,
     endpoint: q.endpoint,
+    allowInsecureHttp: urlBool(q.allowInsecureHttp, 'allowInsecureHttp', 'blob') ?? d.allowInsecureHttp,
     ...(q.forcePathStyle !== undefined
       ? { forcePathStyle: urlBool(q.forcePathStyle, 'forcePathStyle', 'blob') }
       : {}),

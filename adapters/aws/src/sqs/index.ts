@@ -1,9 +1,10 @@
 import { GetQueueUrlCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { Queue, type QueueOptions } from '@polycloud/core';
-import { type DriverOpenOptions, invalidArgument, type QueueDriver, urlParams } from '@polycloud/core/driver';
+import { type DriverOpenOptions, invalidArgument, type QueueDriver, urlBool, urlParams } from '@polycloud/core/driver';
 import {
   type AwsConnectionOptions,
   checkEndpoint,
+  checkedEndpoint,
   driverOptionsOf,
   HTTP_TIMEOUTS,
   resolveEndpoint,
@@ -60,9 +61,7 @@ export class SqsQueue<T = unknown> extends Queue<T, SQSClient> {
 export function createSqsClient(
   opts: AwsConnectionOptions & { clientConfig?: SQSClientConfig | undefined } = {},
 ): SQSClient {
-  checkEndpoint(opts.endpoint, 'queue');
-  const fromConfig = typeof opts.clientConfig?.endpoint === 'string' ? opts.clientConfig.endpoint : undefined;
-  const endpoint = resolveEndpoint(opts.endpoint ?? fromConfig, 'SQS');
+  const endpoint = checkedEndpoint(opts, 'SQS', 'queue');
   const region = resolveRegion(opts.region, endpoint);
   return new SQSClient({
     ...SDK_RETRIES_OFF,
@@ -95,7 +94,12 @@ export async function sqsQueueDriver(
   }
   const client =
     opts.client ??
-    createSqsClient({ region: opts.region, endpoint: opts.endpoint, clientConfig: opts.clientConfig });
+    createSqsClient({
+      region: opts.region,
+      endpoint: opts.endpoint,
+      allowInsecureHttp: opts.allowInsecureHttp,
+      clientConfig: opts.clientConfig,
+    });
   const owns = opts.client === undefined;
   try {
     let queueUrl = opts.queueUrl;
@@ -145,7 +149,7 @@ export async function sqsQueue<T = unknown>(opts: SqsQueueOptions<T>): Promise<S
  * `driverOptions` may carry `{ client }` (an SQSClient) or `{ clientConfig }`.
  */
 export async function openQueueDriver(url: URL, opts: DriverOpenOptions = {}): Promise<QueueDriver> {
-  const q = urlParams(url, ['region', 'endpoint'], 'queue');
+  const q = urlParams(url, ['region', 'endpoint', 'allowInsecureHttp'], 'queue');
   const queueName = urlResourceName(url, 'queue-name', 'queue');
   checkEndpoint(q.endpoint, 'queue');
   const d = driverOptionsOf<SQSClient, SQSClientConfig>(
@@ -159,6 +163,7 @@ export async function openQueueDriver(url: URL, opts: DriverOpenOptions = {}): P
     ...(d.clientConfig !== undefined ? { clientConfig: d.clientConfig } : {}),
     region: q.region,
     endpoint: q.endpoint,
+    allowInsecureHttp: urlBool(q.allowInsecureHttp, 'allowInsecureHttp', 'queue') ?? d.allowInsecureHttp,
     // Aborted by core when opening runs past its bound, so the lookup does not linger.
     ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
   });

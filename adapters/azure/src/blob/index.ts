@@ -28,6 +28,7 @@ import {
   type AzureCredentialOptions,
   type AzureTokenCredential,
   credentialOptionsFrom,
+  insecureParam,
   resolveCredentials,
 } from '../credentials.js';
 import { PROVIDER } from '../errors.js';
@@ -146,12 +147,13 @@ export function azureBucket(opts: AzureBucketOptions): AzureBucket {
  */
 export async function openBucketDriver(url: URL, opts: DriverOpenOptions): Promise<AzureBucketDriver> {
   const container = resourceFromUrl(url, 'blob', 'container');
-  const q = urlParams(url, ['account', 'endpoint'], 'blob');
+  const q = urlParams(url, ['account', 'endpoint', 'allowInsecureHttp'], 'blob');
   const d = opts.driverOptions ?? {};
   const cred: AzureCredentialOptions = {
     ...credentialOptionsFrom(d),
     ...(q.account === undefined ? {} : { account: q.account }),
     ...(q.endpoint === undefined ? {} : { endpoint: q.endpoint }),
+    ...insecureParam(q.allowInsecureHttp, 'blob'),
   };
   const client = isContainerClient(d.client) ? d.client : undefined;
   return azureBucketDriver({ ...cred, container, ...(client ? { client } : {}) });

@@ -24,7 +24,12 @@ import {
   urlParams,
 } from '@polycloud/core';
 import { joinEndpoint, resourceFromUrl, USER_AGENT_PREFIX } from '../clients.js';
-import { type AzureCredentialOptions, credentialOptionsFrom, resolveCredentials } from '../credentials.js';
+import {
+  type AzureCredentialOptions,
+  credentialOptionsFrom,
+  insecureParam,
+  resolveCredentials,
+} from '../credentials.js';
 import { PROVIDER } from '../errors.js';
 import { AzureQueueDriver, type AzureQueueDriverOptions } from './driver.js';
 
@@ -138,7 +143,11 @@ export function azureQueue<T = unknown>(opts: AzureQueueOptions<T>): AzureQueue<
  */
 export async function openQueueDriver(url: URL, opts: DriverOpenOptions): Promise<AzureQueueDriver> {
   const queue = resourceFromUrl(url, 'queue', 'queue');
-  const q = urlParams(url, ['account', 'endpoint', 'visibilityTimeout', 'messageTtl'], 'queue');
+  const q = urlParams(
+    url,
+    ['account', 'endpoint', 'allowInsecureHttp', 'visibilityTimeout', 'messageTtl'],
+    'queue',
+  );
   const d = opts.driverOptions ?? {};
   const int = (v: string | undefined, name: string, min: number): number | undefined => {
     if (v === undefined) return undefined;
@@ -161,6 +170,7 @@ export async function openQueueDriver(url: URL, opts: DriverOpenOptions): Promis
     ...credentialOptionsFrom(d),
     ...(q.account === undefined ? {} : { account: q.account }),
     ...(q.endpoint === undefined ? {} : { endpoint: q.endpoint }),
+    ...insecureParam(q.allowInsecureHttp, 'queue'),
     ...(visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds }),
     ...(messageTimeToLiveSeconds === undefined ? {} : { messageTimeToLiveSeconds }),
     queue,

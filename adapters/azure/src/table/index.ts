@@ -27,6 +27,7 @@ import {
   type AzureCredentialOptions,
   connectionStringEndpoint,
   credentialOptionsFrom,
+  insecureParam,
   isInsecure,
   resolveCredentials,
 } from '../credentials.js';
@@ -171,13 +172,14 @@ export function azureKv<V extends KvValueOf<V> = KvValue>(opts: AzureKvOptions):
  */
 export async function openKvDriver(url: URL, opts: DriverOpenOptions): Promise<AzureKvDriver> {
   const table = resourceFromUrl(url, 'kv', 'table');
-  const q = urlParams(url, ['account', 'endpoint', 'namespace', 'cosmos'], 'kv');
+  const q = urlParams(url, ['account', 'endpoint', 'allowInsecureHttp', 'namespace', 'cosmos'], 'kv');
   const cosmos = urlBool(q.cosmos, 'cosmos', 'kv');
   const d = opts.driverOptions ?? {};
   return azureKvDriver({
     ...credentialOptionsFrom(d),
     ...(q.account === undefined ? {} : { account: q.account }),
     ...(q.endpoint === undefined ? {} : { endpoint: q.endpoint }),
+    ...insecureParam(q.allowInsecureHttp, 'kv'),
     ...(q.namespace === undefined ? {} : { namespace: q.namespace }),
     ...(cosmos === undefined ? {} : { cosmos }),
     table,

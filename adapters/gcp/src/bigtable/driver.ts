@@ -1,6 +1,7 @@
 import { Bigtable } from '@google-cloud/bigtable';
 import type { KvCapabilities, KvValue, PolycloudError } from '@polycloud/core';
 import {
+  checkEndpointTransport,
   type DriverKvEntry,
   defineCapabilities,
   fromBase64Url,
@@ -9,7 +10,7 @@ import {
   pcError,
   toBase64Url,
 } from '@polycloud/core/driver';
-import { type ErrorContext, gcpError, grpcCodeOf, raceSignal } from '../errors.js';
+import { deadlineOf, type ErrorContext, gcpError, grpcCodeOf, raceSignal } from '../errors.js';
 import {
   COL_EXPIRY,
   COL_VALUE,
@@ -57,6 +58,11 @@ export interface BigtableKvConfig {
   readonly client?: Bigtable;
   /** e.g. `127.0.0.1:8086` for an emulator; default BIGTABLE_EMULATOR_HOST, else the service. */
   readonly apiEndpoint?: string;
+  /**
+   * Allows a plain-text endpoint on a host other than this machine (refused by default:
+   * credentials and data would cross the network unencrypted). Loopback emulators need nothing.
+   */
+  readonly allowInsecureHttp?: boolean;
   /** App profile for data requests; default the client's. */
   readonly appProfileId?: string;
 }
@@ -68,8 +74,22 @@ export interface BigtableKvConfig {
  * const client = bigtableClient({ projectId: 'p', apiEndpoint: '127.0.0.1:8086' }); // emulator
  * const kv = bigtableKv({ projectId: 'p', instanceId: 'i', tableId: 'app', client });
  */
-export function bigtableClient(opts: { projectId?: string; apiEndpoint?: string }): Bigtable {
+export function bigtableClient(opts: {
+  projectId?: string;
+  apiEndpoint?: string;
+  allowInsecureHttp?: boolean;
+}): Bigtable {
   const emulator = opts.apiEndpoint ?? process.env.BIGTABLE_EMULATOR_HOST;
+  // The SDK talks to any custom endpoint without TLS (its emulator mode).
+  if (emulator) {
+    checkEndpointTransport(emulator, {
+      service: 'kv',
+      provider: 'gcp',
+      source: opts.apiEndpoint ? 'the apiEndpoint option' : 'BIGTABLE_EMULATOR_HOST',
+      plaintext: true,
+      allow: opts.allowInsecureHttp,
+    });
+  }
   return new Bigtable({
     ...(opts.projectId ? { projectId: opts.projectId } : {}),
     ...(opts.apiEndpoint ? { apiEndpoint: opts.apiEndpoint } : {}),
@@ -582,7 +602,13 @@ export class BigtableKvDriver implements KvDriver {
   ): Promise<T> {
     const call = new Promise<T>((resolve, reject) => {
       this.client.request<T>(
-        { client: 'BigtableClient', method, reqOpts: this.withTable(reqOpts), gaxOpts: NO_GAX_RETRY },
+        {
+          client: 'BigtableClient',
+          method,
+          reqOpts: this.withTable(reqOpts),
+          // Unary calls take a deadline, not a signal: the attempt's, so none outlives it.
+          gaxOpts: { ...NO_GAX_RETRY, ...deadlineOf(signal, undefined) },
+        },
         (err, res) => {
           if (err) reject(err);
           else resolve(res as T);
@@ -640,7 +666,7 @@ export class BigtableKvDriver implements KvDriver {
             rowKey: row,
             rules: [rule(COL_VALUE, by), rule(COL_VERSION, step), rule(COL_EXPIRY, 0)],
           }),
-          gaxOpts: NO_GAX_RETRY,
+          gaxOpts: { ...NO_GAX_RETRY, ...deadlineOf(signal, undefined) },
         },
         (err: Error | null, res?: unknown) => {
           if (err) reject(err);

@@ -10,6 +10,7 @@
 import type { Bigtable } from '@google-cloud/bigtable';
 import { KvStore, type KvStoreOptions, type KvValue, type KvValueOf } from '@polycloud/core';
 import { type DriverOpenOptions, invalidArgument, type KvDriver, urlParams } from '@polycloud/core/driver';
+import { allowInsecure } from '../endpoint.js';
 import { type BigtableKvConfig, BigtableKvDriver } from './driver.js';
 
 export { type BigtableKvConfig, BigtableKvDriver, bigtableClient } from './driver.js';
@@ -37,7 +38,7 @@ export function bigtableKv<V extends KvValueOf<V> = KvValue>(opts: BigtableKvOpt
  * `driverOptions` may carry `client` (a Bigtable), `apiEndpoint` and `appProfileId`.
  */
 export async function openKvDriver(url: URL, opts: DriverOpenOptions): Promise<KvDriver> {
-  const params = urlParams(url, ['namespace', 'family', 'appProfileId'], 'kv');
+  const params = urlParams(url, ['namespace', 'family', 'appProfileId', 'allowInsecureHttp'], 'kv');
   const path = `${url.host}${url.pathname}`.replace(/\/+$/, '');
   const m = /^projects\/([^/]+)\/instances\/([^/]+)\/tables\/([^/]+)$/.exec(path);
   if (!m) {
@@ -71,5 +72,6 @@ export async function openKvDriver(url: URL, opts: DriverOpenOptions): Promise<K
     ...(client !== undefined ? { client: client as Bigtable } : {}),
     ...(typeof d.apiEndpoint === 'string' ? { apiEndpoint: d.apiEndpoint } : {}),
     ...(appProfileId ? { appProfileId } : {}),
+    ...allowInsecure(params.allowInsecureHttp, d.allowInsecureHttp, 'kv'),
   });
 }

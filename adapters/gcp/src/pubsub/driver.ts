@@ -1,13 +1,14 @@
 import { PubSub, type Topic } from '@google-cloud/pubsub';
 import type { PolycloudError, QueueCapabilities } from '@polycloud/core';
 import {
+  checkEndpointTransport,
   type DriverMessage,
   type DriverOutgoing,
   defineCapabilities,
   invalidArgument,
   type QueueDriver,
 } from '@polycloud/core/driver';
-import { type ErrorContext, gcpError, grpcCodeOf, raceSignal } from '../errors.js';
+import { deadlineOf, type ErrorContext, gcpError, grpcCodeOf, raceSignal } from '../errors.js';
 import { EMPTY_MARKER, pubsubDriverMessage } from './received.js';
 
 /** Messages per publish RPC: bounds the duplicates a retried, already-landed publish can cause. */
@@ -36,6 +37,11 @@ export interface PubSubQueueConfig {
   readonly client?: PubSub;
   /** e.g. `127.0.0.1:8085` for an emulator; default PUBSUB_EMULATOR_HOST, else the service. */
   readonly apiEndpoint?: string;
+  /**
+   * Allows a plain-text endpoint on a host other than this machine (refused by default:
+   * credentials and data would cross the network unencrypted). Loopback emulators need nothing.
+   */
+  readonly allowInsecureHttp?: boolean;
   /**
    * Hide received messages this long unless a receive says otherwise (applied with
    * modifyAckDeadline right after each pull). Default: the subscription's ack deadline.
@@ -102,6 +108,16 @@ interface PulledMessage {
   } | null;
 }
 
+const PUBLISH_OPTIONS = {
+  // Ordering keys need this on the publisher; messages without a key are unaffected.
+  messageOrdering: true,
+  // A publish RPC that is cut off after it landed is re-sent by the portable layer with all
+  // its messages: at most PUBLISH_BATCH duplicates per reset, not a whole sendBatch.
+  batching: { maxMessages: PUBLISH_BATCH, maxMilliseconds: 10, maxBytes: 9 * 1024 * 1024 },
+  // gax's own retries are off: the portable layer is the one retry owner.
+  gaxOpts: { retry: null },
+};
+
 /** `projects/P/topics/T` from a full name or an id. */
 export function fullName(
   kind: 'topics' | 'subscriptions',
@@ -137,7 +153,23 @@ export function fullName(
  * const client = pubsubClient({ projectId: 'p' });
  * const jobs = await pubsubQueue({ topic: 'jobs', subscription: 'jobs-worker', projectId: 'p', client });
  */
-export function pubsubClient(opts: { projectId?: string; apiEndpoint?: string }): PubSub {
+export function pubsubClient(opts: {
+  projectId?: string;
+  apiEndpoint?: string;
+  allowInsecureHttp?: boolean;
+}): PubSub {
+  const endpoint = opts.apiEndpoint ?? process.env.PUBSUB_EMULATOR_HOST;
+  if (endpoint) {
+    // The SDK's emulator mode (no TLS) is any endpoint outside googleapis.com.
+    const host = endpoint.replace(/^https?:\/\//, '').split(/[:/]/)[0] ?? '';
+    checkEndpointTransport(endpoint, {
+      service: 'queue',
+      provider: 'gcp',
+      source: opts.apiEndpoint ? 'the apiEndpoint option' : 'PUBSUB_EMULATOR_HOST',
+      plaintext: !host.endsWith('.googleapis.com'),
+      allow: opts.allowInsecureHttp,
+    });
+  }
   return new PubSub({
     ...(opts.projectId ? { projectId: opts.projectId } : {}),
     ...(opts.apiEndpoint ? { apiEndpoint: opts.apiEndpoint } : {}),
@@ -148,8 +180,9 @@ export function pubsubClient(opts: { projectId?: string; apiEndpoint?: string })
 export async function readSubscriptionConfig(
   client: PubSub,
   subscription: string,
+  signal?: AbortSignal,
 ): Promise<SubscriptionConfig> {
-  const [md] = await client.subscription(subscription).getMetadata();
+  const [md] = await client.subscription(subscription).getMetadata(deadlineOf(signal, undefined));
   return {
     deadLetter: Boolean(md.deadLetterPolicy?.deadLetterTopic),
     messageOrdering: md.enableMessageOrdering === true,
@@ -172,6 +205,8 @@ export class PubSubQueueDriver implements QueueDriver {
   private readonly publisher: Topic;
   private readonly sub: SubscriptionConfig;
   private readonly visibility: number | undefined;
+  /** Whether the publisher carries a per-call deadline (cleared for calls without one). */
+  private publishDeadline = false;
   /** messageId → deliveries seen by this driver (subscriptions without dead-letter policy). */
   private readonly deliveries = new Map<string, number>();
 
@@ -186,15 +221,7 @@ export class PubSubQueueDriver implements QueueDriver {
     this.sub = opts.subscriptionConfig;
     this.capabilities = pubsubCapabilities(this.sub);
     this.visibility = opts.visibilityTimeoutSeconds;
-    this.publisher = this.client.topic(this.topicName, {
-      // Ordering keys need this on the publisher; messages without a key are unaffected.
-      messageOrdering: true,
-      // A publish RPC that is cut off after it landed is re-sent by the portable layer with all
-      // its messages: at most PUBLISH_BATCH duplicates per reset, not a whole sendBatch.
-      batching: { maxMessages: PUBLISH_BATCH, maxMilliseconds: 10, maxBytes: 9 * 1024 * 1024 },
-      // gax's own retries are off: the portable layer is the one retry owner.
-      gaxOpts: { retry: null },
-    });
+    this.publisher = this.client.topic(this.topicName, PUBLISH_OPTIONS);
   }
 
   async send(
@@ -227,6 +254,16 @@ export class PubSubQueueDriver implements QueueDriver {
     // Sending a batch's RPCs one after another bounds that to PUBLISH_BATCH duplicates.
     const out: ({ id: string } | { error: PolycloudError })[] = [];
     for (let i = 0; i < messages.length; i += PUBLISH_BATCH) {
+      // The publish RPC takes a deadline, not a signal: give it the attempt's, so a timed-out
+      // send does not leave an RPC running (and the process alive) for gax's default 60 s.
+      const deadline = deadlineOf(opts.signal, undefined);
+      if (deadline.timeout !== undefined || this.publishDeadline) {
+        this.publishDeadline = deadline.timeout !== undefined;
+        this.publisher.setPublishOptions({
+          ...PUBLISH_OPTIONS,
+          gaxOpts: { ...PUBLISH_OPTIONS.gaxOpts, ...deadline },
+        });
+      }
       const settled = await raceSignal(
         Promise.allSettled(messages.slice(i, i + PUBLISH_BATCH).map(publish)),
         opts.signal,
@@ -264,6 +301,7 @@ export class PubSubQueueDriver implements QueueDriver {
               returnImmediately: immediate,
             },
             immediate ? { timeout } : { timeout, retry: null },
+            opts.signal,
           ).then((r) => r.receivedMessages ?? []),
           opts.signal,
         );
@@ -282,11 +320,13 @@ export class PubSubQueueDriver implements QueueDriver {
     if (visibility !== undefined && visibility !== this.sub.ackDeadlineSeconds) {
       const ackIds = pulled.map((p) => p.ackId ?? '').filter((a) => a.length > 0);
       try {
-        await this.call('SubscriberClient', 'modifyAckDeadline', {
-          subscription: this.subscriptionName,
-          ackIds,
-          ackDeadlineSeconds: visibility,
-        });
+        await this.call(
+          'SubscriberClient',
+          'modifyAckDeadline',
+          { subscription: this.subscriptionName, ackIds, ackDeadlineSeconds: visibility },
+          undefined,
+          opts.signal,
+        );
       } catch (err) {
         // The messages stay received with the subscription's deadline; report the failure.
         throw gcpError(err, ctx, 'grpc');
@@ -302,10 +342,13 @@ export class PubSubQueueDriver implements QueueDriver {
     const rs = receipts as readonly Receipt[];
     try {
       await raceSignal(
-        this.call('SubscriberClient', 'acknowledge', {
-          subscription: this.subscriptionName,
-          ackIds: rs.map((r) => r.ackId),
-        }),
+        this.call(
+          'SubscriberClient',
+          'acknowledge',
+          { subscription: this.subscriptionName, ackIds: rs.map((r) => r.ackId) },
+          undefined,
+          opts.signal,
+        ),
         opts.signal,
       );
     } catch (err) {
@@ -324,11 +367,13 @@ export class PubSubQueueDriver implements QueueDriver {
     const r = receipt as Receipt;
     try {
       await raceSignal(
-        this.call('SubscriberClient', 'modifyAckDeadline', {
-          subscription: this.subscriptionName,
-          ackIds: [r.ackId],
-          ackDeadlineSeconds: seconds,
-        }),
+        this.call(
+          'SubscriberClient',
+          'modifyAckDeadline',
+          { subscription: this.subscriptionName, ackIds: [r.ackId], ackDeadlineSeconds: seconds },
+          undefined,
+          opts.signal,
+        ),
         opts.signal,
       );
     } catch (err) {
@@ -374,10 +419,11 @@ export class PubSubQueueDriver implements QueueDriver {
     method: string,
     reqOpts: object,
     gaxOpts?: Record<string, unknown>,
+    signal?: AbortSignal,
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       // gax's own retries are off unless a call says otherwise: the portable layer retries.
-      const opts = { retry: null, ...gaxOpts };
+      const opts = { retry: null, ...gaxOpts, ...deadlineOf(signal, gaxOpts?.timeout) };
       this.client.request<T>({ client, method, reqOpts, gaxOpts: opts }, (err, res) => {
         if (err) reject(err);
         else resolve(res as T);

@@ -10,6 +10,7 @@
 import type { PubSub } from '@google-cloud/pubsub';
 import { Queue, type QueueOptions } from '@polycloud/core';
 import { type DriverOpenOptions, invalidArgument, type QueueDriver, urlParams } from '@polycloud/core/driver';
+import { allowInsecure } from '../endpoint.js';
 import { gcpError } from '../errors.js';
 import {
   fullName,
@@ -49,7 +50,7 @@ export async function pubsubQueue<T = unknown>(opts: PubSubQueueOptions<T>): Pro
   return new Queue<T, PubSub>(driver, opts);
 }
 
-async function createDriver(opts: PubSubQueueConfig): Promise<PubSubQueueDriver> {
+async function createDriver(opts: PubSubQueueConfig, signal?: AbortSignal): Promise<PubSubQueueDriver> {
   const project =
     opts.projectId ?? (opts.topic.startsWith('projects/') ? opts.topic.split('/')[1] : undefined);
   const subscription = fullName('subscriptions', opts.subscription, project);
@@ -66,8 +67,12 @@ async function createDriver(opts: PubSubQueueConfig): Promise<PubSubQueueDriver>
   const client = opts.client ?? pubsubClient(opts);
   let config: SubscriptionConfig | undefined = opts.subscriptionConfig;
   if (!config) {
+    // Opening past its bound: a client made here is closed, so its channel and the lookup's
+    // RPC do not keep the process alive after the caller heard TIMEOUT.
+    const onAbort = () => void (opts.client ? undefined : client.close().catch(() => {}));
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      config = await readSubscriptionConfig(client, subscription);
+      config = await readSubscriptionConfig(client, subscription, signal);
     } catch (err) {
       const e = gcpError(err, { service: 'queue', operation: 'open', name: subscription }, 'grpc');
       if (e.code !== 'PERMISSION_DENIED') {
@@ -76,6 +81,8 @@ async function createDriver(opts: PubSubQueueConfig): Promise<PubSubQueueDriver>
       }
       // Allowed to publish and pull but not to read the subscription: assume the defaults.
       config = { deadLetter: false, messageOrdering: false, ackDeadlineSeconds: 10 };
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
   }
   return new PubSubQueueDriver({
@@ -94,7 +101,7 @@ async function createDriver(opts: PubSubQueueConfig): Promise<PubSubQueueDriver>
  * and `subscriptionConfig`.
  */
 export async function openQueueDriver(url: URL, opts: DriverOpenOptions): Promise<QueueDriver> {
-  const params = urlParams(url, ['subscription'], 'queue');
+  const params = urlParams(url, ['subscription', 'allowInsecureHttp'], 'queue');
   const topic = `${url.host}${url.pathname}`.replace(/\/+$/, '');
   if (!/^projects\/[^/]+\/topics\/[^/]+$/.test(topic)) {
     throw invalidArgument(
@@ -125,16 +132,20 @@ export async function openQueueDriver(url: URL, opts: DriverOpenOptions): Promis
       operation: 'open',
     });
   }
-  return createDriver({
-    topic: decodeURIComponent(topic),
-    subscription: decodeURIComponent(params.subscription),
-    ...(client !== undefined ? { client: client as PubSub } : {}),
-    ...(typeof d.apiEndpoint === 'string' ? { apiEndpoint: d.apiEndpoint } : {}),
-    ...(typeof d.visibilityTimeoutSeconds === 'number'
-      ? { visibilityTimeoutSeconds: d.visibilityTimeoutSeconds }
-      : {}),
-    ...(isConfig(d.subscriptionConfig) ? { subscriptionConfig: d.subscriptionConfig } : {}),
-  });
+  return createDriver(
+    {
+      topic: decodeURIComponent(topic),
+      subscription: decodeURIComponent(params.subscription),
+      ...(client !== undefined ? { client: client as PubSub } : {}),
+      ...(typeof d.apiEndpoint === 'string' ? { apiEndpoint: d.apiEndpoint } : {}),
+      ...allowInsecure(params.allowInsecureHttp, d.allowInsecureHttp, 'queue'),
+      ...(typeof d.visibilityTimeoutSeconds === 'number'
+        ? { visibilityTimeoutSeconds: d.visibilityTimeoutSeconds }
+        : {}),
+      ...(isConfig(d.subscriptionConfig) ? { subscriptionConfig: d.subscriptionConfig } : {}),
+    },
+    opts.signal,
+  );
 }
 
 function isConfig(v: unknown): v is SubscriptionConfig {

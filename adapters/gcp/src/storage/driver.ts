@@ -15,6 +15,7 @@ import {
   type BucketDriver,
   bytesStream,
   type CustomerKey,
+  checkEndpointTransport,
   compareUtf8,
   customerKeyRequiredMessage,
   DEFAULT_CONTENT_TYPE,
@@ -82,6 +83,11 @@ export interface GcsDriverOptions {
    */
   readonly apiEndpoint?: string;
   /**
+   * Allows a plain-text endpoint on a host other than this machine (refused by default:
+   * credentials and data would cross the network unencrypted). Loopback emulators need nothing.
+   */
+  readonly allowInsecureHttp?: boolean;
+  /**
    * Service-account credentials. Needed to sign URLs where the default credentials cannot
    * sign (user credentials, emulators).
    */
@@ -96,6 +102,14 @@ export function storageClient(
   const emulator = process.env.STORAGE_EMULATOR_HOST?.trim();
   const endpoint = opts.apiEndpoint ?? (emulator ? emulator : undefined);
   const apiEndpoint = endpoint === undefined ? undefined : rootOf(endpoint);
+  if (apiEndpoint !== undefined) {
+    checkEndpointTransport(apiEndpoint, {
+      service: 'blob',
+      provider: 'gcp',
+      source: opts.apiEndpoint ? 'the endpoint option' : 'STORAGE_EMULATOR_HOST',
+      allow: opts.allowInsecureHttp,
+    });
+  }
   const options: StorageOptions = {
     ...(opts.projectId ? { projectId: opts.projectId } : {}),
     ...(apiEndpoint ? { apiEndpoint } : {}),

@@ -14,6 +14,7 @@ import {
   invalidArgument,
   urlParams,
 } from '@polycloud/core/driver';
+import { allowInsecure } from '../endpoint.js';
 import { GcsBucketDriver, type GcsDriverOptions, storageClient } from './driver.js';
 
 export { GCS_CAPABILITIES, GcsBucketDriver, type GcsDriverOptions } from './driver.js';
@@ -42,7 +43,7 @@ export function gcsBucket(opts: GcsBucketOptions): GcsBucket {
  * `driverOptions` may carry `client` (a Storage), `credentials`, `apiEndpoint`, `projectId`.
  */
 export async function openBucketDriver(url: URL, opts: DriverOpenOptions): Promise<BucketDriver> {
-  const params = urlParams(url, ['projectId', 'endpoint'], 'blob');
+  const params = urlParams(url, ['projectId', 'endpoint', 'allowInsecureHttp'], 'blob');
   const bucket = decodeURIComponent(url.hostname);
   if (!bucket)
     throw invalidArgument(`gs:// URL ${url.href} names no bucket; use gs://bucket-name`, {
@@ -74,6 +75,7 @@ export async function openBucketDriver(url: URL, opts: DriverOpenOptions): Promi
       ? { apiEndpoint: (str(d.apiEndpoint) ?? params.endpoint)! }
       : {}),
     ...(isCredentials(d.credentials) ? { credentials: d.credentials } : {}),
+    ...allowInsecure(params.allowInsecureHttp, d.allowInsecureHttp, 'blob'),
   });
 }
 

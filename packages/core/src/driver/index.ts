@@ -34,7 +34,7 @@ export {
 } from '../internal/bytes.js';
 export { BodyDigests, Crc32c, md5Base64 } from '../internal/checksum.js';
 export { backoffDelay, DEFAULT_RETRY, type RetryPolicy, withRetry } from '../internal/retry.js';
-export { sleep } from '../internal/signal.js';
+export { remainingMs, sleep } from '../internal/signal.js';
 export { type KeyContext, validateKey } from '../keys.js';
 export type { DriverKvEntry, KvDriver } from '../kv/driver.js';
 export { checkKvValue, decodeKvValue, encodeKvValue, kvValueSize } from '../kv/value.js';
@@ -52,6 +52,13 @@ export { uploadParts } from '../parts.js';
 export type { DriverMessage, DriverOutgoing, QueueDriver } from '../queue/driver.js';
 export { mapLimit } from './concurrency.js';
 export { decodeListCursor, encodeListCursor } from './cursor.js';
+export {
+  ALLOW_INSECURE_HTTP,
+  ALLOW_INSECURE_HTTP_ENV,
+  checkEndpointTransport,
+  type EndpointCheck,
+  isLoopbackHost,
+} from './endpoint.js';
 export {
   type Classification,
   type Classify,

@@ -1,6 +1,7 @@
 import { transportFailure } from '../driver/errors.js';
 import { abortError, isPolycloudError, PolycloudError, pcError } from '../errors.js';
 import { type CallTelemetry, startCall } from '../telemetry.js';
+import { abortHttpOn } from './http-abort.js';
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from './retry.js';
 import { type LinkedSignal, linkSignals, raceAbort } from './signal.js';
 import { checkSignal, describeValue } from './validate.js';
@@ -175,7 +176,11 @@ export class CallRunner {
           const attempt = linkSignals([outer], attemptMs, what);
           const s = attempt.signal;
           try {
-            return await raceAbort(fn(s, telemetry), s, opts.discard);
+            return await raceAbort(
+              abortHttpOn(s, () => fn(s, telemetry)),
+              s,
+              opts.discard,
+            );
           } catch (err) {
             last = s.aborted ? abortError(s, what) : err;
             throw last;

@@ -37,6 +37,22 @@ export function sleep(ms: number, signal?: AbortSignal, what = 'wait'): Promise<
   });
 }
 
+/** When the timers of a signal made by linkSignals abort it (epoch ms), inherited from its parents. */
+const DEADLINES = new WeakMap<AbortSignal, number>();
+
+/**
+ * Milliseconds until `signal`'s own timers abort it (at least 1), or undefined when it has none
+ * (no bound, or a caller's signal). For SDK calls that take a deadline and no signal (gRPC
+ * through gax): the call then ends with its attempt instead of running on after it.
+ *
+ * @example
+ * const timeout = remainingMs(opts.signal) ?? 60_000; // gax CallOptions.timeout
+ */
+export function remainingMs(signal: AbortSignal | undefined): number | undefined {
+  const d = signal === undefined ? undefined : DEADLINES.get(signal);
+  return d === undefined ? undefined : Math.max(1, d - Date.now());
+}
+
 /** A signal that follows its parents and, optionally, a timer; `dispose()` unlinks both. */
 export interface LinkedSignal {
   readonly signal: AbortSignal;
@@ -67,11 +83,19 @@ export function linkSignals(
     unlink.push(() => p.removeEventListener('abort', onAbort));
   }
   let timer: NodeJS.Timeout | undefined;
+  let deadline: number | undefined;
+  for (const p of parents) {
+    const d = p === undefined ? undefined : DEADLINES.get(p);
+    if (d !== undefined && (deadline === undefined || d < deadline)) deadline = d;
+  }
   if (!controller.signal.aborted && timeoutMs !== undefined && timeoutMs > 0 && Number.isFinite(timeoutMs)) {
+    const own = Date.now() + timeoutMs;
+    if (deadline === undefined || own < deadline) deadline = own;
     timer = setTimeout(() => {
       controller.abort(new DOMException(`${what} timed out after ${timeoutMs} ms`, 'TimeoutError'));
     }, timeoutMs);
   }
+  if (deadline !== undefined) DEADLINES.set(controller.signal, deadline);
   return {
     signal: controller.signal,
     dispose() {
