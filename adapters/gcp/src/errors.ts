@@ -152,12 +152,17 @@ export function raceSignal<T>(
   });
 }
 
+const DEADLINE_TRAIL_MS = 1000;
+
 /**
  * gax `timeout` for a call under `signal`: the time left until the signal's timers abort it
- * (gRPC calls take deadlines, not signals), capped by the call's own `timeout`.
+ * (gRPC calls take deadlines, not signals), capped by the call's own `timeout`. The deadline
+ * trails the abort by a second, so core's timer decides the outcome (TIMEOUT) and the RPC, which
+ * nothing can cancel, ends just after instead of running on for gax's default 60 s.
  */
 export function deadlineOf(signal: AbortSignal | undefined, own: unknown): { timeout?: number } {
-  const left = remainingMs(signal);
+  const remaining = remainingMs(signal);
+  const left = remaining === undefined ? undefined : remaining + DEADLINE_TRAIL_MS;
   const mine = typeof own === 'number' ? own : undefined;
   if (left === undefined) return mine === undefined ? {} : { timeout: mine };
   return { timeout: mine === undefined ? left : Math.min(mine, left) };

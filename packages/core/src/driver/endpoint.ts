@@ -33,7 +33,9 @@ export function isLoopbackHost(host: string): boolean {
 
 /** Where an endpoint came from, for the message (`endpoint= URL parameter`, `STORAGE_EMULATOR_HOST`, ...). */
 export interface EndpointCheck {
+  /** The service opening the endpoint, for the error. */
   readonly service: Service;
+  /** The provider, for the error. */
   readonly provider?: string | undefined;
   /** Where the endpoint was given, e.g. 'the endpoint option', 'PUBSUB_EMULATOR_HOST'. */
   readonly source: string;
