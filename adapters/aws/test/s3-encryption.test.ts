@@ -2,10 +2,12 @@
 // ignores it (gap moto-s3-sse-c-ignored), so the conformance round trip alone cannot tell "sent
 // and ignored" from "never sent". A recording proxy between the adapter and moto can.
 import { createHash } from 'node:crypto';
-import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, type S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { createS3Client, type S3Bucket, s3Bucket } from '@polycloud/aws/s3';
 import { type RecordedRequest, type RecordingProxy, startRecordingProxy } from '@polycloud/conformance';
+import { CustomerKey } from '@polycloud/core/driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ssecRefusal } from '../src/s3/driver.js';
 import { awsTarget, rand } from './emulator.js';
 
 const { target, notRun } = awsTarget('moto', 'S3');
@@ -133,5 +135,25 @@ describe.skipIf(notRun !== undefined)('S3 encryption on the wire (moto)', () => 
     );
     expect(creates.filter(kms).length).toBeGreaterThanOrEqual(2);
     expect((await b.head('c2')).encryption).toEqual({ kmsKeyId: encryption.kmsKeyId });
+  });
+});
+
+describe('SSE-C refusals (S3 answers no emulator reproduces)', () => {
+  const err = (status: number, name: string, message = '') =>
+    new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message });
+  const key = new CustomerKey(new Uint8Array(32));
+  it('400 without a key (GET InvalidRequest, HEAD without a body) and 403 with another key', () => {
+    const get400 = err(
+      400,
+      'InvalidRequest',
+      'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.',
+    );
+    expect(ssecRefusal(get400, undefined, false)).toBe(true);
+    expect(ssecRefusal(err(400, 'BadRequest'), undefined, true)).toBe(true);
+    expect(ssecRefusal(err(403, 'AccessDenied'), key, false)).toBe(true);
+    // Not about keys: a 403 without a key is IAM, a 400 GET for another reason stays itself.
+    expect(ssecRefusal(err(403, 'AccessDenied'), undefined, false)).toBe(false);
+    expect(ssecRefusal(err(400, 'InvalidArgument', 'Invalid range'), undefined, false)).toBe(false);
+    expect(ssecRefusal(err(404, 'NotFound'), undefined, true)).toBe(false);
   });
 });

@@ -8,6 +8,7 @@ import { type RecordedRequest, type RecordingProxy, startRecordingProxy } from '
 import { type Bucket, openBucket } from '@polycloud/core';
 import { storageClient } from '@polycloud/gcp/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isCsekRefusal } from '../src/storage/driver.js';
 import { fakeServiceAccount, gcpTarget, PROJECT, rand } from './emulator.js';
 
 const { endpoint, notRun } = gcpTarget('fake-gcs-server');
@@ -120,5 +121,28 @@ describe.skipIf(notRun !== undefined)('Cloud Storage encryption on the wire (fak
     expect(
       copy.some((r) => r.path.includes('/rewriteTo/') && r.path.includes(`destinationKmsKeyName=${q}`)),
     ).toBe(true);
+  });
+});
+
+describe('CSEK refusals (Cloud Storage answers no emulator reproduces)', () => {
+  const apiError = (code: number, message: string, reason: string) =>
+    Object.assign(new Error(message), { code, errors: [{ domain: 'global', reason, message }] });
+  it('400 for a missing or wrong customer-supplied key, nothing else', () => {
+    expect(
+      isCsekRefusal(
+        apiError(
+          400,
+          'The target object is encrypted by a customer-supplied encryption key.',
+          'resourceIsEncryptedWithCustomerEncryptionKey',
+        ),
+      ),
+    ).toBe(true);
+    expect(
+      isCsekRefusal(
+        apiError(400, 'The provided encryption key is incorrect.', 'customerEncryptionKeyIsIncorrect'),
+      ),
+    ).toBe(true);
+    expect(isCsekRefusal(apiError(400, 'Invalid argument.', 'invalid'))).toBe(false);
+    expect(isCsekRefusal(apiError(404, 'No such object: b/k', 'notFound'))).toBe(false);
   });
 });

@@ -858,7 +858,7 @@ class SourceChanged extends Error {
  * Whether S3 refused a read for its SSE-C key: without a key an SSE-C object answers 400
  * (InvalidRequest; a HEAD has no body to say so), another key answers 403.
  */
-function ssecRefusal(err: unknown, customerKey: CustomerKey | undefined, isHead: boolean): boolean {
+export function ssecRefusal(err: unknown, customerKey: CustomerKey | undefined, isHead: boolean): boolean {
   const status = awsHttpStatus(err);
   const message = err instanceof Error ? err.message : '';
   if (customerKey === undefined)

@@ -55,7 +55,7 @@ const MAX_SAS_SECONDS = 7 * 24 * 3600;
 const MAX_BATCH = 256;
 
 /** Azure refused a read for the blob's customer-provided key (missing or another one). */
-function isCpkRefusal(err: unknown): boolean {
+export function isCpkRefusal(err: unknown): boolean {
   return /CustomerSpecifiedEncryption|EncryptionKey/i.test(azureErrorCode(err) ?? '');
 }
 

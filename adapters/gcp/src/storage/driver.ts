@@ -548,15 +548,7 @@ export class GcsBucketDriver implements BucketDriver {
    * 403: both mean "pass the right key".
    */
   private readError(err: unknown, ctx: ErrorContext, customerKey: CustomerKey | undefined): PolycloudError {
-    const status = httpStatusOf(err);
-    const text =
-      err instanceof Error
-        ? `${err.message} ${JSON.stringify((err as { errors?: unknown }).errors ?? '')}`
-        : '';
-    if (
-      (status === 400 || status === 403) &&
-      /customer[- ]?(supplied|encryption)|encryption ?key/i.test(text)
-    ) {
+    if (isCsekRefusal(err)) {
       return gcpError(err, ctx, 'http', {
         code: 'PERMISSION_DENIED',
         retryable: false,
@@ -806,6 +798,21 @@ function header(h: ResponseHeaders, name: string): string | undefined {
  * RFC 2047 words, the only form a header carries unambiguously: the metadata must then be
  * read from the object resource.
  */
+/**
+ * Whether Cloud Storage refused a request for the object's customer-supplied key: 400 (or 403)
+ * with resourceIsEncryptedWithCustomerEncryptionKey ("encrypted by a customer-supplied
+ * encryption key") without one, or "the provided encryption key is incorrect" for another.
+ */
+export function isCsekRefusal(err: unknown): boolean {
+  const status = httpStatusOf(err);
+  if (status !== 400 && status !== 403) return false;
+  const text =
+    err instanceof Error
+      ? `${err.message} ${JSON.stringify((err as { errors?: unknown }).errors ?? '')}`
+      : '';
+  return /customer[- ]?(supplied|encryption)|encryption ?key/i.test(text);
+}
+
 type ReadOpts = {
   range: ByteRange | undefined;
   ifMatch: string | undefined;
