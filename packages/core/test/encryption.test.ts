@@ -6,6 +6,7 @@ import {
   Bucket,
   type BucketCapabilities,
   type BucketDriver,
+  copyBetween,
   type DriverPutOptions,
   defineCapabilities,
   isPolycloudError,
@@ -258,5 +259,20 @@ describe('encryption options', () => {
     expect(() => new Bucket(none, { encryption: { customerKey: key32().subarray(1) } })).toThrow(/32 bytes/);
     await new Promise((r) => setTimeout(r, 0));
     expect(closed.length).toBe(2);
+  });
+
+  it('copyBetween reads with sourceEncryption and writes with encryption', async () => {
+    const from = recordingDriver({ managed: true, customer: true }, bytes(10));
+    const to = recordingDriver({ managed: true, customer: true });
+    const key = { customerKey: key32() };
+    const sha = createHash('sha256').update(key.customerKey).digest('base64');
+    // The recording driver cuts its first read: the resumed read must keep the key too.
+    await copyBetween(new Bucket(from.driver), 'a', new Bucket(to.driver), 'b', {
+      sourceEncryption: key,
+      encryption: { kmsKeyId: 'dest' },
+    });
+    const gets = from.calls.filter((c) => c.fn === 'get');
+    for (const g of gets) expect((g.opts.customerKey as { sha256: string }).sha256).toBe(sha);
+    expect(to.calls[0]!.opts.encryption).toEqual({ kmsKeyId: 'dest' });
   });
 });
