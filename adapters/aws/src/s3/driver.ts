@@ -194,6 +194,8 @@ export class S3BucketDriver implements BucketDriver {
     opts: DriverPutOptions,
   ): Promise<BlobInfo> {
     const Bucket = this.name;
+    // CompleteMultipartUpload does not echo an SSE-C key hash; UploadPart does, on every part.
+    const echoed = new Set<string | undefined>();
     return multipartUpload<string, { PartNumber: number; ETag: string | undefined }>(
       stream,
       size,
@@ -223,6 +225,7 @@ export class S3BucketDriver implements BucketDriver {
             }),
             { abortSignal: signal },
           );
+          echoed.add(r.SSECustomerKeyMD5);
           return { PartNumber: n, ETag: r.ETag };
         },
         complete: async (UploadId, Parts, total, signal) => {
@@ -238,7 +241,8 @@ export class S3BucketDriver implements BucketDriver {
             }),
             { abortSignal: signal },
           );
-          return this.putInfo(key, total, done.ETag, done, opts);
+          const partsMd5 = echoed.size === 1 ? [...echoed][0] : undefined;
+          return this.putInfo(key, total, done.ETag, { ...done, SSECustomerKeyMD5: partsMd5 }, opts);
         },
         // A completed upload id is gone: ListParts then answers NoSuchUpload (we abort only
         // after giving up), and the object's ETag is the multipart one.
@@ -747,6 +751,7 @@ export class S3BucketDriver implements BucketDriver {
         ranges.push({ n, start, end: Math.min(size, start + partSize) - 1 });
       }
       const parts: { PartNumber: number; ETag: string | undefined }[] = new Array(ranges.length);
+      const echoed = new Set<string | undefined>();
       let next = 0;
       const worker = async () => {
         while (next < ranges.length) {
@@ -766,6 +771,7 @@ export class S3BucketDriver implements BucketDriver {
             { abortSignal: opts.signal },
           );
           parts[r.n - 1] = { PartNumber: r.n, ETag: out.CopyPartResult?.ETag };
+          echoed.add(out.SSECustomerKeyMD5);
         }
       };
       await Promise.all(Array.from({ length: Math.min(4, ranges.length) }, worker));
@@ -780,7 +786,7 @@ export class S3BucketDriver implements BucketDriver {
         }),
         { abortSignal: opts.signal },
       );
-      return done;
+      return { ...done, SSECustomerKeyMD5: echoed.size === 1 ? [...echoed][0] : undefined };
     } catch (err) {
       await this.abortUpload(dst, uploadId);
       throw err;
