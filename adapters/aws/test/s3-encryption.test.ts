@@ -104,6 +104,34 @@ describe.skipIf(notRun !== undefined)('S3 encryption on the wire (moto)', () => 
       expect(r.path).not.toContain(encodeURIComponent(b64));
   });
 
+  it('signedRequest: SSE-C and SSE-KMS travel as signed headers, never in the URL', async () => {
+    const b = await fresh();
+    const encryption = { customerKey: key };
+    const put = await b.signedRequest('s', { method: 'PUT', expiresIn: 60, encryption });
+    expect(put.url).not.toContain(encodeURIComponent(b64));
+    expect(put.url).not.toContain(b64);
+    expect(decodeURIComponent(new URL(put.url).searchParams.get('X-Amz-SignedHeaders') ?? '')).toContain(
+      'x-amz-server-side-encryption-customer-key',
+    );
+    const sent = await during(async () => {
+      const res = await fetch(put.url, { method: 'PUT', headers: put.headers, body: 'signed and sealed' });
+      expect(res.status).toBe(200);
+    });
+    expect(sent.every((r) => ssec(r))).toBe(true);
+    const get = await b.signedRequest('s', { expiresIn: 60, encryption });
+    expect(get.url).not.toContain(b64);
+    const res = await fetch(get.url, { headers: get.headers });
+    expect(await res.text()).toBe('signed and sealed');
+    const kms = await b.signedRequest('m', {
+      method: 'PUT',
+      expiresIn: 60,
+      encryption: { kmsKeyId: 'alias/app' },
+    });
+    expect(kms.headers['x-amz-server-side-encryption']).toBe('aws:kms');
+    expect((await fetch(kms.url, { method: 'PUT', headers: kms.headers, body: 'x' })).status).toBe(200);
+    expect((await b.head('m')).encryption).toEqual({ kmsKeyId: 'alias/app' });
+  });
+
   it('SSE-KMS: the key id goes on PutObject, CreateMultipartUpload and both copy paths, and is reported', async () => {
     const b = await fresh();
     const encryption = { kmsKeyId: 'arn:aws:kms:us-east-1:000000000000:key/polycloud-test' };

@@ -69,6 +69,22 @@ describe.skipIf(notRun !== undefined)('Azure Blob encryption on the wire (Azurit
     expect((await b.getBytes('c')).byteLength).toBe(300 * KiB);
   });
 
+  it('signedRequest: an encryption scope travels as a header with the SAS URL', async () => {
+    const b = await fresh();
+    const put = await b.signedRequest('s', {
+      method: 'PUT',
+      expiresIn: 60,
+      encryption: { kmsKeyId: 'polycloud-scope' },
+    });
+    expect(put.headers['x-ms-encryption-scope']).toBe('polycloud-scope');
+    const sent = await during(async () => {
+      const res = await fetch(put.url, { method: 'PUT', headers: put.headers, body: 'scoped' });
+      expect(res.status).toBe(201);
+    });
+    expect(sent.map((r) => r.headers['x-ms-encryption-scope'])).toEqual(['polycloud-scope']);
+    expect(await b.getText('s')).toBe('scoped');
+  });
+
   it('customer keys are not declared on http and are rejected before any request', async () => {
     const b = await fresh();
     expect(b.capabilities.encryptionCustomerKey).toBe(false);

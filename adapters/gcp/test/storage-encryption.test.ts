@@ -91,6 +91,22 @@ describe.skipIf(notRun !== undefined)('Cloud Storage encryption on the wire (fak
       expect(r.path).not.toContain(encodeURIComponent(b64));
   });
 
+  it('signedRequest: CSEK headers are signed extension headers, never in the URL', async () => {
+    const b = await fresh();
+    const encryption = { customerKey: key };
+    const put = await b.signedRequest('s', { method: 'PUT', expiresIn: 60, encryption });
+    expect(put.url).not.toContain(encodeURIComponent(b64));
+    expect(put.url).not.toContain(b64);
+    expect(decodeURIComponent(new URL(put.url).searchParams.get('X-Goog-SignedHeaders') ?? '')).toContain(
+      'x-goog-encryption-key',
+    );
+    expect(csek({ method: 'PUT', path: '', headers: put.headers })).toBe(true);
+    const res = await fetch(put.url, { method: 'PUT', headers: put.headers, body: 'signed and sealed' });
+    expect(res.status).toBe(200);
+    const get = await b.signedRequest('s', { expiresIn: 60, encryption });
+    expect(await (await fetch(get.url, { headers: get.headers })).text()).toBe('signed and sealed');
+  });
+
   it('CMEK: kmsKeyName goes on single-shot and resumable uploads, destinationKmsKeyName on rewrite', async () => {
     const b = await fresh();
     const kmsKeyId = 'projects/p/locations/global/keyRings/r/cryptoKeys/polycloud';

@@ -24,6 +24,7 @@ import {
   isPolycloudError,
   type ListPage,
   type PolycloudError,
+  type SignedRequest,
   type SignedUrlMethod,
 } from '@polycloud/core';
 import {
@@ -797,22 +798,36 @@ export class S3BucketDriver implements BucketDriver {
 
   async signedUrl(
     key: string,
-    opts: { method: SignedUrlMethod; expiresIn: number; contentType: string | undefined },
+    opts: {
+      method: SignedUrlMethod;
+      expiresIn: number;
+      contentType: string | undefined;
+      encryption?: DriverEncryption | undefined;
+    },
   ): Promise<string> {
     const Bucket = this.name;
+    const sse = signedSseHeaders(opts.encryption);
     const options = {
       expiresIn: opts.expiresIn,
       // Content-Type is unsigned by default; sign it so the uploader must send this type.
       ...(opts.contentType !== undefined ? { signableHeaders: new Set(['content-type']) } : {}),
+      // Encryption headers stay headers (signed): hoisted into the query they would put a
+      // customer key into the URL, where proxies and logs keep it.
+      ...(sse.names.size > 0 ? { unhoistableHeaders: sse.names } : {}),
     };
     try {
       if (opts.method === 'GET') {
-        const c = new GetObjectCommand({ Bucket, Key: key });
+        const c = new GetObjectCommand({ Bucket, Key: key, ...ssecHeaders(opts.encryption?.customerKey) });
         c.middlewareStack.add(stripChecksumHeaders, STRIP_OPTIONS);
         return await getSignedUrl(this.client, c, options);
       }
       if (opts.method === 'PUT') {
-        const c = new PutObjectCommand({ Bucket, Key: key, ContentType: opts.contentType });
+        const c = new PutObjectCommand({
+          Bucket,
+          Key: key,
+          ContentType: opts.contentType,
+          ...encryptionHeaders(opts.encryption),
+        });
         c.middlewareStack.add(stripChecksumHeaders, STRIP_OPTIONS);
         return await getSignedUrl(this.client, c, options);
       }
@@ -822,6 +837,29 @@ export class S3BucketDriver implements BucketDriver {
     } catch (err) {
       throw this.err(err, 'signedUrl', key);
     }
+  }
+
+  /** The presigned URL plus the headers the request must send (content type, encryption). */
+  async signedRequest(
+    key: string,
+    opts: {
+      method: SignedUrlMethod;
+      expiresIn: number;
+      contentType: string | undefined;
+      encryption?: DriverEncryption | undefined;
+    },
+  ): Promise<SignedRequest> {
+    const url = await this.signedUrl(key, opts);
+    return {
+      url,
+      method: opts.method,
+      headers: {
+        ...(opts.method === 'PUT' && opts.contentType !== undefined
+          ? { 'content-type': opts.contentType }
+          : {}),
+        ...signedSseHeaders(opts.encryption).headers,
+      },
+    };
   }
 
   private err(err: unknown, operation: string, key: string | undefined): PolycloudError {
@@ -870,6 +908,23 @@ export function ssecRefusal(err: unknown, customerKey: CustomerKey | undefined, 
   if (customerKey === undefined)
     return status === 400 && (isHead || /server side encryption|customer/i.test(message));
   return status === 403;
+}
+
+/** The encryption headers of a signed request, by their wire names. */
+function signedSseHeaders(enc: DriverEncryption | undefined): {
+  names: Set<string>;
+  headers: Record<string, string>;
+} {
+  const headers: Record<string, string> = {};
+  if (enc?.customerKey !== undefined) {
+    headers['x-amz-server-side-encryption-customer-algorithm'] = 'AES256';
+    headers['x-amz-server-side-encryption-customer-key'] = enc.customerKey.base64();
+    headers['x-amz-server-side-encryption-customer-key-md5'] = enc.customerKey.md5();
+  } else if (enc?.kmsKeyId !== undefined) {
+    headers['x-amz-server-side-encryption'] = 'aws:kms';
+    headers['x-amz-server-side-encryption-aws-kms-key-id'] = enc.kmsKeyId;
+  }
+  return { names: new Set(Object.keys(headers)), headers };
 }
 
 type CopyOpts = {

@@ -9,6 +9,7 @@ import {
   isPolycloudError,
   type ListPage,
   type PolycloudError,
+  type SignedRequest,
   type SignedUrlMethod,
 } from '@polycloud/core';
 import {
@@ -566,15 +567,23 @@ export class GcsBucketDriver implements BucketDriver {
 
   async signedUrl(
     key: string,
-    opts: { method: SignedUrlMethod; expiresIn: number; contentType: string | undefined },
+    opts: {
+      method: SignedUrlMethod;
+      expiresIn: number;
+      contentType: string | undefined;
+      encryption?: DriverEncryption | undefined;
+    },
   ): Promise<string> {
     const action = opts.method === 'GET' ? 'read' : opts.method === 'PUT' ? 'write' : 'delete';
+    const extensionHeaders = signedEncryptionHeaders(opts.encryption);
     try {
       const [url] = await this.file(key).getSignedUrl({
         version: 'v4',
         action,
         expires: Date.now() + opts.expiresIn * 1000,
         ...(opts.contentType !== undefined && opts.method === 'PUT' ? { contentType: opts.contentType } : {}),
+        // Signed as headers (never query parameters): the request must send them as given.
+        ...(Object.keys(extensionHeaders).length > 0 ? { extensionHeaders } : {}),
       });
       return url;
     } catch (err) {
@@ -591,6 +600,29 @@ export class GcsBucketDriver implements BucketDriver {
       }
       throw gcpError(err, this.ctx('signedUrl', key), 'http');
     }
+  }
+
+  /** The signed URL plus the headers the request must send (content type, encryption). */
+  async signedRequest(
+    key: string,
+    opts: {
+      method: SignedUrlMethod;
+      expiresIn: number;
+      contentType: string | undefined;
+      encryption?: DriverEncryption | undefined;
+    },
+  ): Promise<SignedRequest> {
+    const url = await this.signedUrl(key, opts);
+    return {
+      url,
+      method: opts.method,
+      headers: {
+        ...(opts.method === 'PUT' && opts.contentType !== undefined
+          ? { 'content-type': opts.contentType }
+          : {}),
+        ...signedEncryptionHeaders(opts.encryption),
+      },
+    };
   }
 
   async close(): Promise<void> {
@@ -811,6 +843,19 @@ export function isCsekRefusal(err: unknown): boolean {
       ? `${err.message} ${JSON.stringify((err as { errors?: unknown }).errors ?? '')}`
       : '';
   return /customer[- ]?(supplied|encryption)|encryption ?key/i.test(text);
+}
+
+/** The x-goog-encryption-* headers a signed (XML API) request carries. */
+function signedEncryptionHeaders(enc: DriverEncryption | undefined): Record<string, string> {
+  if (enc?.customerKey !== undefined) {
+    return {
+      'x-goog-encryption-algorithm': 'AES256',
+      'x-goog-encryption-key': enc.customerKey.base64(),
+      'x-goog-encryption-key-sha256': enc.customerKey.sha256,
+    };
+  }
+  if (enc?.kmsKeyId !== undefined) return { 'x-goog-encryption-kms-key-name': enc.kmsKeyId };
+  return {};
 }
 
 type ReadOpts = {
