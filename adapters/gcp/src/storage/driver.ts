@@ -538,7 +538,7 @@ export class GcsBucketDriver implements BucketDriver {
         if (exists)
           throw this.precondition(this.ctx('copy', src), `the source's etag is not ${opts.ifMatch}`, err);
       }
-      if (status === 400 || status === 403) throw this.readError(err, this.ctx('copy', src), src_);
+      if (isCsekRefusal(err)) throw this.readError(err, this.ctx('copy', src), src_);
       throw gcpError(err, status === 404 ? this.ctx('copy', src) : ctx, 'http');
     }
   }
