@@ -2,10 +2,12 @@
 // ignores it (gap moto-s3-sse-c-ignored), so the conformance round trip alone cannot tell "sent
 // and ignored" from "never sent". A recording proxy between the adapter and moto can.
 import { createHash } from 'node:crypto';
-import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, type S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { createS3Client, type S3Bucket, s3Bucket } from '@polycloud/aws/s3';
 import { type RecordedRequest, type RecordingProxy, startRecordingProxy } from '@polycloud/conformance';
+import { CustomerKey } from '@polycloud/core/driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ssecRefusal } from '../src/s3/driver.js';
 import { awsTarget, rand } from './emulator.js';
 
 const { target, notRun } = awsTarget('moto', 'S3');
@@ -102,6 +104,34 @@ describe.skipIf(notRun !== undefined)('S3 encryption on the wire (moto)', () => 
       expect(r.path).not.toContain(encodeURIComponent(b64));
   });
 
+  it('signedRequest: SSE-C and SSE-KMS travel as signed headers, never in the URL', async () => {
+    const b = await fresh();
+    const encryption = { customerKey: key };
+    const put = await b.signedRequest('s', { method: 'PUT', expiresIn: 60, encryption });
+    expect(put.url).not.toContain(encodeURIComponent(b64));
+    expect(put.url).not.toContain(b64);
+    expect(decodeURIComponent(new URL(put.url).searchParams.get('X-Amz-SignedHeaders') ?? '')).toContain(
+      'x-amz-server-side-encryption-customer-key',
+    );
+    const sent = await during(async () => {
+      const res = await fetch(put.url, { method: 'PUT', headers: put.headers, body: 'signed and sealed' });
+      expect(res.status).toBe(200);
+    });
+    expect(sent.every((r) => ssec(r))).toBe(true);
+    const get = await b.signedRequest('s', { expiresIn: 60, encryption });
+    expect(get.url).not.toContain(b64);
+    const res = await fetch(get.url, { headers: get.headers });
+    expect(await res.text()).toBe('signed and sealed');
+    const kms = await b.signedRequest('m', {
+      method: 'PUT',
+      expiresIn: 60,
+      encryption: { kmsKeyId: 'alias/app' },
+    });
+    expect(kms.headers['x-amz-server-side-encryption']).toBe('aws:kms');
+    expect((await fetch(kms.url, { method: 'PUT', headers: kms.headers, body: 'x' })).status).toBe(200);
+    expect((await b.head('m')).encryption).toEqual({ kmsKeyId: 'alias/app' });
+  });
+
   it('SSE-KMS: the key id goes on PutObject, CreateMultipartUpload and both copy paths, and is reported', async () => {
     const b = await fresh();
     const encryption = { kmsKeyId: 'arn:aws:kms:us-east-1:000000000000:key/polycloud-test' };
@@ -133,5 +163,25 @@ describe.skipIf(notRun !== undefined)('S3 encryption on the wire (moto)', () => 
     );
     expect(creates.filter(kms).length).toBeGreaterThanOrEqual(2);
     expect((await b.head('c2')).encryption).toEqual({ kmsKeyId: encryption.kmsKeyId });
+  });
+});
+
+describe('SSE-C refusals (S3 answers no emulator reproduces)', () => {
+  const err = (status: number, name: string, message = '') =>
+    new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message });
+  const key = new CustomerKey(new Uint8Array(32));
+  it('400 without a key (GET InvalidRequest, HEAD without a body) and 403 with another key', () => {
+    const get400 = err(
+      400,
+      'InvalidRequest',
+      'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.',
+    );
+    expect(ssecRefusal(get400, undefined, false)).toBe(true);
+    expect(ssecRefusal(err(400, 'BadRequest'), undefined, true)).toBe(true);
+    expect(ssecRefusal(err(403, 'AccessDenied'), key, false)).toBe(true);
+    // Not about keys: a 403 without a key is IAM, a 400 GET for another reason stays itself.
+    expect(ssecRefusal(err(403, 'AccessDenied'), undefined, false)).toBe(false);
+    expect(ssecRefusal(err(400, 'InvalidArgument', 'Invalid range'), undefined, false)).toBe(false);
+    expect(ssecRefusal(err(404, 'NotFound'), undefined, true)).toBe(false);
   });
 });

@@ -2,11 +2,12 @@
 // recording proxy in front of Azurite: Azurite accepts encryption scopes but reports none (gap
 // azurite-encryption-scope-not-reported). Customer-provided keys need https (the SDK refuses
 // them on http), so on Azurite the capability is not declared and must be UNSUPPORTED.
-import { BlobServiceClient } from '@azure/storage-blob';
+import { BlobServiceClient, RestError } from '@azure/storage-blob';
 import { azureBucket } from '@polycloud/azure/blob';
 import { type RecordedRequest, type RecordingProxy, startRecordingProxy } from '@polycloud/conformance';
 import { type Bucket, isPolycloudError } from '@polycloud/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isCpkRefusal } from '../src/blob/driver.js';
 import { azuriteTarget, rand } from './emulator.js';
 
 const { connectionString, notRun } = azuriteTarget();
@@ -68,6 +69,22 @@ describe.skipIf(notRun !== undefined)('Azure Blob encryption on the wire (Azurit
     expect((await b.getBytes('c')).byteLength).toBe(300 * KiB);
   });
 
+  it('signedRequest: an encryption scope travels as a header with the SAS URL', async () => {
+    const b = await fresh();
+    const put = await b.signedRequest('s', {
+      method: 'PUT',
+      expiresIn: 60,
+      encryption: { kmsKeyId: 'polycloud-scope' },
+    });
+    expect(put.headers['x-ms-encryption-scope']).toBe('polycloud-scope');
+    const sent = await during(async () => {
+      const res = await fetch(put.url, { method: 'PUT', headers: put.headers, body: 'scoped' });
+      expect(res.status).toBe(201);
+    });
+    expect(sent.map((r) => r.headers['x-ms-encryption-scope'])).toEqual(['polycloud-scope']);
+    expect(await b.getText('s')).toBe('scoped');
+  });
+
   it('customer keys are not declared on http and are rejected before any request', async () => {
     const b = await fresh();
     expect(b.capabilities.encryptionCustomerKey).toBe(false);
@@ -79,5 +96,15 @@ describe.skipIf(notRun !== undefined)('Azure Blob encryption on the wire (Azurit
       expect(isPolycloudError(err, 'UNSUPPORTED')).toBe(true);
     });
     expect(reqs).toEqual([]);
+  });
+});
+
+describe('CPK refusals (Azure answers no emulator reproduces)', () => {
+  const rest = (statusCode: number, code: string) => new RestError(code, { statusCode, code });
+  it('409 BlobUsesCustomerSpecifiedEncryption and key mismatches, nothing else', () => {
+    expect(isCpkRefusal(rest(409, 'BlobUsesCustomerSpecifiedEncryption'))).toBe(true);
+    expect(isCpkRefusal(rest(409, 'BlobCustomerSpecifiedEncryptionMismatch'))).toBe(true);
+    expect(isCpkRefusal(rest(409, 'BlobAlreadyExists'))).toBe(false);
+    expect(isCpkRefusal(rest(404, 'BlobNotFound'))).toBe(false);
   });
 });

@@ -8,6 +8,7 @@ import { type RecordedRequest, type RecordingProxy, startRecordingProxy } from '
 import { type Bucket, openBucket } from '@polycloud/core';
 import { storageClient } from '@polycloud/gcp/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isCsekRefusal } from '../src/storage/driver.js';
 import { fakeServiceAccount, gcpTarget, PROJECT, rand } from './emulator.js';
 
 const { endpoint, notRun } = gcpTarget('fake-gcs-server');
@@ -90,6 +91,22 @@ describe.skipIf(notRun !== undefined)('Cloud Storage encryption on the wire (fak
       expect(r.path).not.toContain(encodeURIComponent(b64));
   });
 
+  it('signedRequest: CSEK headers are signed extension headers, never in the URL', async () => {
+    const b = await fresh();
+    const encryption = { customerKey: key };
+    const put = await b.signedRequest('s', { method: 'PUT', expiresIn: 60, encryption });
+    expect(put.url).not.toContain(encodeURIComponent(b64));
+    expect(put.url).not.toContain(b64);
+    expect(decodeURIComponent(new URL(put.url).searchParams.get('X-Goog-SignedHeaders') ?? '')).toContain(
+      'x-goog-encryption-key',
+    );
+    expect(csek({ method: 'PUT', path: '', headers: put.headers })).toBe(true);
+    const res = await fetch(put.url, { method: 'PUT', headers: put.headers, body: 'signed and sealed' });
+    expect(res.status).toBe(200);
+    const get = await b.signedRequest('s', { expiresIn: 60, encryption });
+    expect(await (await fetch(get.url, { headers: get.headers })).text()).toBe('signed and sealed');
+  });
+
   it('CMEK: kmsKeyName goes on single-shot and resumable uploads, destinationKmsKeyName on rewrite', async () => {
     const b = await fresh();
     const kmsKeyId = 'projects/p/locations/global/keyRings/r/cryptoKeys/polycloud';
@@ -120,5 +137,28 @@ describe.skipIf(notRun !== undefined)('Cloud Storage encryption on the wire (fak
     expect(
       copy.some((r) => r.path.includes('/rewriteTo/') && r.path.includes(`destinationKmsKeyName=${q}`)),
     ).toBe(true);
+  });
+});
+
+describe('CSEK refusals (Cloud Storage answers no emulator reproduces)', () => {
+  const apiError = (code: number, message: string, reason: string) =>
+    Object.assign(new Error(message), { code, errors: [{ domain: 'global', reason, message }] });
+  it('400 for a missing or wrong customer-supplied key, nothing else', () => {
+    expect(
+      isCsekRefusal(
+        apiError(
+          400,
+          'The target object is encrypted by a customer-supplied encryption key.',
+          'resourceIsEncryptedWithCustomerEncryptionKey',
+        ),
+      ),
+    ).toBe(true);
+    expect(
+      isCsekRefusal(
+        apiError(400, 'The provided encryption key is incorrect.', 'customerEncryptionKeyIsIncorrect'),
+      ),
+    ).toBe(true);
+    expect(isCsekRefusal(apiError(400, 'Invalid argument.', 'invalid'))).toBe(false);
+    expect(isCsekRefusal(apiError(404, 'No such object: b/k', 'notFound'))).toBe(false);
   });
 });

@@ -23,7 +23,8 @@ export interface RecordingProxy {
 }
 
 /**
- * An HTTP/1.1 reverse proxy on 127.0.0.1 that forwards every request to `target` unchanged and
+ * An HTTP/1.1 reverse proxy on 127.0.0.1 that forwards every request to `target` (only `Host`
+ * rewritten to the target's, as a direct client would send it) and
  * records its method, path and headers. For checks of what an adapter really sends where an
  * emulator accepts and ignores a header (encryption keys, for one), so a test can tell "sent
  * and ignored" from "never sent".
@@ -43,7 +44,8 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
         port: Number(to.port || 80),
         method: req.method,
         path: req.url,
-        headers: req.headers,
+        // As if sent to the emulator directly: some route by Host (fake-gcs-server's XML API).
+        headers: { ...req.headers, host: to.host },
       },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.statusMessage, up.headers);

@@ -6,6 +6,7 @@ import {
   Bucket,
   type BucketCapabilities,
   type BucketDriver,
+  copyBetween,
   type DriverPutOptions,
   defineCapabilities,
   isPolycloudError,
@@ -258,5 +259,72 @@ describe('encryption options', () => {
     expect(() => new Bucket(none, { encryption: { customerKey: key32().subarray(1) } })).toThrow(/32 bytes/);
     await new Promise((r) => setTimeout(r, 0));
     expect(closed.length).toBe(2);
+  });
+
+  it('copyBetween reads with sourceEncryption and writes with encryption', async () => {
+    const from = recordingDriver({ managed: true, customer: true }, bytes(10));
+    const to = recordingDriver({ managed: true, customer: true });
+    const key = { customerKey: key32() };
+    const sha = createHash('sha256').update(key.customerKey).digest('base64');
+    // The recording driver cuts its first read: the resumed read must keep the key too.
+    await copyBetween(new Bucket(from.driver), 'a', new Bucket(to.driver), 'b', {
+      sourceEncryption: key,
+      encryption: { kmsKeyId: 'dest' },
+    });
+    const gets = from.calls.filter((c) => c.fn === 'get');
+    for (const g of gets) expect((g.opts.customerKey as { sha256: string }).sha256).toBe(sha);
+    expect(to.calls[0]!.opts.encryption).toEqual({ kmsKeyId: 'dest' });
+  });
+
+  it('signed requests carry encryption as headers; a bare signed URL refuses what needs them', async () => {
+    const signed: { fn: string; opts: Record<string, unknown> }[] = [];
+    const make = (withRequest: boolean) => {
+      const { driver } = recordingDriver({ managed: true, customer: true });
+      const d: BucketDriver<null> = {
+        ...driver,
+        capabilities: {
+          ...driver.capabilities,
+          signedUrlMethods: ['GET', 'PUT', 'DELETE'],
+          maxSignedUrlSeconds: 60,
+        },
+        signedUrl: async (_k, opts) => {
+          signed.push({ fn: 'signedUrl', opts: { ...opts } });
+          return 'https://signed.invalid/k';
+        },
+      };
+      if (withRequest) {
+        d.signedRequest = async (_k, opts) => {
+          signed.push({ fn: 'signedRequest', opts: { ...opts } });
+          return { url: 'https://signed.invalid/k', method: opts.method, headers: { 'x-test': '1' } };
+        };
+      }
+      return d;
+    };
+    const encryption = { customerKey: key32() };
+    const b = new Bucket(make(true));
+    expect(await codeOf(b.signedUrl('k', { expiresIn: 60, encryption }))).toBe('INVALID_ARGUMENT');
+    expect(
+      await codeOf(b.signedUrl('k', { method: 'PUT', expiresIn: 60, encryption: { kmsKeyId: 'x' } })),
+    ).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(b.signedRequest('k', { method: 'DELETE', expiresIn: 60, encryption }))).toBe(
+      'INVALID_ARGUMENT',
+    );
+    expect(await codeOf(b.signedRequest('k', { expiresIn: 60, encryption: { kmsKeyId: 'x' } }))).toBe(
+      'INVALID_ARGUMENT',
+    );
+    expect(signed).toEqual([]);
+    await b.signedRequest('k', { expiresIn: 60, encryption });
+    expect((signed[0]!.opts.encryption as { customerKey: { sha256: string } }).customerKey.sha256).toBe(
+      createHash('sha256').update(encryption.customerKey).digest('base64'),
+    );
+    // A managed-key default needs nothing on a GET, so a bare GET URL is fine; a PUT is not.
+    const kms = new Bucket(make(true), { encryption: { kmsKeyId: 'default' } });
+    expect(await codeOf(kms.signedUrl('k', { expiresIn: 60 }))).toBe('ok');
+    expect(await codeOf(kms.signedUrl('k', { method: 'PUT', expiresIn: 60 }))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(kms.signedRequest('k', { method: 'PUT', expiresIn: 60 }))).toBe('ok');
+    expect(signed.at(-1)!.opts.encryption).toEqual({ kmsKeyId: 'default' });
+    // A driver that cannot return headers cannot carry encryption.
+    const bare = new Bucket(make(false));
+    expect(await codeOf(bare.signedRequest('k', { expiresIn: 60, encryption }))).toBe('UNSUPPORTED');
   });
 });

@@ -24,6 +24,7 @@ import {
   isPolycloudError,
   type ListPage,
   type PolycloudError,
+  type SignedRequest,
   type SignedUrlMethod,
 } from '@polycloud/core';
 import {
@@ -194,6 +195,8 @@ export class S3BucketDriver implements BucketDriver {
     opts: DriverPutOptions,
   ): Promise<BlobInfo> {
     const Bucket = this.name;
+    // CompleteMultipartUpload does not echo an SSE-C key hash; UploadPart does, on every part.
+    const echoed = new Set<string | undefined>();
     return multipartUpload<string, { PartNumber: number; ETag: string | undefined }>(
       stream,
       size,
@@ -223,6 +226,7 @@ export class S3BucketDriver implements BucketDriver {
             }),
             { abortSignal: signal },
           );
+          echoed.add(r.SSECustomerKeyMD5);
           return { PartNumber: n, ETag: r.ETag };
         },
         complete: async (UploadId, Parts, total, signal) => {
@@ -238,7 +242,8 @@ export class S3BucketDriver implements BucketDriver {
             }),
             { abortSignal: signal },
           );
-          return this.putInfo(key, total, done.ETag, done, opts);
+          const partsMd5 = echoed.size === 1 ? [...echoed][0] : undefined;
+          return this.putInfo(key, total, done.ETag, { ...done, SSECustomerKeyMD5: partsMd5 }, opts);
         },
         // A completed upload id is gone: ListParts then answers NoSuchUpload (we abort only
         // after giving up), and the object's ETag is the multipart one.
@@ -747,6 +752,7 @@ export class S3BucketDriver implements BucketDriver {
         ranges.push({ n, start, end: Math.min(size, start + partSize) - 1 });
       }
       const parts: { PartNumber: number; ETag: string | undefined }[] = new Array(ranges.length);
+      const echoed = new Set<string | undefined>();
       let next = 0;
       const worker = async () => {
         while (next < ranges.length) {
@@ -766,6 +772,7 @@ export class S3BucketDriver implements BucketDriver {
             { abortSignal: opts.signal },
           );
           parts[r.n - 1] = { PartNumber: r.n, ETag: out.CopyPartResult?.ETag };
+          echoed.add(out.SSECustomerKeyMD5);
         }
       };
       await Promise.all(Array.from({ length: Math.min(4, ranges.length) }, worker));
@@ -780,7 +787,7 @@ export class S3BucketDriver implements BucketDriver {
         }),
         { abortSignal: opts.signal },
       );
-      return done;
+      return { ...done, SSECustomerKeyMD5: echoed.size === 1 ? [...echoed][0] : undefined };
     } catch (err) {
       await this.abortUpload(dst, uploadId);
       throw err;
@@ -791,22 +798,36 @@ export class S3BucketDriver implements BucketDriver {
 
   async signedUrl(
     key: string,
-    opts: { method: SignedUrlMethod; expiresIn: number; contentType: string | undefined },
+    opts: {
+      method: SignedUrlMethod;
+      expiresIn: number;
+      contentType: string | undefined;
+      encryption?: DriverEncryption | undefined;
+    },
   ): Promise<string> {
     const Bucket = this.name;
+    const sse = signedSseHeaders(opts.encryption);
     const options = {
       expiresIn: opts.expiresIn,
       // Content-Type is unsigned by default; sign it so the uploader must send this type.
       ...(opts.contentType !== undefined ? { signableHeaders: new Set(['content-type']) } : {}),
+      // Encryption headers stay headers (signed): hoisted into the query they would put a
+      // customer key into the URL, where proxies and logs keep it.
+      ...(sse.names.size > 0 ? { unhoistableHeaders: sse.names } : {}),
     };
     try {
       if (opts.method === 'GET') {
-        const c = new GetObjectCommand({ Bucket, Key: key });
+        const c = new GetObjectCommand({ Bucket, Key: key, ...ssecHeaders(opts.encryption?.customerKey) });
         c.middlewareStack.add(stripChecksumHeaders, STRIP_OPTIONS);
         return await getSignedUrl(this.client, c, options);
       }
       if (opts.method === 'PUT') {
-        const c = new PutObjectCommand({ Bucket, Key: key, ContentType: opts.contentType });
+        const c = new PutObjectCommand({
+          Bucket,
+          Key: key,
+          ContentType: opts.contentType,
+          ...encryptionHeaders(opts.encryption),
+        });
         c.middlewareStack.add(stripChecksumHeaders, STRIP_OPTIONS);
         return await getSignedUrl(this.client, c, options);
       }
@@ -816,6 +837,29 @@ export class S3BucketDriver implements BucketDriver {
     } catch (err) {
       throw this.err(err, 'signedUrl', key);
     }
+  }
+
+  /** The presigned URL plus the headers the request must send (content type, encryption). */
+  async signedRequest(
+    key: string,
+    opts: {
+      method: SignedUrlMethod;
+      expiresIn: number;
+      contentType: string | undefined;
+      encryption?: DriverEncryption | undefined;
+    },
+  ): Promise<SignedRequest> {
+    const url = await this.signedUrl(key, opts);
+    return {
+      url,
+      method: opts.method,
+      headers: {
+        ...(opts.method === 'PUT' && opts.contentType !== undefined
+          ? { 'content-type': opts.contentType }
+          : {}),
+        ...signedSseHeaders(opts.encryption).headers,
+      },
+    };
   }
 
   private err(err: unknown, operation: string, key: string | undefined): PolycloudError {
@@ -858,12 +902,29 @@ class SourceChanged extends Error {
  * Whether S3 refused a read for its SSE-C key: without a key an SSE-C object answers 400
  * (InvalidRequest; a HEAD has no body to say so), another key answers 403.
  */
-function ssecRefusal(err: unknown, customerKey: CustomerKey | undefined, isHead: boolean): boolean {
+export function ssecRefusal(err: unknown, customerKey: CustomerKey | undefined, isHead: boolean): boolean {
   const status = awsHttpStatus(err);
   const message = err instanceof Error ? err.message : '';
   if (customerKey === undefined)
     return status === 400 && (isHead || /server side encryption|customer/i.test(message));
   return status === 403;
+}
+
+/** The encryption headers of a signed request, by their wire names. */
+function signedSseHeaders(enc: DriverEncryption | undefined): {
+  names: Set<string>;
+  headers: Record<string, string>;
+} {
+  const headers: Record<string, string> = {};
+  if (enc?.customerKey !== undefined) {
+    headers['x-amz-server-side-encryption-customer-algorithm'] = 'AES256';
+    headers['x-amz-server-side-encryption-customer-key'] = enc.customerKey.base64();
+    headers['x-amz-server-side-encryption-customer-key-md5'] = enc.customerKey.md5();
+  } else if (enc?.kmsKeyId !== undefined) {
+    headers['x-amz-server-side-encryption'] = 'aws:kms';
+    headers['x-amz-server-side-encryption-aws-kms-key-id'] = enc.kmsKeyId;
+  }
+  return { names: new Set(Object.keys(headers)), headers };
 }
 
 type CopyOpts = {

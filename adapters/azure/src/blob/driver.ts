@@ -55,7 +55,7 @@ const MAX_SAS_SECONDS = 7 * 24 * 3600;
 const MAX_BATCH = 256;
 
 /** Azure refused a read for the blob's customer-provided key (missing or another one). */
-function isCpkRefusal(err: unknown): boolean {
+export function isCpkRefusal(err: unknown): boolean {
   return /CustomerSpecifiedEncryption|EncryptionKey/i.test(azureErrorCode(err) ?? '');
 }
 
@@ -616,13 +616,22 @@ export class AzureBucketDriver implements BucketDriver {
   /** The SAS URL plus the headers the request must send: for PUT `x-ms-blob-type: BlockBlob`. */
   async signedRequest(key: string, opts: DriverSignOptions): Promise<SignedRequest> {
     const url = await this.sasUrl(key, opts, this.ctx('signedRequest', key));
-    if (opts.method !== 'PUT') return { url, method: opts.method, headers: {} };
+    // The SAS does not sign these; the service still requires them on the request.
+    const enc: Record<string, string> = {};
+    if (opts.encryption?.customerKey !== undefined) {
+      enc['x-ms-encryption-key'] = opts.encryption.customerKey.base64();
+      enc['x-ms-encryption-key-sha256'] = opts.encryption.customerKey.sha256;
+      enc['x-ms-encryption-algorithm'] = 'AES256';
+    } else if (opts.encryption?.kmsKeyId !== undefined)
+      enc['x-ms-encryption-scope'] = opts.encryption.kmsKeyId;
+    if (opts.method !== 'PUT') return { url, method: opts.method, headers: enc };
     return {
       url,
       method: 'PUT',
       headers: {
         'x-ms-blob-type': 'BlockBlob',
         ...(opts.contentType === undefined ? {} : { 'content-type': opts.contentType }),
+        ...enc,
       },
     };
   }

@@ -9,6 +9,7 @@ import {
   isPolycloudError,
   type ListPage,
   type PolycloudError,
+  type SignedRequest,
   type SignedUrlMethod,
 } from '@polycloud/core';
 import {
@@ -551,7 +552,7 @@ export class GcsBucketDriver implements BucketDriver {
         if (exists)
           throw this.precondition(this.ctx('copy', src), `the source's etag is not ${opts.ifMatch}`, err);
       }
-      if (status === 400 || status === 403) throw this.readError(err, this.ctx('copy', src), src_);
+      if (isCsekRefusal(err)) throw this.readError(err, this.ctx('copy', src), src_);
       throw gcpError(err, status === 404 ? this.ctx('copy', src) : ctx, 'http');
     }
   }
@@ -562,15 +563,7 @@ export class GcsBucketDriver implements BucketDriver {
    * 403: both mean "pass the right key".
    */
   private readError(err: unknown, ctx: ErrorContext, customerKey: CustomerKey | undefined): PolycloudError {
-    const status = httpStatusOf(err);
-    const text =
-      err instanceof Error
-        ? `${err.message} ${JSON.stringify((err as { errors?: unknown }).errors ?? '')}`
-        : '';
-    if (
-      (status === 400 || status === 403) &&
-      /customer[- ]?(supplied|encryption)|encryption ?key/i.test(text)
-    ) {
+    if (isCsekRefusal(err)) {
       return gcpError(err, ctx, 'http', {
         code: 'PERMISSION_DENIED',
         retryable: false,
@@ -588,15 +581,23 @@ export class GcsBucketDriver implements BucketDriver {
 
   async signedUrl(
     key: string,
-    opts: { method: SignedUrlMethod; expiresIn: number; contentType: string | undefined },
+    opts: {
+      method: SignedUrlMethod;
+      expiresIn: number;
+      contentType: string | undefined;
+      encryption?: DriverEncryption | undefined;
+    },
   ): Promise<string> {
     const action = opts.method === 'GET' ? 'read' : opts.method === 'PUT' ? 'write' : 'delete';
+    const extensionHeaders = signedEncryptionHeaders(opts.encryption);
     try {
       const [url] = await this.file(key).getSignedUrl({
         version: 'v4',
         action,
         expires: Date.now() + opts.expiresIn * 1000,
         ...(opts.contentType !== undefined && opts.method === 'PUT' ? { contentType: opts.contentType } : {}),
+        // Signed as headers (never query parameters): the request must send them as given.
+        ...(Object.keys(extensionHeaders).length > 0 ? { extensionHeaders } : {}),
       });
       return url;
     } catch (err) {
@@ -613,6 +614,29 @@ export class GcsBucketDriver implements BucketDriver {
       }
       throw gcpError(err, this.ctx('signedUrl', key), 'http');
     }
+  }
+
+  /** The signed URL plus the headers the request must send (content type, encryption). */
+  async signedRequest(
+    key: string,
+    opts: {
+      method: SignedUrlMethod;
+      expiresIn: number;
+      contentType: string | undefined;
+      encryption?: DriverEncryption | undefined;
+    },
+  ): Promise<SignedRequest> {
+    const url = await this.signedUrl(key, opts);
+    return {
+      url,
+      method: opts.method,
+      headers: {
+        ...(opts.method === 'PUT' && opts.contentType !== undefined
+          ? { 'content-type': opts.contentType }
+          : {}),
+        ...signedEncryptionHeaders(opts.encryption),
+      },
+    };
   }
 
   async close(): Promise<void> {
@@ -820,6 +844,34 @@ function header(h: ResponseHeaders, name: string): string | undefined {
  * RFC 2047 words, the only form a header carries unambiguously: the metadata must then be
  * read from the object resource.
  */
+/**
+ * Whether Cloud Storage refused a request for the object's customer-supplied key: 400 (or 403)
+ * with resourceIsEncryptedWithCustomerEncryptionKey ("encrypted by a customer-supplied
+ * encryption key") without one, or "the provided encryption key is incorrect" for another.
+ */
+export function isCsekRefusal(err: unknown): boolean {
+  const status = httpStatusOf(err);
+  if (status !== 400 && status !== 403) return false;
+  const text =
+    err instanceof Error
+      ? `${err.message} ${JSON.stringify((err as { errors?: unknown }).errors ?? '')}`
+      : '';
+  return /customer[- ]?(supplied|encryption)|encryption ?key/i.test(text);
+}
+
+/** The x-goog-encryption-* headers a signed (XML API) request carries. */
+function signedEncryptionHeaders(enc: DriverEncryption | undefined): Record<string, string> {
+  if (enc?.customerKey !== undefined) {
+    return {
+      'x-goog-encryption-algorithm': 'AES256',
+      'x-goog-encryption-key': enc.customerKey.base64(),
+      'x-goog-encryption-key-sha256': enc.customerKey.sha256,
+    };
+  }
+  if (enc?.kmsKeyId !== undefined) return { 'x-goog-encryption-kms-key-name': enc.kmsKeyId };
+  return {};
+}
+
 type ReadOpts = {
   range: ByteRange | undefined;
   ifMatch: string | undefined;

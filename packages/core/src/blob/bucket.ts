@@ -16,6 +16,7 @@ import {
   type Encryption,
   readEncryption,
   scrubKey,
+  signEncryption,
   writeEncryption,
 } from './encryption.js';
 import type {
@@ -611,7 +612,7 @@ export class Bucket<TNative = unknown> {
     this.runner.ensureOpen(op);
     this.key(key, op);
     const ctx = this.runner.ctx(op, key);
-    checkOptions(opts, ['method', 'expiresIn', 'contentType'], ctx);
+    checkOptions(opts, ['method', 'expiresIn', 'contentType', 'encryption'], ctx);
     const o: Partial<SignedUrlOptions> = opts ?? {};
     const method = o.method ?? 'GET';
     if (!['GET', 'PUT', 'DELETE'].includes(method)) {
@@ -630,7 +631,20 @@ export class Bucket<TNative = unknown> {
     if (o.contentType !== undefined && !HEADER_VALUE.test(o.contentType)) {
       throw invalidArgument(`${op}: contentType contains a character an HTTP header cannot carry`, ctx);
     }
-    return { method, expiresIn: o.expiresIn, contentType: o.contentType };
+    const encryption = signEncryption(
+      o.encryption,
+      method,
+      this.encryption,
+      this.capabilities,
+      ctx,
+      d.signedRequest !== undefined,
+    );
+    return {
+      method,
+      expiresIn: o.expiresIn,
+      contentType: o.contentType,
+      ...(encryption ? { encryption } : {}),
+    };
   }
 
   /** The native SDK client, typed when the bucket came from an adapter's own constructor. */

@@ -11,6 +11,11 @@ export interface DriverSignOptions {
   /** 1 to capabilities.maxSignedUrlSeconds. */
   readonly expiresIn: number;
   readonly contentType: string | undefined;
+  /**
+   * Encryption the signed request carries as headers (signed where the provider signs headers):
+   * only for `signedRequest`, only with the matching capability.
+   */
+  readonly encryption?: DriverEncryption | undefined;
 }
 
 /** Options the portable layer hands a driver's `put`, already validated and normalised. */

@@ -243,3 +243,47 @@ function shows(err: unknown, secret: string): boolean {
   }
   return text.includes(secret) || String((err as Error).stack ?? '').includes(secret);
 }
+
+/**
+ * The encryption a signed request must carry, validated: a customer key for a GET, a managed
+ * key or a customer key for a PUT (the call's own, else the bucket's default). These travel as
+ * request headers, so a bare `signedUrl` cannot carry them (INVALID_ARGUMENT pointing at
+ * `signedRequest`), and a driver without `signedRequest` cannot sign them (UNSUPPORTED).
+ */
+export function signEncryption(
+  value: unknown,
+  method: 'GET' | 'PUT' | 'DELETE',
+  fallback: DriverEncryption | undefined,
+  caps: BucketCapabilities,
+  ctx: Ctx,
+  canSignHeaders: boolean,
+): DriverEncryption | undefined {
+  let enc: DriverEncryption | undefined;
+  if (value !== undefined) {
+    if (method === 'DELETE')
+      throw invalidArgument(`${ctx.operation}: encryption applies to GET and PUT, not DELETE`, ctx);
+    if (method === 'PUT') enc = writeEncryption(value, caps, ctx);
+    else {
+      const key = readEncryption(value, caps, ctx);
+      enc = key === undefined ? undefined : { customerKey: key };
+    }
+  } else if (fallback !== undefined && method !== 'DELETE') {
+    // A managed key decrypts by itself: a GET needs only a customer key.
+    enc = method === 'GET' && fallback.customerKey === undefined ? undefined : fallback;
+  }
+  if (enc === undefined) return undefined;
+  if (ctx.operation === 'signedUrl') {
+    throw invalidArgument(
+      `signedUrl on blob "${ctx.resource.name}": a ${method} with ${enc.customerKey ? 'a customer key' : 'a managed key'} needs request headers a bare URL cannot carry; use signedRequest(), which returns the URL with them`,
+      ctx,
+    );
+  }
+  requireCapability(canSignHeaders, 'signedRequest with encryption', {
+    provider: ctx.provider,
+    service: 'blob',
+    operation: ctx.operation,
+    name: ctx.resource.name,
+    ...(ctx.resource.key === undefined ? {} : { key: ctx.resource.key }),
+  });
+  return enc;
+}

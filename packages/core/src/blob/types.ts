@@ -133,6 +133,12 @@ export interface SignedUrlOptions {
   readonly expiresIn: number;
   /** For PUT: the Content-Type the uploader must send. */
   readonly contentType?: string;
+  /**
+   * `signedRequest` only: the encryption the request carries as headers (returned with the
+   * URL): for a GET the object's `customerKey`, for a PUT a `kmsKeyId` or a `customerKey`.
+   * Whoever holds the returned headers holds the key. Default: the bucket's.
+   */
+  readonly encryption?: Encryption;
 }
 
 /**
