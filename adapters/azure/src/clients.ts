@@ -38,7 +38,34 @@ export function resourceFromUrl(url: URL, service: 'blob' | 'queue' | 'kv', what
       },
     );
   }
+  const rule = nameRule(name, what);
+  if (rule !== undefined) {
+    throw invalidArgument(`${url.protocol}//${name}: "${name}" is not a valid Azure ${what} name; ${rule}`, {
+      provider: PROVIDER,
+      service,
+      operation: 'open',
+    });
+  }
   return name;
+}
+
+/**
+ * The service's naming rule that `name` breaks, if any. Checked when opening so that a bad name
+ * fails with the rule instead of an opaque 400 (OutOfRangeInput, InvalidResourceName) on the
+ * first call or in `polycloud create`.
+ */
+function nameRule(name: string, what: string): string | undefined {
+  if (what === 'table') {
+    return /^[A-Za-z][A-Za-z0-9]{2,62}$/.test(name)
+      ? undefined
+      : 'table names are 3 to 63 letters and digits, starting with a letter (no hyphens or underscores)';
+  }
+  // Containers and queues: the special containers ($root, $web, $logs) aside, 3 to 63 lowercase
+  // letters, digits and single hyphens, starting and ending with a letter or digit.
+  if (what === 'container' && /^\$(root|web|logs)$/.test(name)) return undefined;
+  return /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/.test(name)
+    ? undefined
+    : `${what} names are 3 to 63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit`;
 }
 
 /** `endpoint` + `/name`, keeping an emulator's path-style account segment. */

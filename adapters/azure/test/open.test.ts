@@ -17,19 +17,46 @@ const invalid = (e: unknown) => isPolycloudError(e, 'INVALID_ARGUMENT');
 
 describe('opening by URL: rejected forms', () => {
   it.each([
-    ['an unknown parameter', 'azblob://c?account=a&region=x'],
-    ['a path', 'azblob://c/sub?account=a'],
-    ['a port', 'azblob://c:10000?account=a'],
-    ['credentials', 'azblob://user:secret@c?account=a'],
+    ['an unknown parameter', 'azblob://ccc?account=a&region=x'],
+    ['a path', 'azblob://ccc/sub?account=a'],
+    ['a port', 'azblob://ccc:10000?account=a'],
+    ['credentials', 'azblob://user:secret@ccc?account=a'],
   ])('azblob with %s', async (_, url) => {
     await expect(openBucket(url)).rejects.toSatisfy(invalid);
   });
 
+  it.each([
+    ['a container name that is too short', 'blob', 'azblob://c1?account=a', 'container names are 3 to 63'],
+    ['an upper-case container name', 'blob', 'azblob://Uploads?account=a', 'lowercase'],
+    ['a double hyphen in a queue name', 'queue', 'azqueue://my--jobs?account=a', 'single hyphens'],
+    ['an underscore in a queue name', 'queue', 'azqueue://my_jobs?account=a', 'queue names'],
+    [
+      'a hyphen in a table name',
+      'kv',
+      'aztable://my-table?account=a',
+      'table names are 3 to 63 letters and digits',
+    ],
+    ['a table name starting with a digit', 'kv', 'aztable://1table?account=a', 'starting with a letter'],
+  ] as const)('rejects %s with the naming rule', async (_, service, url, rule) => {
+    const open = { blob: openBucket, queue: openQueue, kv: openKv }[service];
+    const err = await (open as (u: string) => Promise<unknown>)(url).catch((e: unknown) => e);
+    expect(isPolycloudError(err, 'INVALID_ARGUMENT')).toBe(true);
+    expect((err as Error).message).toContain(rule);
+  });
+
+  it('accepts valid names, the special containers and mixed-case table names', async () => {
+    for (const url of ['azblob://my-uploads-1?account=a', 'azblob://$web?account=a']) {
+      await (await openBucket(url)).close();
+    }
+    await (await openQueue('azqueue://jobs-dlq?account=a')).close();
+    await (await openKv('aztable://Counters2?account=a')).close();
+  });
+
   it('rejects a bad queue visibilityTimeout and a kv namespace over the limit', async () => {
-    await expect(openQueue('azqueue://q?account=a&visibilityTimeout=0')).rejects.toSatisfy(invalid);
-    await expect(openQueue('azqueue://q?account=a&visibilityTimeout=x')).rejects.toSatisfy(invalid);
-    await expect(openKv(`aztable://t?account=a&namespace=${'n'.repeat(385)}`)).rejects.toSatisfy(invalid);
-    await expect(openKv('aztable://t?account=a&ttl=1')).rejects.toSatisfy(invalid);
+    await expect(openQueue('azqueue://qqq?account=a&visibilityTimeout=0')).rejects.toSatisfy(invalid);
+    await expect(openQueue('azqueue://qqq?account=a&visibilityTimeout=x')).rejects.toSatisfy(invalid);
+    await expect(openKv(`aztable://ttt?account=a&namespace=${'n'.repeat(385)}`)).rejects.toSatisfy(invalid);
+    await expect(openKv('aztable://ttt?account=a&ttl=1')).rejects.toSatisfy(invalid);
   });
 });
 
