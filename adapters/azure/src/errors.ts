@@ -166,13 +166,60 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   THROTTLED: 'the account is over its request rate, retry with backoff',
 };
 
+/** What to do when the container, queue or table itself is missing (not a blob or an entity). */
+const MISSING_RESOURCE: Record<string, string> = Object.assign(Object.create(null), {
+  ContainerNotFound: 'check the name and the account; `npx polycloud create azblob://<container>` creates it',
+  QueueNotFound: 'check the name and the account; `npx polycloud create azqueue://<queue>` creates it',
+  TableNotFound: 'check the name and the account; `npx polycloud create aztable://<table>` creates it',
+});
+
+/**
+ * The service's explanation of a failure, first line only: the queue SDK's message is just
+ * "Unexpected status code: 404" with the explanation in `details`, and the Table SDK can leave
+ * the raw OData JSON as the message. Undefined where the SDK's message is already the text.
+ */
+export function describeAzure(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as NativeShape;
+  const firstLine = (s: unknown) =>
+    typeof s === 'string'
+      ? s
+          .split('\n')
+          .find((l) => l.trim() !== '')
+          ?.trim()
+      : undefined;
+  const message = typeof e.message === 'string' ? e.message : '';
+  if (/^Unexpected status code/.test(message)) {
+    const details = e.details as { message?: unknown } | undefined;
+    const text = firstLine(details?.message);
+    if (text !== undefined) return text;
+  }
+  if (message.trimStart().startsWith('{')) {
+    try {
+      const body = JSON.parse(message) as Record<
+        string,
+        { message?: { value?: unknown } | unknown } | undefined
+      >;
+      const odata = body['odata.error'] ?? body.odataError;
+      const m = (odata as { message?: unknown } | undefined)?.message;
+      const text = firstLine(typeof m === 'object' && m !== null ? (m as { value?: unknown }).value : m);
+      if (text !== undefined) return text;
+    } catch {
+      // not JSON after all: the default description applies
+    }
+  }
+  return undefined;
+}
+
 /**
  * Maps any error from the Azure SDKs to a PolycloudError with the native error as `cause`.
  * PolycloudErrors pass through unchanged.
  */
 export function mapAzureError(err: unknown, ctx: AzureErrorContext): PolycloudError {
   if (isPolycloudError(err)) return err;
-  return wrapError(err, { provider: PROVIDER, ...ctx }, classifyAzure, { hints: HINTS });
+  const missing = MISSING_RESOURCE[azureErrorCode(err) ?? ''];
+  const hints = missing === undefined ? HINTS : { ...HINTS, NOT_FOUND: missing };
+  return wrapError(err, { provider: PROVIDER, ...ctx }, classifyAzure, { hints, describe: describeAzure });
 }
 
 /** Runs `fn`, mapping anything it throws. */

@@ -151,6 +151,11 @@ export interface WrapOptions {
   readonly hints?: Partial<Record<ErrorCode, string>>;
   /** Forces a code (the driver knows better, e.g. a size error behind a generic name). */
   readonly override?: { readonly code: ErrorCode; readonly retryable?: boolean };
+  /**
+   * The native error's text for the message, where the SDK's own message says nothing (e.g.
+   * "Unexpected status code: 404" with the service's explanation elsewhere). Default: `describe`.
+   */
+  readonly describe?: (err: unknown) => string | undefined;
 }
 
 /**
@@ -187,7 +192,7 @@ export function wrapError(
   const native = c.native === undefined ? '' : `${c.native}: `;
   return new PolycloudError({
     code: c.code,
-    message: `${where} failed: ${native}${describe(err)}${hint ? `; ${hint}` : ''}${outcomeUnknown ? OUTCOME_UNKNOWN : ''}`,
+    message: `${where} failed: ${native}${opts.describe?.(err) ?? describe(err)}${hint ? `; ${hint}` : ''}${outcomeUnknown ? OUTCOME_UNKNOWN : ''}`,
     retryable: c.retryable ?? RETRYABLE_CODES.has(c.code),
     ...context,
     cause: err,

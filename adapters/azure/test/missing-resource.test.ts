@@ -1,0 +1,45 @@
+import { isPolycloudError, openBucket, openKv, openQueue } from '@polycloud/core';
+import { describe, expect, it } from 'vitest';
+import { azuriteTarget, rand } from './emulator.js';
+
+const { connectionString, notRun } = azuriteTarget();
+
+// What a user sees first when the container, queue or table was never created: the service's
+// explanation (not the queue SDK's "Unexpected status code: 404" or the Table SDK's raw OData
+// JSON) and the command that creates it.
+describe.skipIf(notRun !== undefined)('a missing container, queue or table', () => {
+  const driverOptions = { connectionString };
+  const name = `pc-none-${rand()}`;
+
+  it.each([
+    [
+      'container',
+      async () => (await openBucket(`azblob://${name}`, { driverOptions })).put('k', 'v'),
+      'The specified container does not exist.',
+      'polycloud create azblob://',
+    ],
+    [
+      'queue',
+      async () => (await openQueue(`azqueue://${name}`, { driverOptions })).send({ a: 1 }),
+      'The specified queue does not exist.',
+      'polycloud create azqueue://',
+    ],
+    [
+      'table',
+      async () => (await openKv(`aztable://${name.replace(/-/g, '')}`, { driverOptions })).set('k', 1),
+      'The table specified does not exist.',
+      'polycloud create aztable://',
+    ],
+  ] as const)(
+    '%s: NOT_FOUND with the service explanation and how to create it',
+    async (_, call, text, hint) => {
+      const err = await call().catch((e: unknown) => e);
+      expect(isPolycloudError(err, 'NOT_FOUND')).toBe(true);
+      const message = (err as Error).message;
+      expect(message).toContain(text);
+      expect(message).toContain(hint);
+      expect(message).not.toContain('Unexpected status code');
+      expect(message).not.toContain('odata');
+    },
+  );
+});
