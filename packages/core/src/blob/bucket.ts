@@ -326,9 +326,16 @@ export class Bucket<TNative = unknown> {
     let range = opts.range;
     if (range !== undefined) {
       if (typeof range !== 'object' || range === null)
-        throw invalidArgument('get: range must be { offset, length? }', ctx);
+        throw invalidArgument(
+          `get on blob "${this.name}" key "${key}": range must be { offset, length? }`,
+          ctx,
+        );
       checkInt(range.offset, 'range.offset', 0, Number.MAX_SAFE_INTEGER, ctx);
-      if (range.offset === undefined) throw invalidArgument('get: range.offset is required', ctx);
+      if (range.offset === undefined)
+        throw invalidArgument(
+          `get on blob "${this.name}" key "${key}": range.offset is required; a range is { offset, length? }`,
+          ctx,
+        );
       checkInt(range.length, 'range.length', 0, Number.MAX_SAFE_INTEGER, ctx);
       requireCapability(this.capabilities.rangeRead, 'rangeRead', this.capCtx(op, key));
       range = { offset: range.offset, ...(range.length === undefined ? {} : { length: range.length }) };

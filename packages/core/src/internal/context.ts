@@ -203,9 +203,9 @@ export class CallRunner {
 
   normalize(err: unknown, operation: string, key?: string): PolycloudError {
     if (isPolycloudError(err)) {
-      return err instanceof PolycloudError
-        ? err.withContext(this.ctx(operation, key))
-        : (err as PolycloudError);
+      if (!(err instanceof PolycloudError)) return err as PolycloudError;
+      const e = err.withContext(this.ctx(operation, key));
+      return e.code === 'INVALID_ARGUMENT' ? this.located(e, operation, key) : e;
     }
     // A native transport failure that escaped a driver (a body stream cut off) is UNAVAILABLE.
     const transport = transportFailure(err, `${operation} on ${this.service} "${this.name}"`);
@@ -215,6 +215,28 @@ export class CallRunner {
       cause: err,
       retryable: false,
     });
+  }
+
+  /**
+   * A validation error raised without its site (by a body or codec helper that knows no
+   * resource) gets "put on blob "b" key "k": " in front, like every other message.
+   */
+  located(err: PolycloudError, operation: string, key?: string): PolycloudError {
+    const site = `${operation} on ${this.service} "${this.name}"${key === undefined ? '' : ` key "${key}"`}`;
+    if (err.message.startsWith(`${operation} on `) || err.message.startsWith(`${operation}: `)) {
+      return err;
+    }
+    const e = new PolycloudError({
+      code: err.code,
+      message: `${site}: ${err.message}`,
+      retryable: err.retryable,
+      ...this.ctx(operation, key),
+      ...(err.cause === undefined ? {} : { cause: err.cause }),
+      outcomeUnknown: err.outcomeUnknown,
+    });
+    const head = `${err.name}: ${err.message}`;
+    if (err.stack?.startsWith(head)) e.stack = `${err.name}: ${e.message}${err.stack.slice(head.length)}`;
+    return e;
   }
 }
 

@@ -354,7 +354,7 @@ export class KvStore<V extends KvValueOf<V> = KvValue, TNative = unknown> {
     requireCapability(this.capabilities.ttl, 'ttl', this.capCtx(op, key));
     if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) {
       throw invalidArgument(
-        `${op}: ttlSeconds must be a positive number, got ${String(ttl)}`,
+        `${op} on kv "${this.name}" key "${key}": ttlSeconds must be a positive number of seconds, got ${String(ttl)}`,
         this.runner.ctx(op, key),
       );
     }

@@ -231,7 +231,7 @@ export class Queue<T = unknown, TNative = unknown> {
       this.runner.ctx(op),
     );
     const { signal, ...msgOpts } = opts;
-    const [r] = await this.sendBatch([{ ...msgOpts, body }], signal ? { signal } : {});
+    const [r] = await this.sendMany([{ ...msgOpts, body }], signal ? { signal } : {}, op);
     if (!r!.ok) throw r!.error;
     return { id: r!.id };
   }
@@ -244,7 +244,15 @@ export class Queue<T = unknown, TNative = unknown> {
     messages: readonly OutgoingMessage<T>[],
     opts: { signal?: AbortSignal } = {},
   ): Promise<SendResult[]> {
-    const op = 'sendBatch';
+    return this.sendMany(messages, opts, 'sendBatch');
+  }
+
+  /** `sendBatch` under the name of the call the user made, for its errors and telemetry. */
+  private async sendMany(
+    messages: readonly OutgoingMessage<T>[],
+    opts: { signal?: AbortSignal },
+    op: 'send' | 'sendBatch',
+  ): Promise<SendResult[]> {
     this.runner.ensureOpen(op);
     if (!Array.isArray(messages))
       throw invalidArgument('sendBatch: messages must be an array', this.runner.ctx(op));
@@ -264,8 +272,9 @@ export class Queue<T = unknown, TNative = unknown> {
     for (let i = 0; i < ready.length; i += size) {
       const chunk = ready.slice(i, i + size);
       try {
+        // The span and the provider errors keep the batch call's name, which a send() is.
         const out = await this.sendEncoded(
-          op,
+          'sendBatch',
           chunk.map((c) => c.msg),
           opts.signal,
         );
@@ -592,7 +601,7 @@ export class Queue<T = unknown, TNative = unknown> {
     try {
       body = this.codec.encode(m.body);
     } catch (err) {
-      if (isPolycloudError(err)) throw err;
+      if (isPolycloudError(err)) throw this.runner.normalize(err, op);
       throw invalidArgument(`${op}: the codec could not encode the message body: ${String(err)}`, {
         ...ctx,
         cause: err,
