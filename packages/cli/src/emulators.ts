@@ -15,6 +15,8 @@ interface State {
   readonly pid: number;
   readonly env: Record<string, string>;
   readonly exports: string[];
+  /** The emulators that came up (absent in state written by older versions). */
+  readonly ids?: string[];
 }
 
 /** The repository the emulator harness belongs to (it installs into <root>/.emulators). */
@@ -53,6 +55,17 @@ function alive(pid: number): boolean {
 export async function emulatorsUp(o: { only?: string; detach?: boolean }): Promise<void> {
   const running = readState();
   if (running) {
+    // Printing the running set's variables for a different --only would point the caller's
+    // next commands at the wrong services, with exit code 0.
+    const wanted = o.only === undefined ? [] : parseSelection(o.only).ids;
+    const missing = running.ids === undefined ? [] : wanted.filter((id) => !running.ids?.includes(id));
+    if (missing.length > 0) {
+      throw new CliError(
+        'PRECONDITION_FAILED',
+        `emulators are already running (pid ${running.pid}: ${running.ids?.join(', ') || 'none ready'}) without ${missing.join(', ')}`,
+        `run \`polycloud emulators down\`, then \`polycloud emulators up --only ${[...new Set([...(running.ids ?? []), ...wanted])].join(',')}\``,
+      );
+    }
     note(`emulators already running (pid ${running.pid}); \`polycloud emulators down\` stops them`);
     for (const l of running.exports) say(l);
     return;
@@ -70,7 +83,8 @@ export async function emulatorsUp(o: { only?: string; detach?: boolean }): Promi
   const exports = exportLines(run.statuses);
   const path = statePath();
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, JSON.stringify({ pid: process.pid, env, exports } satisfies State, null, 2));
+  const ids = run.statuses.filter((s) => s.state === 'ready').map((s) => s.id);
+  writeFileSync(path, JSON.stringify({ pid: process.pid, env, exports, ids } satisfies State, null, 2));
   for (const l of exports) say(l);
   if (problems.length > 0 && Object.keys(env).length === 0) {
     rmSync(path, { force: true });

@@ -106,6 +106,22 @@ describe('polycloud (no emulator)', () => {
     expect(r.stderr).toMatch(/pass --yes/);
   });
 
+  it('emulators up --only with other emulators already running fails instead of printing their variables', async () => {
+    // State as a running `emulators up --only moto` leaves it; this test process stands in for it.
+    const state = join(tmp, 'emulators-state.json');
+    const exports = ['# moto (process on 127.0.0.1:1)', 'export AWS_ENDPOINT_URL=http://127.0.0.1:1'];
+    writeFileSync(state, JSON.stringify({ pid: process.pid, env: {}, exports, ids: ['moto'] }));
+    const env = { POLYCLOUD_EMULATORS_STATE: state };
+    const other = await polycloud(['emulators', 'up', '--detach', '--only', 'azurite'], { env });
+    expect(other.code).toBe(5);
+    expect(other.stdout).toBe('');
+    expect(other.stderr).toMatch(/PRECONDITION_FAILED: .*already running .*moto.* without azurite/);
+    expect(other.stderr).toContain('polycloud emulators down');
+    const same = await polycloud(['emulators', 'up', '--detach', '--only', 'moto'], { env });
+    expect(same.code).toBe(0);
+    expect(same.stdout).toContain('export AWS_ENDPOINT_URL=http://127.0.0.1:1');
+  });
+
   it('conformance on memory passes and writes the CI report format', async () => {
     const root = join(tmp, 'reports-root');
     const r = await polycloud(['conformance', 'mem://pc', 'mem://pcq', 'mem://pckv', '--report-root', root]);
