@@ -1,4 +1,4 @@
-import { Bigtable } from '@google-cloud/bigtable';
+import { Bigtable, type BigtableOptions } from '@google-cloud/bigtable';
 import type { KvCapabilities, KvValue, PolycloudError } from '@polycloud/core';
 import {
   checkEndpointTransport,
@@ -10,6 +10,7 @@ import {
   pcError,
   toBase64Url,
 } from '@polycloud/core/driver';
+import { emulatorAuthClient } from '../endpoint.js';
 import { deadlineOf, type ErrorContext, gcpError, grpcCodeOf, raceSignal } from '../errors.js';
 import {
   COL_EXPIRY,
@@ -94,7 +95,12 @@ export function bigtableClient(opts: {
     ...(opts.projectId ? { projectId: opts.projectId } : {}),
     ...(opts.apiEndpoint ? { apiEndpoint: opts.apiEndpoint } : {}),
     // Client-side metrics export to Cloud Monitoring, which an emulator setup does not have.
-    ...(emulator ? { metricsEnabled: false } : {}),
+    ...(emulator
+      ? {
+          metricsEnabled: false,
+          authClient: emulatorAuthClient as unknown as BigtableOptions['authClient'],
+        }
+      : {}),
   });
 }
 

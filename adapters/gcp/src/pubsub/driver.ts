@@ -1,4 +1,4 @@
-import { PubSub, type Topic } from '@google-cloud/pubsub';
+import { type ClientConfig, PubSub, type Topic } from '@google-cloud/pubsub';
 import type { PolycloudError, QueueCapabilities } from '@polycloud/core';
 import {
   checkEndpointTransport,
@@ -8,6 +8,7 @@ import {
   invalidArgument,
   type QueueDriver,
 } from '@polycloud/core/driver';
+import { emulatorAuthClient } from '../endpoint.js';
 import { deadlineOf, type ErrorContext, gcpError, grpcCodeOf, raceSignal } from '../errors.js';
 import { EMPTY_MARKER, pubsubDriverMessage } from './received.js';
 
@@ -159,20 +160,23 @@ export function pubsubClient(opts: {
   allowInsecureHttp?: boolean;
 }): PubSub {
   const endpoint = opts.apiEndpoint ?? process.env.PUBSUB_EMULATOR_HOST;
+  let emulator = false;
   if (endpoint) {
     // The SDK's emulator mode (no TLS) is any endpoint outside googleapis.com.
     const host = endpoint.replace(/^https?:\/\//, '').split(/[:/]/)[0] ?? '';
+    emulator = !host.endsWith('.googleapis.com');
     checkEndpointTransport(endpoint, {
       service: 'queue',
       provider: 'gcp',
       source: opts.apiEndpoint ? 'the apiEndpoint option' : 'PUBSUB_EMULATOR_HOST',
-      plaintext: !host.endsWith('.googleapis.com'),
+      plaintext: emulator,
       allow: opts.allowInsecureHttp,
     });
   }
   return new PubSub({
     ...(opts.projectId ? { projectId: opts.projectId } : {}),
     ...(opts.apiEndpoint ? { apiEndpoint: opts.apiEndpoint } : {}),
+    ...(emulator ? { authClient: emulatorAuthClient as unknown as ClientConfig['authClient'] } : {}),
   });
 }
 
