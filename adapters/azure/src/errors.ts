@@ -166,11 +166,11 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   THROTTLED: 'the account is over its request rate, retry with backoff',
 };
 
-/** What to do when the container, queue or table itself is missing (not a blob or an entity). */
+/** The scheme to create, when the container, queue or table itself is missing (not a blob or an entity). */
 const MISSING_RESOURCE: Record<string, string> = Object.assign(Object.create(null), {
-  ContainerNotFound: 'check the name and the account; `npx polycloud create azblob://<container>` creates it',
-  QueueNotFound: 'check the name and the account; `npx polycloud create azqueue://<queue>` creates it',
-  TableNotFound: 'check the name and the account; `npx polycloud create aztable://<table>` creates it',
+  ContainerNotFound: 'azblob',
+  QueueNotFound: 'azqueue',
+  TableNotFound: 'aztable',
 });
 
 /**
@@ -217,8 +217,14 @@ export function describeAzure(err: unknown): string | undefined {
  */
 export function mapAzureError(err: unknown, ctx: AzureErrorContext): PolycloudError {
   if (isPolycloudError(err)) return err;
-  const missing = MISSING_RESOURCE[azureErrorCode(err) ?? ''];
-  const hints = missing === undefined ? HINTS : { ...HINTS, NOT_FOUND: missing };
+  const scheme = MISSING_RESOURCE[azureErrorCode(err) ?? ''];
+  const hints =
+    scheme === undefined
+      ? HINTS
+      : {
+          ...HINTS,
+          NOT_FOUND: `check the name and the account; \`npx polycloud create ${scheme}://${ctx.name}\` creates it`,
+        };
   return wrapError(err, { provider: PROVIDER, ...ctx }, classifyAzure, { hints, describe: describeAzure });
 }
 

@@ -16,19 +16,19 @@ describe.skipIf(notRun !== undefined)('a missing container, queue or table', () 
       'container',
       async () => (await openBucket(`azblob://${name}`, { driverOptions })).put('k', 'v'),
       'The specified container does not exist.',
-      'polycloud create azblob://',
+      `polycloud create azblob://${name}`,
     ],
     [
       'queue',
       async () => (await openQueue(`azqueue://${name}`, { driverOptions })).send({ a: 1 }),
       'The specified queue does not exist.',
-      'polycloud create azqueue://',
+      `polycloud create azqueue://${name}`,
     ],
     [
       'table',
       async () => (await openKv(`aztable://${name.replace(/-/g, '')}`, { driverOptions })).set('k', 1),
       'The table specified does not exist.',
-      'polycloud create aztable://',
+      `polycloud create aztable://${name.replace(/-/g, '')}`,
     ],
   ] as const)(
     '%s: NOT_FOUND with the service explanation and how to create it',
