@@ -173,6 +173,17 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
 };
 
 /**
+ * An answer without a body (a HEAD, some 404s) leaves the SDK's placeholder "UnknownError" as
+ * the message; say what the status means instead. Undefined: the SDK's message applies.
+ */
+function describeAws(err: unknown): string | undefined {
+  if (!(err instanceof Error) || err.message !== 'UnknownError') return undefined;
+  const status = awsHttpStatus(err);
+  if (status === 404) return 'not found (the answer had no details)';
+  return status === undefined ? undefined : `HTTP ${status} without details`;
+}
+
+/**
  * Maps any native error to a PolycloudError with the native error as `cause`.
  * PolycloudErrors pass through unchanged.
  */
@@ -180,6 +191,7 @@ export function mapAwsError(err: unknown, ctx: AwsErrorContext, override?: Error
   if (isPolycloudError(err)) return err;
   return wrapError(err, { provider: 'aws', ...ctx }, classifyAws, {
     hints: HINTS,
+    describe: describeAws,
     ...(override === undefined ? {} : { override: { code: override } }),
   });
 }

@@ -300,6 +300,16 @@ describe.skipIf(notRun !== undefined)('S3 adapter (moto)', () => {
       expect((put as { retryable: boolean }).retryable).toBe(false);
     });
 
+    it('a HEAD of a missing key says "not found", not the SDK placeholder "UnknownError"', async () => {
+      const name = `pc-${rand()}`;
+      await client.send(new CreateBucketCommand({ Bucket: name }));
+      const b = s3Bucket({ bucket: name, client });
+      const err = await b.head('missing').catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'NOT_FOUND' });
+      expect((err as Error).message).toContain('not found');
+      expect((err as Error).message).not.toContain('UnknownError');
+    });
+
     it('maps a refused connection to UNAVAILABLE (retryable)', async () => {
       const dead = createS3Client({
         endpoint: 'http://127.0.0.1:9',

@@ -173,6 +173,12 @@ const MISSING_RESOURCE: Record<string, string> = Object.assign(Object.create(nul
   TableNotFound: 'aztable',
 });
 
+/** What the service would have said, for answers without a body. */
+const NO_BODY: Record<string, string> = Object.assign(Object.create(null), {
+  ContainerNotFound: 'The specified container does not exist.',
+  BlobNotFound: 'The specified blob does not exist.',
+});
+
 /**
  * The service's explanation of a failure, first line only: the queue SDK's message is just
  * "Unexpected status code: 404" with the explanation in `details`, and the Table SDK can leave
@@ -189,6 +195,11 @@ export function describeAzure(err: unknown): string | undefined {
           ?.trim()
       : undefined;
   const message = typeof e.message === 'string' ? e.message : '';
+  if (message.trim() === '') {
+    // A HEAD answer carries only the x-ms-error-code header.
+    const known = NO_BODY[azureErrorCode(err) ?? ''];
+    if (known !== undefined) return known;
+  }
   if (/^Unexpected status code/.test(message)) {
     const details = e.details as { message?: unknown } | undefined;
     const text = firstLine(details?.message);

@@ -30,6 +30,12 @@ describe.skipIf(notRun !== undefined)('a missing container, queue or table', () 
       'The table specified does not exist.',
       `polycloud create aztable://${name.replace(/-/g, '')}`,
     ],
+    [
+      'container (HEAD, no body)',
+      async () => (await openBucket(`azblob://${name}`, { driverOptions })).head('k'),
+      'The specified container does not exist.',
+      `polycloud create azblob://${name}`,
+    ],
   ] as const)(
     '%s: NOT_FOUND with the service explanation and how to create it',
     async (_, call, text, hint) => {
