@@ -55,6 +55,30 @@ describe('opening by URL', () => {
     expect(isPolycloudError(err, 'UNKNOWN')).toBe(true);
   });
 
+  it('rejects a misspelt or unknown open option instead of ignoring it', async () => {
+    const cases = [
+      [openBucket('mem://o-b', { timeout: 5000 } as never), 'openBucket: unknown option "timeout"'],
+      [openQueue('mem://o-q', { visibilityTimeoutSeconds: 5 } as never), 'openQueue: unknown option'],
+      [openKv('mem://o-k', { namespace: 'x' } as never), 'openKv: unknown option "namespace"'],
+    ] as const;
+    for (const [p, text] of cases) {
+      const e = await errorOf(p);
+      expect(isPolycloudError(e, 'INVALID_ARGUMENT')).toBe(true);
+      expect((e as Error).message).toContain(text);
+      expect((e as Error).message).toContain('driverOptions');
+    }
+    const ok = await openBucket('mem://o-b', {
+      timeoutMs: 1000,
+      attemptTimeoutMs: 500,
+      idleTimeoutMs: 500,
+      retry: { maxAttempts: 2 },
+      partSize: 5 * 1024 * 1024,
+      concurrency: 2,
+      driverOptions: {},
+    });
+    await ok.close();
+  });
+
   it('urlParams rejects unknown and repeated parameters', () => {
     expect(urlParams(new URL('s3://b?region=x'), ['region'], 'blob')).toEqual({ region: 'x' });
     expect(() => urlParams(new URL('s3://b?regoin=x'), ['region'], 'blob')).toThrow(

@@ -81,6 +81,14 @@ export function checkSignal(value: unknown, ctx: Ctx): asserts value is AbortSig
  * Checks what `openBucket`/`openQueue`/`openKv` were given before anything loads or connects:
  * a string or URL whose host and path decode, and an options object.
  */
+const PORTABLE_OPEN = ['timeoutMs', 'attemptTimeoutMs', 'idleTimeoutMs', 'retry', 'driverOptions', 'signal'];
+/** The options `openBucket`/`openQueue`/`openKv` take: the portable ones and `driverOptions`. */
+const OPEN_OPTIONS: Record<'blob' | 'queue' | 'kv', readonly string[]> = {
+  blob: [...PORTABLE_OPEN, 'partSize', 'concurrency', 'encryption'],
+  queue: [...PORTABLE_OPEN, 'codec', 'claimCheck'],
+  kv: PORTABLE_OPEN,
+};
+
 export function checkOpenArgs(url: unknown, opts: unknown, service: 'blob' | 'queue' | 'kv'): void {
   const ctx = { service, operation: 'open' } as const;
   if (typeof url !== 'string' && !(url instanceof URL)) {
@@ -91,6 +99,17 @@ export function checkOpenArgs(url: unknown, opts: unknown, service: 'blob' | 'qu
   }
   if (opts !== undefined && (opts === null || typeof opts !== 'object' || Array.isArray(opts))) {
     throw invalidArgument(`open: options must be an object, got ${describeValue(opts)}`, ctx);
+  }
+  const fn = `open${service === 'blob' ? 'Bucket' : service === 'queue' ? 'Queue' : 'Kv'}`;
+  const allowed = OPEN_OPTIONS[service];
+  for (const k of Object.keys(opts ?? {})) {
+    // A misspelt option (timeout for timeoutMs) would otherwise be ignored without a word.
+    if (!allowed.includes(k)) {
+      throw invalidArgument(
+        `${fn}: unknown option "${k}"; allowed: ${allowed.join(', ')} (adapter settings such as a client or credentials go in driverOptions)`,
+        ctx,
+      );
+    }
   }
   for (const k of ['timeoutMs', 'attemptTimeoutMs', 'idleTimeoutMs'] as const) {
     const v = (opts as Record<string, unknown> | undefined)?.[k];
