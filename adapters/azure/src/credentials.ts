@@ -167,8 +167,16 @@ function resolveUnchecked(
     const fromCs = cs === undefined ? undefined : connectionStringEndpoint(cs, service);
     if (fromCs !== undefined) return fromCs;
     if (acct === undefined) {
+      const source =
+        cs === undefined
+          ? undefined
+          : opts.connectionString !== undefined
+            ? 'the connectionString option'
+            : 'AZURE_STORAGE_CONNECTION_STRING';
       throw invalidArgument(
-        `azure ${service}: no storage account given; pass account= or set AZURE_STORAGE_ACCOUNT`,
+        source === undefined
+          ? `azure ${service}: no storage account given; pass account= or set AZURE_STORAGE_ACCOUNT`
+          : `azure ${service}: ${source} names no account or ${service} endpoint; expected AccountName=…;AccountKey=…, a ${CS_ENDPOINT_KEY[service]}=… entry or UseDevelopmentStorage=true (copy it from the portal or \`az storage account show-connection-string\`)`,
         {
           provider: PROVIDER,
           service: svcName,

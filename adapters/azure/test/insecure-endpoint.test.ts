@@ -20,22 +20,22 @@ describe('Azure: a plain-http endpoint off this machine is refused unless allowe
 
   it('from a connection string (option or AZURE_STORAGE_CONNECTION_STRING) and the endpoint option', async () => {
     const driverOptions = { connectionString: remote('http') };
-    await expect(openBucket('azblob://c', { driverOptions })).rejects.toSatisfy(
+    await expect(openBucket('azblob://ccc', { driverOptions })).rejects.toSatisfy(
       refused('acct.blob.core.windows.net'),
     );
-    await expect(openQueue('azqueue://q', { driverOptions })).rejects.toSatisfy(
+    await expect(openQueue('azqueue://qqq', { driverOptions })).rejects.toSatisfy(
       refused('acct.queue.core.windows.net'),
     );
-    await expect(openKv('aztable://t', { driverOptions })).rejects.toSatisfy(
+    await expect(openKv('aztable://ttt', { driverOptions })).rejects.toSatisfy(
       refused('acct.table.core.windows.net'),
     );
     process.env.AZURE_STORAGE_CONNECTION_STRING = remote('http');
-    await expect(openBucket('azblob://c')).rejects.toSatisfy(refused('AZURE_STORAGE_CONNECTION_STRING'));
+    await expect(openBucket('azblob://ccc')).rejects.toSatisfy(refused('AZURE_STORAGE_CONNECTION_STRING'));
     expect(() =>
       azureBucket({ container: 'c', account: 'a', accountKey: KEY, endpoint: 'http://10.1.1.1:10000/a' }),
     ).toThrow(/allowInsecureHttp/);
     await expect(
-      openBucket(`azblob://c?account=a&endpoint=${encodeURIComponent('http://10.1.1.1:10000/a')}`, {
+      openBucket(`azblob://ccc?account=a&endpoint=${encodeURIComponent('http://10.1.1.1:10000/a')}`, {
         driverOptions: { accountKey: KEY },
       }),
     ).rejects.toSatisfy(refused('http://10.1.1.1:10000'));
@@ -43,14 +43,14 @@ describe('Azure: a plain-http endpoint off this machine is refused unless allowe
 
   it('allowInsecureHttp (URL parameter or driverOptions), https and loopback open', async () => {
     const opened = [
-      await openBucket('azblob://c?allowInsecureHttp=true', {
+      await openBucket('azblob://ccc?allowInsecureHttp=true', {
         driverOptions: { connectionString: remote('http') },
       }),
-      await openQueue('azqueue://q', {
+      await openQueue('azqueue://qqq', {
         driverOptions: { connectionString: remote('http'), allowInsecureHttp: true },
       }),
-      await openKv('aztable://t', { driverOptions: { connectionString: remote('https') } }),
-      await openBucket('azblob://c', { driverOptions: { connectionString: 'UseDevelopmentStorage=true' } }),
+      await openKv('aztable://ttt', { driverOptions: { connectionString: remote('https') } }),
+      await openBucket('azblob://ccc', { driverOptions: { connectionString: 'UseDevelopmentStorage=true' } }),
     ];
     for (const o of opened) await o.close();
   });

@@ -52,6 +52,15 @@ describe('opening by URL: rejected forms', () => {
     await (await openKv('aztable://Counters2?account=a')).close();
   });
 
+  it('a connection string without an account names itself, not a missing account= parameter', async () => {
+    const err = await openKv('aztable://counters', { driverOptions: { connectionString: 'garbage' } }).catch(
+      (e: unknown) => e,
+    );
+    expect(isPolycloudError(err, 'INVALID_ARGUMENT')).toBe(true);
+    expect((err as Error).message).toContain('the connectionString option names no account');
+    expect((err as Error).message).not.toContain('garbage');
+  });
+
   it('rejects a bad queue visibilityTimeout and a kv namespace over the limit', async () => {
     await expect(openQueue('azqueue://qqq?account=a&visibilityTimeout=0')).rejects.toSatisfy(invalid);
     await expect(openQueue('azqueue://qqq?account=a&visibilityTimeout=x')).rejects.toSatisfy(invalid);
