@@ -56,6 +56,11 @@ describe.skipIf(ps.notRun !== undefined || bt.notRun !== undefined)(
       const child = spawn(
         process.execPath,
         [
+          // The sources under test, as the process conformance suites run them (no build step).
+          '--import',
+          'tsx',
+          '--import',
+          `${REPO}/conformance/src/process/register.mjs`,
           '--input-type=module',
           '-e',
           SCRIPT,

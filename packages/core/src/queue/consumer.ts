@@ -136,6 +136,24 @@ export function startConsumer<T>(
   }
   const retryDelay = opts.retryDelaySeconds ?? ((n: number) => Math.min(2 ** (n - 1), 60));
   const onError = opts.onError ?? (() => {});
+  // Without an onError, a worker whose every receive fails (a missing queue, a refused
+  // credential) would poll forever without a word: say so once per error code, as a process
+  // warning (visible by default, silenced by --no-warnings). Transient failures are only
+  // reported when they persist.
+  const warned = new Set<string>();
+  const warnReceive = (err: unknown, consecutive: number): void => {
+    if (opts.onError !== undefined) return;
+    const retryable = isPolycloudError(err) && err.retryable;
+    if (retryable && consecutive < 5) return;
+    const code = isPolycloudError(err) ? err.code : 'UNKNOWN';
+    if (warned.has(code)) return;
+    warned.add(code);
+    const text = err instanceof Error ? err.message : String(err);
+    process.emitWarning(
+      `consume on queue "${queue.name}": receive keeps failing, still retrying: ${text} (pass consume({ onError }) to handle this yourself)`,
+      { code: 'POLYCLOUD_CONSUME_RECEIVE' },
+    );
+  };
 
   const stopping = new AbortController();
   const stats = { received: 0, acked: 0, failed: 0, deadLettered: 0 };
@@ -309,6 +327,7 @@ export function startConsumer<T>(
         if (stopping.signal.aborted) break;
         onError(err);
         failures++;
+        warnReceive(err, failures);
         await sleep(backoffDelay(DEFAULT_RETRY, Math.min(failures, 8)) + 50, stopping.signal).catch(() => {});
         continue;
       }
