@@ -25,6 +25,7 @@ import {
   decodeCursor,
   encodeCursor,
   lowerBound,
+  mkdirp,
   newToken,
   num,
   optText,
@@ -146,8 +147,7 @@ export async function openLocalBucket(root: string, lockTimeoutMs?: number): Pro
       'the path is a file, not a folder; point file:// at a folder (it is created when missing)',
     );
   }
-  if (!st)
-    await mkdir(root, { recursive: true }).catch((err) => Promise.reject(fsFail(err, 'create the folder')));
+  if (!st) await mkdirp(root).catch((err) => Promise.reject(fsFail(err, 'create the folder')));
   const names = await readdir(root).catch((err) => Promise.reject(fsFail(err, 'read the folder')));
   const foreign = names.filter((n) => !LAYOUT.has(n));
   if (foreign.length > 0 && !names.includes(INDEX_FILE)) {

@@ -8,7 +8,7 @@
  * const uploads = await openBucket('file:///var/lib/app/uploads');   // via @polycloud/core
  * const jobs = await localQueue<{ id: number }>('./data/app.db', 'jobs');  // or directly
  */
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -27,7 +27,7 @@ import { type LocalBucketDriver, openLocalBucket } from './blob.js';
 import { LocalKvDriver } from './kv.js';
 import { LocalQueueDriver, type LocalQueueOptions } from './queue.js';
 import { SqliteFile } from './sqlite.js';
-import { PROVIDER } from './util.js';
+import { mkdirp, PROVIDER } from './util.js';
 
 export {
   INDEX_FILE,
@@ -130,7 +130,7 @@ async function databaseFromUrl(url: URL, service: Service): Promise<string> {
   if (st?.isDirectory())
     throw fail('INVALID_ARGUMENT', 'the path is a folder; name a database file, e.g. …/app.db');
   if (!st) {
-    await mkdir(dirname(path), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+    await mkdirp(dirname(path)).catch((err: NodeJS.ErrnoException) => {
       throw fail(
         err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EROFS'
           ? 'PERMISSION_DENIED'

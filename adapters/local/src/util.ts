@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { abortError } from '@polycloud/core';
 import { decodeListCursor, encodeListCursor } from '@polycloud/core/driver';
 
@@ -82,4 +84,31 @@ export function readBytes(v: unknown): Uint8Array {
  */
 export function lowerBound(b: Uint8Array): Uint8Array {
   return b.byteLength === 0 ? Uint8Array.of(0) : b;
+}
+
+/**
+ * `mkdir -p` that always settles. Node's own `mkdir(path, { recursive: true })` never settles
+ * (and keeps the process alive) where the kernel answers ENOENT for a child of a folder that
+ * exists, as under /proc: it creates the parent and retries forever. Here each missing folder
+ * is made once, from the outermost, and such an answer is an error like any other.
+ */
+export async function mkdirp(path: string): Promise<void> {
+  const missing: string[] = [];
+  for (let p = resolve(path); ; p = dirname(p)) {
+    const exists = await stat(p).then(
+      (s) => s,
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return undefined;
+        throw err;
+      },
+    );
+    if (exists !== undefined) break;
+    missing.unshift(p);
+    if (dirname(p) === p) break;
+  }
+  for (const p of missing) {
+    await mkdir(p).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err; // another process made it meanwhile
+    });
+  }
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -30,6 +30,23 @@ const { DatabaseSync } = process.getBuiltinModule('node:sqlite') as unknown as {
 };
 
 describe('file:// buckets', () => {
+  // Node's recursive mkdir never settles there (the kernel answers ENOENT under /proc), which
+  // held a script open after opening had already failed with TIMEOUT.
+  it.runIf(existsSync('/proc/self'))(
+    'a folder that cannot be created under /proc fails at once instead of hanging',
+    async () => {
+      for (const open of [
+        () => openBucket(pathToFileURL('/proc/polycloud-nope/bucket').href),
+        () => openKv(`${pathToFileURL('/proc/polycloud-nope/x.db').href.replace('file:', 'local:')}?table=t`),
+      ]) {
+        const err = await open().catch((e: unknown) => e);
+        expect(isPolycloudError(err, 'INVALID_ARGUMENT'), String(err)).toBe(true);
+        expect((err as Error).message).toContain('cannot create the folder');
+      }
+    },
+    60_000,
+  );
+
   it('a path that is a file is refused and left alone', async () => {
     const f = join(root, 'a-file');
     writeFileSync(f, 'mine');
