@@ -219,8 +219,9 @@ export function restartSuite(h: RestartHarness): void {
         for (const c of calls) {
           if (c.ok || c.hung || !c.polycloud) continue;
           const allowed =
-            c.phase === 'recreating' || (!t.durable && c.phase === 'after')
-              ? // an in-memory emulator forgot the resource until it is made again
+            !t.durable && (c.phase === 'down' || c.phase === 'recreating')
+              ? // an in-memory emulator answers, empty, as soon as it is up: the resource is
+                // missing until it is made again
                 c.code === 'NOT_FOUND' || c.retryable === true
               : c.retryable === true;
           if (!allowed) violations.push(`${c.phase}: ${c.code} retryable=${c.retryable}`);
