@@ -64,6 +64,7 @@ export class KvStore<V extends KvValueOf<V> = KvValue, TNative = unknown> {
     const op = 'getMany';
     this.runner.ensureOpen(op);
     this.keys(keys, op);
+    checkOptions(opts, ['signal'], this.runner.ctx(op));
     const out: (KvEntry<V> | undefined)[] = [];
     const size = Math.max(1, this.capabilities.maxBatchSize);
     for (let i = 0; i < keys.length; i += size) {
@@ -146,6 +147,7 @@ export class KvStore<V extends KvValueOf<V> = KvValue, TNative = unknown> {
     const op = 'setMany';
     this.runner.ensureOpen(op);
     if (!Array.isArray(items)) throw invalidArgument('setMany: items must be an array', this.runner.ctx(op));
+    checkOptions(opts, ['signal'], this.runner.ctx(op));
     const prepared = items.map((it) => {
       if (typeof it !== 'object' || it === null)
         throw invalidArgument('setMany: each item must be { key, value }', this.runner.ctx(op));
@@ -190,6 +192,7 @@ export class KvStore<V extends KvValueOf<V> = KvValue, TNative = unknown> {
     const op = 'deleteMany';
     this.runner.ensureOpen(op);
     this.keys(keys, op);
+    checkOptions(opts, ['signal'], this.runner.ctx(op));
     const out: KvDeleteResult[] = [];
     const size = Math.max(1, this.capabilities.maxBatchSize);
     for (let i = 0; i < keys.length; i += size) {
