@@ -23,11 +23,12 @@ import {
 } from '@polycloud/core';
 import {
   type BucketDriver,
+  bytesStream,
   DEFAULT_CONTENT_TYPE,
+  type DriverBody,
   type DriverPutOptions,
   type DriverSignOptions,
   defineCapabilities,
-  emptyStream,
   fromBase64Url,
   fromUtf8,
   guardStream,
@@ -45,6 +46,7 @@ import { decodeMetadata, encodeMetadata } from './metadata.js';
 import { decodeBlobName, encodeBlobName, encodeListPrefix, isPlain } from './names.js';
 
 /** Azure's limits for block blobs (service version 2019-12-12 and later). */
+const EMPTY = new Uint8Array(0);
 const MAX_BLOCKS = 50_000;
 const MAX_BLOCK_BYTES = 4000 * 1024 * 1024;
 const MAX_SAS_SECONDS = 7 * 24 * 3600;
@@ -222,6 +224,18 @@ export class AzureBucketDriver implements BucketDriver {
     key: string,
     opts: { range: ByteRange | undefined; ifMatch: string | undefined; signal: AbortSignal | undefined },
   ): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> }> {
+    const r = await this.read(key, opts);
+    return {
+      info: r.info,
+      body: r.body instanceof Readable ? this.webStream(r.body, this.ctx('get', key)) : bytesStream(r.body),
+    };
+  }
+
+  /** The read with the SDK's response stream as is (a Node stream): no Web stream in between. */
+  async read(
+    key: string,
+    opts: { range: ByteRange | undefined; ifMatch: string | undefined; signal: AbortSignal | undefined },
+  ): Promise<{ info: BlobInfo; body: DriverBody }> {
     const ctx = this.ctx('get', key);
     const blob = this.client.getBlobClient(encodeBlobName(key));
     const conditions = opts.ifMatch === undefined ? {} : { ifMatch: opts.ifMatch };
@@ -229,7 +243,7 @@ export class AzureBucketDriver implements BucketDriver {
       const p = await blob.getProperties({ conditions, abortSignal: opts.signal }).catch((err: unknown) => {
         throw this.conditionalError(err, ctx, opts.ifMatch !== undefined);
       });
-      return { info: this.toInfo(key, p), body: emptyStream() };
+      return { info: this.toInfo(key, p), body: EMPTY };
     };
     if (opts.range?.length === 0) return empty();
     const offset = opts.range?.offset ?? 0;
@@ -249,8 +263,9 @@ export class AzureBucketDriver implements BucketDriver {
         blobContentMD5: r.blobContentMD5 ?? (r.contentRange === undefined ? r.contentMD5 : undefined),
       });
       const node = r.readableStreamBody;
-      const body = node ? this.webStream(node as Readable, ctx) : emptyStream();
-      return { info, body };
+      if (node === undefined) return { info, body: EMPTY };
+      // In Node the SDK's body is a Readable (its retrying wrapper around the response).
+      return { info, body: node instanceof Readable ? node : new Readable().wrap(node) };
     } catch (err) {
       // A range that starts at or past the end is an empty read, not an error.
       if (azureStatus(err) === 416) return empty();

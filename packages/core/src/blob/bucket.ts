@@ -2,14 +2,14 @@ import { type BodyInput, type NormalizedBody, normalizeBody } from '../body.js';
 import { type BucketCapabilities, requireCapability } from '../capabilities.js';
 import { mapLimit } from '../driver/concurrency.js';
 import { abortError, invalidArgument, isPolycloudError, type PolycloudError, pcError } from '../errors.js';
-import { concatBytes, fromUtf8, utf8Length } from '../internal/bytes.js';
+import { fromUtf8, utf8Length } from '../internal/bytes.js';
 import { BodyDigests } from '../internal/checksum.js';
 import { CallRunner, type PortableOptions } from '../internal/context.js';
-import { ResumingBody } from '../internal/resume.js';
+import { type AnyBody, discardBody, ResumingBody } from '../internal/resume.js';
 import { checkInt, checkOptions, checkSignal, checkString } from '../internal/validate.js';
 import { validateKey, validatePrefix } from '../keys.js';
 import { recordBytes } from '../telemetry.js';
-import type { BucketDriver, DriverSignOptions } from './driver.js';
+import type { BucketDriver, DriverGetOptions, DriverSignOptions } from './driver.js';
 import type {
   BlobInfo,
   BlobListItem,
@@ -298,14 +298,20 @@ export class Bucket<TNative = unknown> {
     checkSignal(opts.signal, ctx);
     // The deadline outlives the run: it also bounds reading the body, and the body disposes it.
     const deadline = this.runner.deadline(opts.signal, what);
-    let r: Awaited<ReturnType<BucketDriver<TNative>['get']>>;
+    const driver = this.driver;
+    // A driver's `read` hands over bytes or its Node stream: no Web stream unless `body` is asked for.
+    const open = driver.read
+      ? (o: DriverGetOptions): Promise<{ info: BlobInfo; body: AnyBody }> => driver.read!(key, o)
+      : (o: DriverGetOptions): Promise<{ info: BlobInfo; body: AnyBody }> => driver.get(key, o);
+    const discard = (late: { body: AnyBody }) => void discardBody(late.body);
+    let r: { info: BlobInfo; body: AnyBody };
     try {
       r = await this.runner.run(
         op,
         key,
         opts.signal,
-        (signal) => this.driver.get(key, { range, ifMatch: opts.ifMatch, signal }),
-        { deadline, discard: (late) => void late.body.cancel().catch(() => {}) },
+        (signal) => open({ range, ifMatch: opts.ifMatch, signal }),
+        { deadline, discard },
       );
     } catch (err) {
       deadline.dispose();
@@ -333,16 +339,17 @@ export class Bucket<TNative = unknown> {
           key,
           signal,
           (s) =>
-            this.driver.get(key, {
+            open({
               range: { offset, ...(length === undefined ? {} : { length }) },
               ifMatch: etag,
               signal: s,
             }),
-          { retry: false, discard: (late) => void late.body.cancel().catch(() => {}) },
+          { retry: false, discard },
         );
         return next.body;
       },
       normalize: (err) => this.runner.normalize(err, op, key),
+      done: (n) => recordBytes({ provider: this.provider, service: 'blob', operation: op }, n),
     });
     return makeReader(r.info, body);
   }
@@ -655,18 +662,12 @@ export class Bucket<TNative = unknown> {
 function makeReader(info: BlobInfo, source: ResumingBody): BlobReader {
   let stream: ReadableStream<Uint8Array> | undefined;
   let used = false;
-  const all = async () => {
-    if (used || stream) throw pcError('PRECONDITION_FAILED', 'the body of this read was already consumed');
-    used = true;
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    for (;;) {
-      const c = await source.read();
-      if (c === undefined) break;
-      chunks.push(c);
-      total += c.byteLength;
+  const all = () => {
+    if (used || stream) {
+      return Promise.reject(pcError('PRECONDITION_FAILED', 'the body of this read was already consumed'));
     }
-    return chunks.length === 1 ? chunks[0]! : concatBytes(chunks, total);
+    used = true;
+    return source.readAll();
   };
   return {
     info,
