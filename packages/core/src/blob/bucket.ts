@@ -297,7 +297,11 @@ export class Bucket<TNative = unknown> {
     const what = `get on blob "${this.name}" key "${key}"`;
     checkSignal(opts.signal, ctx);
     // The deadline outlives the run: it also bounds reading the body, and the body disposes it.
-    const deadline = this.runner.deadline(opts.signal, what);
+    // Without a caller signal or timeoutMs there is nothing to link (attempts keep their bound).
+    const deadline =
+      opts.signal !== undefined || this.runner.timeoutMs !== undefined
+        ? this.runner.deadline(opts.signal, what)
+        : undefined;
     const driver = this.driver;
     // A driver's `read` hands over bytes or its Node stream: no Web stream unless `body` is asked for.
     const open = driver.read
@@ -314,7 +318,7 @@ export class Bucket<TNative = unknown> {
         { deadline, discard },
       );
     } catch (err) {
-      deadline.dispose();
+      deadline?.dispose();
       throw err;
     }
     const start = range?.offset ?? 0;

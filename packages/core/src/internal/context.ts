@@ -1,8 +1,8 @@
 import { transportFailure } from '../driver/errors.js';
 import { abortError, isPolycloudError, PolycloudError, pcError } from '../errors.js';
 import { type CallTelemetry, startCall } from '../telemetry.js';
-import { DEFAULT_RETRY, type RetryPolicy, withRetry } from './retry.js';
-import { type LinkedSignal, linkSignals, raceAbort } from './signal.js';
+import { backoffDelay, DEFAULT_RETRY, type RetryPolicy, shouldRetry } from './retry.js';
+import { ABORT_GRACE_MS, type LinkedSignal, linkSignals, sleep } from './signal.js';
 import { checkSignal, describeValue } from './validate.js';
 
 /** Options every portable object accepts when it is constructed or opened. */
@@ -30,6 +30,8 @@ export interface PortableOptions {
 /** Default bound for one attempt and for a stalled body read. */
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 30_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+
+const NO_OPTIONS: RunOptions<unknown> = Object.freeze({});
 
 /** Per-run options beyond retry behaviour. */
 export interface RunOptions<T> {
@@ -141,20 +143,28 @@ export class CallRunner {
     key: string | undefined,
     signal: AbortSignal | undefined,
     fn: (signal: AbortSignal | undefined, call: CallTelemetry) => Promise<T>,
-    opts: RunOptions<T> = {},
+    opts: RunOptions<T> = NO_OPTIONS as RunOptions<T>,
   ): Promise<T> {
     this.ensureOpen(operation);
-    const what = `${operation} on ${this.service} "${this.name}"${key === undefined ? '' : ` key "${key}"`}`;
-    try {
-      checkSignal(signal, this.ctx(operation));
-    } catch (err) {
-      throw this.normalize(err, operation, key);
+    // Built only when a message needs it: most calls never fail or time out.
+    const what = () =>
+      `${operation} on ${this.service} "${this.name}"${key === undefined ? '' : ` key "${key}"`}`;
+    if (signal !== undefined) {
+      try {
+        checkSignal(signal, this.ctx(operation));
+      } catch (err) {
+        throw this.normalize(err, operation, key);
+      }
+      if (signal.aborted) throw this.normalize(abortError(signal, what()), operation, key);
     }
-    if (signal?.aborted) throw this.normalize(abortError(signal, what), operation, key);
-    const policy = opts.retry === false ? { ...this.retry, maxAttempts: 1 } : this.retry;
-    const deadline = opts.deadline ?? this.deadline(signal, what);
-    const outer = deadline.signal;
+    const maxAttempts = opts.retry === false ? 1 : this.retry.maxAttempts;
+    // No caller signal and no whole-call timeout: nothing to link, no deadline to build.
+    const deadline =
+      opts.deadline ??
+      (signal !== undefined || this.timeoutMs !== undefined ? this.deadline(signal, what()) : undefined);
+    const outer = deadline?.signal;
     const attemptMs = opts.attemptTimeoutMs ?? this.attemptTimeoutMs;
+    const idempotent = opts.idempotent ?? true;
     // One span per portable call, retries included (a no-op without @opentelemetry/api).
     let call = startCall({
       provider: this.provider,
@@ -165,34 +175,27 @@ export class CallRunner {
     });
     if (call instanceof Promise) call = await call;
     const telemetry = call;
-    let attempts = 0;
-    let last: unknown;
+    let attempt = 0;
     try {
-      const result = await withRetry(
-        async (attemptNo) => {
-          if (attemptNo > 1) telemetry.retry(attemptNo - 1, this.normalize(last, operation, key));
-          attempts = attemptNo;
-          const attempt = linkSignals([outer], attemptMs, what);
-          const s = attempt.signal;
-          try {
-            return await raceAbort(fn(s, telemetry), s, opts.discard);
-          } catch (err) {
-            last = s.aborted ? abortError(s, what) : err;
-            throw last;
-          } finally {
-            attempt.dispose();
-          }
-        },
-        { policy, signal: outer, idempotent: opts.idempotent ?? true, what },
-      );
-      telemetry.end(attempts);
-      return result;
+      for (;;) {
+        attempt++;
+        try {
+          const result = await runAttempt(fn, telemetry, outer, attemptMs, opts.discard, what);
+          telemetry.end(attempt);
+          return result;
+        } catch (err) {
+          if (outer?.aborted) throw abortError(outer, what());
+          if (!shouldRetry(err, idempotent) || attempt >= maxAttempts) throw err;
+          telemetry.retry(attempt, this.normalize(err, operation, key));
+          await sleep(backoffDelay(this.retry, attempt), outer, what());
+        }
+      }
     } catch (err) {
       const e = this.normalize(err, operation, key);
-      telemetry.end(attempts, e);
+      telemetry.end(attempt, e);
       throw e;
     } finally {
-      if (opts.deadline === undefined) deadline.dispose();
+      if (opts.deadline === undefined) deadline?.dispose();
     }
   }
 
@@ -216,4 +219,130 @@ export class CallRunner {
 function describe(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/**
+ * One attempt: `fn` gets a signal that aborts on the call's deadline or the attempt's bound,
+ * and the attempt ends when that signal aborts even if the driver ignores it (after
+ * ABORT_GRACE_MS, so a driver that honours it can clean up first; a late result goes to
+ * `discard`). One controller, at most one timer and one listener, and no signal at all when
+ * there is neither a bound nor a deadline. (`raceAbort` is the same for callers outside a run.)
+ */
+function runAttempt<T>(
+  fn: (signal: AbortSignal | undefined, call: CallTelemetry) => Promise<T>,
+  telemetry: CallTelemetry,
+  outer: AbortSignal | undefined,
+  attemptMs: number,
+  discard: ((late: T) => void) | undefined,
+  what: () => string,
+): Promise<T> {
+  if (outer === undefined && !(attemptMs > 0 && Number.isFinite(attemptMs))) {
+    return fn(undefined, telemetry);
+  }
+  const controller = new AbortController();
+  const s = controller.signal;
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    let grace: NodeJS.Timeout | undefined;
+    const onOuter = () => abort(outer!.reason);
+    const unlink = () => {
+      if (bound !== undefined) unwatch(bound);
+      outer?.removeEventListener('abort', onOuter);
+    };
+    const giveUp = () => {
+      if (settled) return;
+      settled = true;
+      unlink();
+      reject(abortError(s, what()));
+    };
+    const abort = (reason: unknown) => {
+      if (settled || s.aborted) return;
+      controller.abort(reason);
+      grace = setTimeout(giveUp, ABORT_GRACE_MS);
+    };
+    const bound: Bound | undefined =
+      attemptMs > 0 && Number.isFinite(attemptMs)
+        ? {
+            at: performance.now() + attemptMs,
+            fire: () => abort(new DOMException(`${what()} timed out after ${attemptMs} ms`, 'TimeoutError')),
+          }
+        : undefined;
+    if (outer !== undefined) {
+      if (outer.aborted) abort(outer.reason);
+      else outer.addEventListener('abort', onOuter, { once: true });
+    }
+    if (!s.aborted && bound !== undefined) watch(bound);
+    let p: Promise<T>;
+    try {
+      p = fn(s, telemetry);
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    p.then(
+      (v) => {
+        if (grace !== undefined) clearTimeout(grace);
+        if (settled) {
+          discard?.(v);
+          return;
+        }
+        settled = true;
+        unlink();
+        resolve(v);
+      },
+      (e: unknown) => {
+        if (grace !== undefined) clearTimeout(grace);
+        if (settled) return;
+        settled = true;
+        unlink();
+        reject(s.aborted ? abortError(s, what()) : e);
+      },
+    );
+  });
+}
+
+/** An attempt's time bound: `fire` runs once `at` (performance.now() ms) has passed. */
+interface Bound {
+  readonly at: number;
+  readonly fire: () => void;
+}
+
+/**
+ * Attempt bounds share one timer instead of a setTimeout each: most attempts end long before
+ * their bound, and a timer per call (created, inserted, cleared) cost more CPU than the rest of
+ * a memory-adapter call. The timer is armed for the earliest bound and re-armed when it fires;
+ * it is ref'd only while some attempt is running, so a process with nothing in flight exits.
+ */
+const bounds = new Set<Bound>();
+let clock: NodeJS.Timeout | undefined;
+let clockAt = Number.POSITIVE_INFINITY;
+
+function watch(b: Bound): void {
+  bounds.add(b);
+  if (b.at < clockAt) {
+    if (clock !== undefined) clearTimeout(clock);
+    clockAt = b.at;
+    clock = setTimeout(sweep, Math.max(0, b.at - performance.now()));
+  } else if (bounds.size === 1) clock?.ref();
+}
+
+function unwatch(b: Bound): void {
+  if (bounds.delete(b) && bounds.size === 0) clock?.unref();
+}
+
+function sweep(): void {
+  clock = undefined;
+  clockAt = Number.POSITIVE_INFINITY;
+  const now = performance.now();
+  let next = Number.POSITIVE_INFINITY;
+  for (const b of bounds) {
+    if (b.at <= now + 1) {
+      bounds.delete(b);
+      b.fire();
+    } else if (b.at < next) next = b.at;
+  }
+  if (next !== Number.POSITIVE_INFINITY && clock === undefined) {
+    clockAt = next;
+    clock = setTimeout(sweep, Math.max(0, next - now));
+  }
+  if (bounds.size === 0) clock?.unref();
 }

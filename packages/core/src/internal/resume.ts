@@ -17,11 +17,14 @@ export interface ResumeSource {
   readonly policy: RetryPolicy;
   /** Longest pause between chunks before the read counts as cut; 0 = none. */
   readonly idleMs: number;
-  /** The caller's signal and the whole-call deadline, disposed when the read ends. */
-  readonly deadline: LinkedSignal;
+  /**
+   * The caller's signal and the whole-call deadline, disposed when the read ends; undefined
+   * when the call has neither (nothing can abort the read but a cut).
+   */
+  readonly deadline: LinkedSignal | undefined;
   readonly what: string;
   /** Opens the rest of the object from `offset` (same etag), for `length` bytes or to the end. */
-  reopen(offset: number, length: number | undefined, signal: AbortSignal): Promise<AnyBody>;
+  reopen(offset: number, length: number | undefined, signal: AbortSignal | undefined): Promise<AnyBody>;
   normalize(err: unknown): PolycloudError;
   /** Called once when the read ends (done, failed or cancelled) with the bytes delivered. */
   done?(delivered: number): void;
@@ -59,13 +62,17 @@ export class ResumingBody {
     private readonly src: ResumeSource,
   ) {
     this.body = adopt(first);
-    const signal = src.deadline.signal;
+    const deadline = src.deadline;
+    if (deadline === undefined) {
+      this.cleanup = ignore;
+      return;
+    }
+    const signal = deadline.signal;
     const abort = () => this.trip(signal.reason);
     signal.addEventListener('abort', abort, { once: true });
-    const dispose = src.deadline.dispose;
     this.cleanup = () => {
       signal.removeEventListener('abort', abort);
-      dispose();
+      deadline.dispose();
     };
   }
 
@@ -179,8 +186,8 @@ export class ResumingBody {
   }
 
   private async readOnce(): Promise<Chunk> {
-    const signal = this.src.deadline.signal;
-    if (signal.aborted) throw signal.reason;
+    const signal = this.src.deadline?.signal;
+    if (signal?.aborted) throw signal.reason;
     if (this.tripped !== undefined) throw this.takeTrip();
     this.pull ??= puller(this.body);
     this.armIdle();
@@ -199,8 +206,8 @@ export class ResumingBody {
 
   /** Collects a fresh Node stream from its 'data' events until it ends, fails or is tripped. */
   private collect(stream: Readable, chunks: Uint8Array[]): Promise<void> {
-    const signal = this.src.deadline.signal;
-    if (signal.aborted) return Promise.reject(signal.reason);
+    const signal = this.src.deadline?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
     // It may have failed while nobody was reading (adopt() kept that from crashing the process).
     if (stream.destroyed) {
       return Promise.reject(stream.errored ?? new Error('the body stream closed before its end'));
@@ -240,13 +247,13 @@ export class ResumingBody {
   }
 
   private async recover(err: unknown): Promise<void> {
-    const signal = this.src.deadline.signal;
+    const signal = this.src.deadline?.signal;
     const stop = (e: unknown): never => {
       this.finish();
       void this.release(e);
       throw this.src.normalize(e);
     };
-    if (signal.aborted) stop(abortError(signal, this.src.what));
+    if (signal?.aborted) stop(abortError(signal, this.src.what));
     if (!isCut(err)) stop(err);
     void this.release(err);
     for (;;) {
@@ -272,7 +279,7 @@ export class ResumingBody {
         this.tripped = undefined;
         return;
       } catch (e) {
-        if (signal.aborted) stop(abortError(signal, this.src.what));
+        if (signal?.aborted) stop(abortError(signal, this.src.what));
         if (isPolycloudError(e, 'PRECONDITION_FAILED')) {
           stop(
             pcError(
