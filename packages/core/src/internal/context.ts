@@ -138,65 +138,44 @@ export class CallRunner {
    * attempt gets a signal that aborts on the caller's signal, the whole-call deadline or the
    * attempt's bound, and the attempt ends when that signal aborts even if the driver ignores it.
    */
-  async run<T>(
+  run<T>(
     operation: string,
     key: string | undefined,
     signal: AbortSignal | undefined,
     fn: (signal: AbortSignal | undefined, call: CallTelemetry) => Promise<T>,
     opts: RunOptions<T> = NO_OPTIONS as RunOptions<T>,
   ): Promise<T> {
-    this.ensureOpen(operation);
-    // Built only when a message needs it: most calls never fail or time out.
-    const what = () =>
-      `${operation} on ${this.service} "${this.name}"${key === undefined ? '' : ` key "${key}"`}`;
-    if (signal !== undefined) {
-      try {
-        checkSignal(signal, this.ctx(operation));
-      } catch (err) {
-        throw this.normalize(err, operation, key);
+    let run: Run<T>;
+    try {
+      this.ensureOpen(operation);
+      run = new Run(this, operation, key, fn, opts);
+      if (signal !== undefined) {
+        try {
+          checkSignal(signal, this.ctx(operation));
+        } catch (err) {
+          throw this.normalize(err, operation, key);
+        }
+        if (signal.aborted) throw this.normalize(abortError(signal, run.what()), operation, key);
       }
-      if (signal.aborted) throw this.normalize(abortError(signal, what()), operation, key);
+      // No caller signal and no whole-call timeout: nothing to link, no deadline to build.
+      run.deadline =
+        opts.deadline ??
+        (signal !== undefined || this.timeoutMs !== undefined
+          ? this.deadline(signal, run.what())
+          : undefined);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    const maxAttempts = opts.retry === false ? 1 : this.retry.maxAttempts;
-    // No caller signal and no whole-call timeout: nothing to link, no deadline to build.
-    const deadline =
-      opts.deadline ??
-      (signal !== undefined || this.timeoutMs !== undefined ? this.deadline(signal, what()) : undefined);
-    const outer = deadline?.signal;
-    const attemptMs = opts.attemptTimeoutMs ?? this.attemptTimeoutMs;
-    const idempotent = opts.idempotent ?? true;
     // One span per portable call, retries included (a no-op without @opentelemetry/api).
-    let call = startCall({
+    const call = startCall({
       provider: this.provider,
       service: this.service,
       operation,
       name: this.name,
       key,
     });
-    if (call instanceof Promise) call = await call;
-    const telemetry = call;
-    let attempt = 0;
-    try {
-      for (;;) {
-        attempt++;
-        try {
-          const result = await runAttempt(fn, telemetry, outer, attemptMs, opts.discard, what);
-          telemetry.end(attempt);
-          return result;
-        } catch (err) {
-          if (outer?.aborted) throw abortError(outer, what());
-          if (!shouldRetry(err, idempotent) || attempt >= maxAttempts) throw err;
-          telemetry.retry(attempt, this.normalize(err, operation, key));
-          await sleep(backoffDelay(this.retry, attempt), outer, what());
-        }
-      }
-    } catch (err) {
-      const e = this.normalize(err, operation, key);
-      telemetry.end(attempt, e);
-      throw e;
-    } finally {
-      if (opts.deadline === undefined) deadline?.dispose();
-    }
+    if (call instanceof Promise) return call.then((t) => run.start(t));
+    return run.start(call);
   }
 
   normalize(err: unknown, operation: string, key?: string): PolycloudError {
@@ -222,6 +201,95 @@ function describe(err: unknown): string {
 }
 
 /**
+ * One portable call's attempts. The first attempt is chained without an async frame (most
+ * calls succeed at once); a failure continues in `retry`, with backoff, telemetry and the
+ * normalised error.
+ */
+class Run<T> {
+  deadline: LinkedSignal | undefined;
+  private attempt = 1;
+  private telemetry!: CallTelemetry;
+
+  constructor(
+    private readonly runner: CallRunner,
+    private readonly operation: string,
+    private readonly key: string | undefined,
+    private readonly fn: (signal: AbortSignal | undefined, call: CallTelemetry) => Promise<T>,
+    private readonly opts: RunOptions<T>,
+  ) {}
+
+  /** What the call is, for messages; built only when one is needed. */
+  what(): string {
+    const { runner, operation, key } = this;
+    return `${operation} on ${runner.service} "${runner.name}"${key === undefined ? '' : ` key "${key}"`}`;
+  }
+
+  start(telemetry: CallTelemetry): Promise<T> {
+    this.telemetry = telemetry;
+    let p: Promise<T>;
+    try {
+      p = this.once();
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    return p.then(
+      (v) => this.ok(v),
+      (err: unknown) => this.retry(err),
+    );
+  }
+
+  private once(): Promise<T> {
+    const { opts, runner } = this;
+    return runAttempt(
+      this.fn,
+      this.telemetry,
+      this.deadline?.signal,
+      opts.attemptTimeoutMs ?? runner.attemptTimeoutMs,
+      opts.discard,
+      this,
+    );
+  }
+
+  private ok(v: T): T {
+    this.telemetry.end(this.attempt);
+    this.dispose();
+    return v;
+  }
+
+  private async retry(err: unknown): Promise<T> {
+    const { runner, operation, key, opts } = this;
+    const outer = this.deadline?.signal;
+    const maxAttempts = opts.retry === false ? 1 : runner.retry.maxAttempts;
+    try {
+      for (;;) {
+        if (outer?.aborted) throw abortError(outer, this.what());
+        if (!shouldRetry(err, opts.idempotent ?? true) || this.attempt >= maxAttempts) throw err;
+        this.telemetry.retry(this.attempt, runner.normalize(err, operation, key));
+        await sleep(backoffDelay(runner.retry, this.attempt), outer, this.what());
+        this.attempt++;
+        let v: T;
+        try {
+          v = await this.once();
+        } catch (e) {
+          err = e;
+          continue;
+        }
+        return this.ok(v);
+      }
+    } catch (e) {
+      const n = runner.normalize(e, operation, key);
+      this.telemetry.end(this.attempt, n);
+      this.dispose();
+      throw n;
+    }
+  }
+
+  private dispose(): void {
+    if (this.opts.deadline === undefined) this.deadline?.dispose();
+  }
+}
+
+/**
  * One attempt: `fn` gets a signal that aborts on the call's deadline or the attempt's bound,
  * and the attempt ends when that signal aborts even if the driver ignores it (after
  * ABORT_GRACE_MS, so a driver that honours it can clean up first; a late result goes to
@@ -234,7 +302,7 @@ function runAttempt<T>(
   outer: AbortSignal | undefined,
   attemptMs: number,
   discard: ((late: T) => void) | undefined,
-  what: () => string,
+  call: { what(): string },
 ): Promise<T> {
   if (outer === undefined && !(attemptMs > 0 && Number.isFinite(attemptMs))) {
     return fn(undefined, telemetry);
@@ -253,7 +321,7 @@ function runAttempt<T>(
       if (settled) return;
       settled = true;
       unlink();
-      reject(abortError(s, what()));
+      reject(abortError(s, call.what()));
     };
     const abort = (reason: unknown) => {
       if (settled || s.aborted) return;
@@ -264,7 +332,8 @@ function runAttempt<T>(
       attemptMs > 0 && Number.isFinite(attemptMs)
         ? {
             at: performance.now() + attemptMs,
-            fire: () => abort(new DOMException(`${what()} timed out after ${attemptMs} ms`, 'TimeoutError')),
+            fire: () =>
+              abort(new DOMException(`${call.what()} timed out after ${attemptMs} ms`, 'TimeoutError')),
           }
         : undefined;
     if (outer !== undefined) {
@@ -294,7 +363,7 @@ function runAttempt<T>(
         if (settled) return;
         settled = true;
         unlink();
-        reject(s.aborted ? abortError(s, what()) : e);
+        reject(s.aborted ? abortError(s, call.what()) : e);
       },
     );
   });
