@@ -70,6 +70,18 @@ const PUT_OPTIONS = [
   'signal',
 ] as const;
 
+/** Put options sent as HTTP headers, checked for characters a header cannot carry. */
+const HEADER_OPTIONS = [
+  'contentType',
+  'contentEncoding',
+  'contentDisposition',
+  'cacheControl',
+  'md5',
+  'crc32c',
+] as const;
+
+type ByteSite = Parameters<typeof recordBytes>[0];
+
 /**
  * Blob storage on any provider. Open one with `openBucket(url)` or wrap a driver.
  *
@@ -85,6 +97,8 @@ export class Bucket<TNative = unknown> {
   private readonly runner: CallRunner;
   private readonly partSize: number;
   private readonly concurrency: number;
+  /** Where byte metrics are counted, built once rather than per call. */
+  private readonly sites: { readonly put: ByteSite; readonly get: ByteSite };
 
   constructor(
     private readonly driver: BucketDriver<TNative>,
@@ -96,6 +110,8 @@ export class Bucket<TNative = unknown> {
     this.runner = new CallRunner(driver.provider, 'blob', driver.name, opts);
     this.partSize = Math.max(opts.partSize ?? 8 * 1024 * 1024, driver.capabilities.minPartBytes);
     this.concurrency = opts.concurrency ?? 4;
+    const site = (operation: string): ByteSite => ({ provider: driver.provider, service: 'blob', operation });
+    this.sites = { put: site('put'), get: site('get') };
   }
 
   /**
@@ -121,14 +137,7 @@ export class Bucket<TNative = unknown> {
         name: this.name,
         key,
       });
-    for (const h of [
-      'contentType',
-      'contentEncoding',
-      'contentDisposition',
-      'cacheControl',
-      'md5',
-      'crc32c',
-    ] as const) {
+    for (const h of HEADER_OPTIONS) {
       checkString(opts[h], h, ctx);
       const v = opts[h];
       if (v !== undefined && !HEADER_VALUE.test(v)) {
@@ -263,7 +272,7 @@ export class Bucket<TNative = unknown> {
             : 0,
       },
     );
-    recordBytes({ provider: this.provider, service: 'blob', operation: op }, info.size);
+    recordBytes(this.sites.put, info.size);
     return info;
   }
 
@@ -353,7 +362,7 @@ export class Bucket<TNative = unknown> {
         return next.body;
       },
       normalize: (err) => this.runner.normalize(err, op, key),
-      done: (n) => recordBytes({ provider: this.provider, service: 'blob', operation: op }, n),
+      done: (n) => recordBytes(this.sites.get, n),
     });
     return makeReader(r.info, body);
   }
@@ -623,8 +632,8 @@ export class Bucket<TNative = unknown> {
   }
 
   private metadata(md: unknown, op: string, key: string): Record<string, string> {
-    const ctx = this.runner.ctx(op, key);
     if (md === undefined) return {};
+    const ctx = this.runner.ctx(op, key);
     if (typeof md !== 'object' || md === null || Array.isArray(md)) {
       throw invalidArgument(`${op}: metadata must be an object of string values`, ctx);
     }

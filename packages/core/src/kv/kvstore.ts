@@ -22,6 +22,10 @@ export type KvStoreOptions = PortableOptions;
 
 type Sig = { signal?: AbortSignal };
 
+// Allowed option names, built once (an array literal in a method is a new array per call).
+const SIGNAL_ONLY = ['signal'] as const;
+const SET_OPTIONS = ['ifVersion', 'ifAbsent', 'ttlSeconds', 'signal'] as const;
+
 /**
  * Key-value data on any provider: a table plus a namespace, keys ordered by UTF-8 bytes,
  * versions for optimistic concurrency, TTL, atomic counters.
@@ -54,7 +58,7 @@ export class KvStore<V extends KvValueOf<V> = KvValue, TNative = unknown> {
     const op = 'get';
     this.runner.ensureOpen(op);
     this.key(key, op);
-    checkOptions(opts, ['signal'], this.runner.ctx(op, key));
+    checkOptions(opts, SIGNAL_ONLY, this.runner.ctx(op, key));
     const e = await this.runner.run(op, key, opts.signal, (signal) => this.driver.get(key, { signal }));
     return this.live(e);
   }
@@ -85,7 +89,7 @@ export class KvStore<V extends KvValueOf<V> = KvValue, TNative = unknown> {
     this.runner.ensureOpen(op);
     this.key(key, op);
     const ctx = this.runner.ctx(op, key);
-    checkOptions(opts, ['ifVersion', 'ifAbsent', 'ttlSeconds', 'signal'], ctx);
+    checkOptions(opts, SET_OPTIONS, ctx);
     this.value(value, op, key);
     if (opts.ifVersion !== undefined) {
       checkString(opts.ifVersion, 'ifVersion', ctx);
