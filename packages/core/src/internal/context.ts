@@ -331,7 +331,9 @@ function runAttempt<T>(
     const bound: Bound | undefined =
       attemptMs > 0 && Number.isFinite(attemptMs)
         ? {
-            at: performance.now() + attemptMs,
+            ms: attemptMs,
+            at: 0,
+            state: 0,
             fire: () =>
               abort(new DOMException(`${call.what()} timed out after ${attemptMs} ms`, 'TimeoutError')),
           }
@@ -369,33 +371,66 @@ function runAttempt<T>(
   });
 }
 
-/** An attempt's time bound: `fire` runs once `at` (performance.now() ms) has passed. */
+/** An attempt's time bound: `fire` runs once `ms` have passed. */
 interface Bound {
-  readonly at: number;
+  readonly ms: number;
+  /** performance.now() ms when it fires; set when the bound is handed to the clock. */
+  at: number;
+  /** 0 pending, 1 on the clock, 2 done. */
+  state: 0 | 1 | 2;
   readonly fire: () => void;
 }
 
 /**
  * Attempt bounds share one timer instead of a setTimeout each: most attempts end long before
  * their bound, and a timer per call (created, inserted, cleared) cost more CPU than the rest of
- * a memory-adapter call. The timer is armed for the earliest bound and re-armed when it fires;
- * it is ref'd only while some attempt is running, so a process with nothing in flight exits.
+ * a memory-adapter call. A new bound waits in `pending` until the current turn of the event
+ * loop ends (one setImmediate for all of them), so attempts that finish within it never touch
+ * the clock; the others start counting then. The clock is armed for the earliest bound, re-armed
+ * when it fires, and ref'd only while some bound is on it, so an idle process exits.
  */
+const pending: Bound[] = [];
+let flushScheduled = false;
 const bounds = new Set<Bound>();
 let clock: NodeJS.Timeout | undefined;
 let clockAt = Number.POSITIVE_INFINITY;
 
 function watch(b: Bound): void {
-  bounds.add(b);
-  if (b.at < clockAt) {
-    if (clock !== undefined) clearTimeout(clock);
-    clockAt = b.at;
-    clock = setTimeout(sweep, Math.max(0, b.at - performance.now()));
-  } else if (bounds.size === 1) clock?.ref();
+  pending.push(b);
+  // A long run of calls that never yields to the event loop: drop the finished ones.
+  if (pending.length >= 1024 && pending.length % 1024 === 0) {
+    let n = 0;
+    for (const p of pending) if (p.state === 0) pending[n++] = p;
+    pending.length = n;
+  }
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flush);
+  }
+}
+
+function flush(): void {
+  flushScheduled = false;
+  const now = performance.now();
+  for (const b of pending) {
+    if (b.state !== 0) continue;
+    b.state = 1;
+    b.at = now + b.ms;
+    bounds.add(b);
+    if (b.at < clockAt) {
+      if (clock !== undefined) clearTimeout(clock);
+      clockAt = b.at;
+      clock = setTimeout(sweep, b.ms);
+    }
+  }
+  pending.length = 0;
+  if (bounds.size > 0) clock?.ref();
 }
 
 function unwatch(b: Bound): void {
-  if (bounds.delete(b) && bounds.size === 0) clock?.unref();
+  const was = b.state;
+  b.state = 2;
+  if (was === 1 && bounds.delete(b) && bounds.size === 0) clock?.unref();
 }
 
 function sweep(): void {
@@ -406,6 +441,7 @@ function sweep(): void {
   for (const b of bounds) {
     if (b.at <= now + 1) {
       bounds.delete(b);
+      b.state = 2;
       b.fire();
     } else if (b.at < next) next = b.at;
   }
