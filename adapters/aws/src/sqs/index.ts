@@ -1,6 +1,12 @@
 import { GetQueueUrlCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { Queue, type QueueOptions } from '@polycloud/core';
-import { type DriverOpenOptions, invalidArgument, type QueueDriver, urlBool, urlParams } from '@polycloud/core/driver';
+import {
+  type DriverOpenOptions,
+  invalidArgument,
+  type QueueDriver,
+  urlBool,
+  urlParams,
+} from '@polycloud/core/driver';
 import {
   type AwsConnectionOptions,
   checkEndpoint,

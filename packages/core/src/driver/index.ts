@@ -4,7 +4,13 @@
  * (a driver supplies only a classifier), bounded concurrency, multipart uploads, stream helpers
  * and the header-safe value codec. Application code imports `@polycloud/core` instead.
  */
-export type { BucketDriver, DriverPutOptions, DriverSignOptions } from '../blob/driver.js';
+export type {
+  BucketDriver,
+  DriverBody,
+  DriverGetOptions,
+  DriverPutOptions,
+  DriverSignOptions,
+} from '../blob/driver.js';
 export {
   CustomerKey,
   customerKeyRequiredMessage,
