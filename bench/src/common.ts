@@ -28,8 +28,10 @@ export interface BenchSettings {
   readonly queueSendMs: number;
   /** Cold start: fresh processes per import, per side. */
   readonly coldRuns: number;
-  /** Streamed upload of unknown length, for the memory table. */
+  /** Streamed upload of unknown length, for the memory section (`BENCH_UPLOAD_MIB` overrides). */
   readonly uploadBytes: number;
+  /** ABBA groups of natural upload runs per provider (raw, polycloud, polycloud, raw each). */
+  readonly uploadRounds: number;
   readonly uploadPartSize: number;
   readonly uploadConcurrency: number;
   /** Microbenchmark: measured time per side and operation, in ms. */
@@ -79,12 +81,21 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): BenchSett
     queueNaiveMessages: quick ? 60 : 150,
     queueSendMs: quick ? 200 : 1_000,
     coldRuns: quick ? 3 : 9,
-    uploadBytes: quick ? 48 * MiB : 256 * MiB,
+    uploadBytes: uploadMiB(env.BENCH_UPLOAD_MIB, quick ? 64 : 1024) * MiB,
+    uploadRounds: 1,
     uploadPartSize: 8 * MiB,
     uploadConcurrency: 4,
     microMs: quick ? 100 : 1_000,
     microRounds: quick ? 6 : 20,
   };
+}
+
+function uploadMiB(value: string | undefined, fallback: number): number {
+  if (value === undefined || value.trim() === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 16)
+    throw new Error(`BENCH_UPLOAD_MIB: a whole number of MiB, at least 16 (got "${value}")`);
+  return n;
 }
 
 /** CPU time (user + system) of this process in µs: less sensitive than wall time to other load. */
