@@ -51,6 +51,38 @@ describe('uploadParts', () => {
     expect(peak).toBe(2);
   });
 
+  it('reuseBuffers: at most concurrency + 1 part buffers, each part byte-exact when sent', async () => {
+    const buffers = new Set<ArrayBufferLike>();
+    const seen: Uint8Array[] = [];
+    await uploadParts(
+      source(40_000, 700),
+      { partSize: 1024, concurrency: 3, reuseBuffers: true },
+      async (part, n) => {
+        buffers.add(part.buffer);
+        // Read the bytes after a wait, as a request on the wire would: no later part overwrites them.
+        await new Promise((r) => setTimeout(r, (n * 7) % 5));
+        seen[n - 1] = part.slice();
+      },
+    );
+    expect(seen).toHaveLength(40);
+    expect(buffers.size).toBeLessThanOrEqual(4);
+    let off = 0;
+    for (const p of seen) {
+      expect(p.every((v, i) => v === (off + i) % 251)).toBe(true);
+      off += p.byteLength;
+    }
+    expect(off).toBe(40_000);
+  });
+
+  it('without reuseBuffers every part keeps its own bytes (callers may keep them)', async () => {
+    const kept: Uint8Array[] = [];
+    await uploadParts(source(8192, 512), { partSize: 1024, concurrency: 2 }, async (part, n) => {
+      kept[n - 1] = part;
+    });
+    expect(new Set(kept.map((p) => p.buffer)).size).toBe(8);
+    expect(kept.every((p, n) => p.every((v, i) => v === (n * 1024 + i) % 251))).toBe(true);
+  });
+
   it('uploads one empty part for an empty stream', async () => {
     const sizes: number[] = [];
     await uploadParts(source(0, 1), { partSize: 16, concurrency: 1 }, async (p) => {
