@@ -202,7 +202,7 @@ async function main(): Promise<void> {
           uploadRows(results),
           `    ${formatUploads(results).replace(/\n/g, '\n    ')}\n\npeak RSS / heap+buffers: sampled every 5 ms and ` +
             'on every 64 KiB source chunk, no forced GC (natural runs, ABBA order). live after GC: one more run per side ' +
-            'forcing a full GC at every MiB produced (at most 256 MiB).',
+            'forcing a full GC at every MiB produced (at most 128 MiB).',
         );
       }
     }

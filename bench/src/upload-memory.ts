@@ -16,6 +16,7 @@ import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { writeHeapSnapshot } from 'node:v8';
 import type { Bucket } from '@polycloud/core';
 import { type BenchSettings, formatMiB, MiB, table } from './common.js';
 import type { Row } from './results.js';
@@ -108,7 +109,9 @@ export async function measureUpload(
   };
   const file = fileURLToPath(import.meta.url);
   // process.execArgv carries tsx's loader; TSX_TSCONFIG_PATH (inherited) its path mapping.
-  const child = spawn(process.execPath, [...process.execArgv, '--expose-gc', file], {
+  // BENCH_UPLOAD_NODE_FLAGS: extra V8 flags for the children (e.g. --max-semi-space-size=1).
+  const flags = (process.env.BENCH_UPLOAD_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...process.execArgv, '--expose-gc', ...flags, file], {
     env: { ...process.env, [CONFIG_VARIABLE]: JSON.stringify(config) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -226,6 +229,8 @@ async function child(cfg: ChildConfig): Promise<UploadResult> {
   let samples = 0;
   let pulls = 0;
   let measuring = false;
+  let snapped = false;
+  let base0 = 0;
   const sample = () => {
     const m = process.memoryUsage();
     samples++;
@@ -243,6 +248,17 @@ async function child(cfg: ChildConfig): Promise<UploadResult> {
         else if (measuring && pulls++ % (MiB / CHUNK) === 0) {
           gc();
           sample();
+          // BENCH_UPLOAD_SNAPSHOT=<file>: one heap snapshot the first time more than
+          // concurrency + 1.5 parts are live after a full GC, to see what retains them.
+          const snap = process.env.BENCH_UPLOAD_SNAPSHOT;
+          if (
+            snap &&
+            !snapped &&
+            process.memoryUsage().arrayBuffers - base0 > cfg.partSize * (cfg.concurrency + 1.5)
+          ) {
+            snapped = true;
+            process.stderr.write(`heap snapshot at ${sent} bytes: ${writeHeapSnapshot(snap)}\n`);
+          }
         }
         if (sent >= total) {
           c.close();
@@ -271,6 +287,7 @@ async function child(cfg: ChildConfig): Promise<UploadResult> {
     await new Promise((r) => setTimeout(r, 50));
   }
   const base = process.memoryUsage();
+  base0 = base.arrayBuffers;
   peakRss = base.rss;
   peakLive = base.heapUsed + base.arrayBuffers;
 
@@ -313,7 +330,7 @@ async function child(cfg: ChildConfig): Promise<UploadResult> {
 
 /**
  * All measurements for one provider: natural runs in ABBA order (raw, polycloud, polycloud, raw)
- * for speed and peak RSS, then one gc-probed run per side (at most 256 MiB: what an uploader
+ * for speed and peak RSS, then one gc-probed run per side (at most 128 MiB: what an uploader
  * keeps reachable does not grow with the size, and a forced GC per MiB is slow).
  */
 export async function measureProvider(s: BenchSettings, target: UploadTarget): Promise<UploadResult[]> {
@@ -326,7 +343,7 @@ export async function measureProvider(s: BenchSettings, target: UploadTarget): P
     progressLine(r, `natural ${i + 1}/${order.length}`);
   }
   for (const u of ['polycloud', 'raw'] as const) {
-    const r = await measureUpload(s, target, u, 'gc-probed', Math.min(s.uploadBytes, 256 * MiB));
+    const r = await measureUpload(s, target, u, 'gc-probed', Math.min(s.uploadBytes, 128 * MiB));
     out.push(r);
     progressLine(r, 'gc-probed');
   }
