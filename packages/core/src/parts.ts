@@ -50,12 +50,12 @@ export async function uploadParts<R>(
   const results: R[] = [];
   const inFlight = new Set<Promise<void>>();
   /** Whole-part buffers whose upload resolved, ready for the next part (reuseBuffers). */
-  const spare: Uint8Array[] = [];
+  const spare: Uint8Array<ArrayBuffer>[] = [];
   let failure: unknown;
   let totalBytes = 0;
   let partNumber = 0;
 
-  const launch = (part: Uint8Array) => {
+  const launch = (part: Uint8Array<ArrayBuffer>) => {
     const n = ++partNumber;
     opts.onPart?.(part);
     const p = upload(part, n, inner.signal).then(
