@@ -150,7 +150,7 @@ async function sideFor(cfg: ChildConfig): Promise<Side> {
     const { Upload } = await import('@aws-sdk/lib-storage');
     const { s3Bucket } = await import('@polycloud/aws/s3');
     const { clientFor } = await import('./s3env.js');
-    const client = clientFor(t.s3);
+    const client = clientFor(t.s3, { socketTimeoutMs: 300_000 });
     return {
       polycloud: s3Bucket({ bucket: t.bucket, client, partSize, concurrency }) as Bucket<unknown>,
       raw: (key, body) =>
