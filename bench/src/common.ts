@@ -20,7 +20,7 @@ export interface BenchSettings {
   readonly blobBigCellMs: number;
   readonly blobSizes: readonly number[];
   readonly blobConcurrency: readonly number[];
-  /** Key-value: measured time per side and operation, ms. */
+  /** Key-value: measured time per side and operation, ms (`BENCH_KV_MS` overrides). */
   readonly kvCellMs: number;
   /** Queues: messages per consume run, per naive-loop run, and per send cell. */
   readonly queueMessages: number;
@@ -30,6 +30,11 @@ export interface BenchSettings {
   readonly coldRuns: number;
   /** Streamed upload of unknown length, for the memory section (`BENCH_UPLOAD_MIB` overrides). */
   readonly uploadBytes: number;
+  /**
+   * The same on Cloud Storage (`BENCH_UPLOAD_GCS_MIB`; default at most 128 MiB): fake-gcs-server
+   * assembles a resumable upload in time quadratic in its size (64 MiB 4 s, 1 GiB 485 s here).
+   */
+  readonly uploadBytesGcs: number;
   /** ABBA groups of natural upload runs per provider (raw, polycloud, polycloud, raw each). */
   readonly uploadRounds: number;
   readonly uploadPartSize: number;
@@ -76,18 +81,26 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): BenchSett
     blobBigCellMs: quick ? 300 : 1_500,
     blobSizes: quick ? [4 * KiB, 1 * MiB] : [4 * KiB, 64 * KiB, 1 * MiB, 16 * MiB, 64 * MiB],
     blobConcurrency: [1, 8],
-    kvCellMs: quick ? 100 : 800,
+    kvCellMs: positiveInt(env.BENCH_KV_MS, 'BENCH_KV_MS') ?? (quick ? 100 : 800),
     queueMessages: quick ? 300 : 1_000,
     queueNaiveMessages: quick ? 60 : 150,
     queueSendMs: quick ? 200 : 1_000,
     coldRuns: quick ? 3 : 9,
     uploadBytes: uploadMiB(env.BENCH_UPLOAD_MIB, quick ? 64 : 1024) * MiB,
+    uploadBytesGcs: uploadMiB(env.BENCH_UPLOAD_GCS_MIB, quick ? 64 : 128) * MiB,
     uploadRounds: 1,
     uploadPartSize: 8 * MiB,
     uploadConcurrency: 4,
     microMs: quick ? 100 : 1_000,
     microRounds: quick ? 6 : 20,
   };
+}
+
+function positiveInt(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}: a positive whole number (got "${value}")`);
+  return n;
 }
 
 function uploadMiB(value: string | undefined, fallback: number): number {

@@ -151,10 +151,11 @@ async function main(): Promise<void> {
     if (s.sections.has('memory')) {
       const results: UploadResult[] = [];
       const run = async (target: UploadTarget) => {
+        const bytes = target.provider === 'gcp' ? s.uploadBytesGcs : s.uploadBytes;
         progress(
-          `memory: streamed upload of ${s.uploadBytes / MiB} MiB on ${target.provider}, polycloud vs ${RAW_UPLOADER[target.provider]} (fresh child each)`,
+          `memory: streamed upload of ${bytes / MiB} MiB on ${target.provider}, polycloud vs ${RAW_UPLOADER[target.provider]} (fresh child each)`,
         );
-        results.push(...(await measureProvider(s, target)));
+        results.push(...(await measureProvider(s, target, bytes)));
       };
       if (s.providers.has('aws')) {
         await guarded('memory aws', async () => {

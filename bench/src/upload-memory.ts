@@ -333,17 +333,21 @@ async function child(cfg: ChildConfig): Promise<UploadResult> {
  * for speed and peak RSS, then one gc-probed run per side (at most 128 MiB: what an uploader
  * keeps reachable does not grow with the size, and a forced GC per MiB is slow).
  */
-export async function measureProvider(s: BenchSettings, target: UploadTarget): Promise<UploadResult[]> {
+export async function measureProvider(
+  s: BenchSettings,
+  target: UploadTarget,
+  totalBytes = s.uploadBytes,
+): Promise<UploadResult[]> {
   const out: UploadResult[] = [];
   const order: Uploader[] = [];
   for (let i = 0; i < s.uploadRounds; i++) order.push(...(['raw', 'polycloud', 'polycloud', 'raw'] as const));
   for (const [i, u] of order.entries()) {
-    const r = await measureUpload(s, target, u, 'natural');
+    const r = await measureUpload(s, target, u, 'natural', totalBytes);
     out.push(r);
     progressLine(r, `natural ${i + 1}/${order.length}`);
   }
   for (const u of ['polycloud', 'raw'] as const) {
-    const r = await measureUpload(s, target, u, 'gc-probed', Math.min(s.uploadBytes, 128 * MiB));
+    const r = await measureUpload(s, target, u, 'gc-probed', Math.min(totalBytes, 128 * MiB));
     out.push(r);
     progressLine(r, 'gc-probed');
   }
