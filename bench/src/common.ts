@@ -35,7 +35,7 @@ export interface BenchSettings {
    * assembles a resumable upload in time quadratic in its size (64 MiB 4 s, 1 GiB 485 s here).
    */
   readonly uploadBytesGcs: number;
-  /** ABBA groups of natural upload runs per provider (raw, polycloud, polycloud, raw each). */
+  /** ABBA groups of natural upload runs per provider (raw, polycloud, polycloud, raw each; `BENCH_UPLOAD_ROUNDS`). */
   readonly uploadRounds: number;
   readonly uploadPartSize: number;
   readonly uploadConcurrency: number;
@@ -88,7 +88,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): BenchSett
     coldRuns: quick ? 3 : 9,
     uploadBytes: uploadMiB(env.BENCH_UPLOAD_MIB, quick ? 64 : 1024) * MiB,
     uploadBytesGcs: uploadMiB(env.BENCH_UPLOAD_GCS_MIB, quick ? 64 : 128) * MiB,
-    uploadRounds: 1,
+    uploadRounds: positiveInt(env.BENCH_UPLOAD_ROUNDS, 'BENCH_UPLOAD_ROUNDS') ?? 1,
     uploadPartSize: 8 * MiB,
     uploadConcurrency: 4,
     microMs: quick ? 100 : 1_000,
