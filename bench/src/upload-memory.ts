@@ -367,7 +367,7 @@ const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 
 /**
  * Rows in the results format: time per GiB (ratio to the SDK's managed upload, goal 1.0: at
- * least its throughput; band from the ABBA blocks) with client CPU; peak RSS growth against the
+ * least its throughput; band from adjacent raw/polycloud pairs) with client CPU; peak RSS growth against the
  * issue's bound (raw = the bound, goal 1.0; band = lowest..highest run); live after GC (info).
  */
 export function uploadRows(results: readonly UploadResult[]): Row[] {
@@ -380,13 +380,12 @@ export function uploadRows(results: readonly UploadResult[]): Row[] {
     const { totalBytes, partSize, concurrency } = pc[0]!;
     const perGiB = (rs: readonly UploadResult[], f: (r: UploadResult) => number) =>
       sum(rs.map(f)) / (sum(rs.map((r) => r.totalBytes)) / (1024 * MiB));
-    // Blocks of one ABBA group: raw, polycloud, polycloud, raw.
+    // In ABBA order (raw, polycloud, polycloud, raw) the i-th polycloud run sits next to the
+    // i-th raw run: each such pair is one block of the band.
     const blockRatios = (f: (r: UploadResult) => number) => {
       const ratios: number[] = [];
-      for (let i = 0; i + 1 < Math.min(pc.length, raw.length); i += 2) {
-        ratios.push((f(pc[i]!) + f(pc[i + 1]!)) / (f(raw[i]!) + f(raw[i + 1]!)));
-      }
-      return ratios.length > 0 ? ratios : [sum(pc.map(f)) / sum(raw.map(f))];
+      for (let i = 0; i < Math.min(pc.length, raw.length); i++) ratios.push(f(pc[i]!) / f(raw[i]!));
+      return ratios;
     };
     const time = { pc: perGiB(pc, (r) => r.seconds), raw: perGiB(raw, (r) => r.seconds) };
     const cpu = { pc: perGiB(pc, (r) => r.cpuSeconds), raw: perGiB(raw, (r) => r.cpuSeconds) };
@@ -414,7 +413,7 @@ export function uploadRows(results: readonly UploadResult[]): Row[] {
         noise: minMax(blockRatios((r) => r.cpuSeconds)),
       },
       ops: nat.length,
-      note: `part ${partSize / MiB} MiB × ${concurrency}; natural runs, fresh child process each; time and CPU per GiB`,
+      note: `part ${partSize / MiB} MiB × ${concurrency}; natural runs, fresh child process each; time and CPU per GiB; band: adjacent raw/polycloud pairs`,
     });
     const bound = rssBound(partSize, concurrency);
     const pcRss = pc.map((r) => r.peakRssGrowth);
