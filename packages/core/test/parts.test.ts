@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isPolycloudError, uploadParts } from '../src/index.js';
+import { multipartUpload } from '../src/driver/index.js';
+import { isPolycloudError, pcError, uploadParts } from '../src/index.js';
 
 function source(total: number, chunk: number): ReadableStream<Uint8Array> {
   let sent = 0;
@@ -125,5 +126,73 @@ describe('uploadParts', () => {
     );
     const err = await p.catch((e: unknown) => e);
     expect(isPolycloudError(err, 'CANCELLED')).toBe(true);
+  });
+});
+
+describe('multipartUpload lends each part until its upload resolves', () => {
+  const opts = (partSize: number, concurrency: number) => ({
+    contentType: undefined,
+    contentEncoding: undefined,
+    contentDisposition: undefined,
+    cacheControl: undefined,
+    metadata: {},
+    ifNoneMatch: undefined,
+    ifMatch: undefined,
+    md5: undefined,
+    crc32c: undefined,
+    partSize,
+    concurrency,
+    beforeCommit: () => {},
+    signal: undefined,
+    retry: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 2 },
+  });
+
+  it('commits byte-exact parts from at most concurrency + 1 buffers, retried parts included', async () => {
+    const buffers = new Set<ArrayBufferLike>();
+    const sent = new Map<number, Uint8Array>();
+    let failedOnce = false;
+    let committed: Uint8Array | undefined;
+    const info = await multipartUpload(
+      source(50_000, 900),
+      undefined,
+      opts(4096, 3),
+      {
+        limits: { minPartBytes: 1, maxPartBytes: 1 << 20, maxParts: 100 },
+        create: async () => 'upload-1',
+        uploadPart: async (_u, part, n) => {
+          buffers.add(part.buffer);
+          // A slow request: the bytes are read after other parts were launched.
+          await new Promise((r) => setTimeout(r, (n * 5) % 7));
+          if (n === 2 && !failedOnce) {
+            failedOnce = true;
+            throw pcError('UNAVAILABLE', 'part 2 lost its connection', { retryable: true });
+          }
+          sent.set(n, part.slice());
+          return n;
+        },
+        complete: async (_u, parts, total) => {
+          committed = new Uint8Array(total);
+          let off = 0;
+          for (const n of parts) {
+            committed.set(sent.get(n)!, off);
+            off += sent.get(n)!.byteLength;
+          }
+          return {
+            key: 'k',
+            size: total,
+            etag: '"e"',
+            contentType: 'application/octet-stream',
+            metadata: {},
+            lastModified: new Date(0),
+          } as never;
+        },
+        error: (err) => pcError('INTERNAL', String(err)),
+      },
+      { provider: 'test', name: 'b', key: 'k' },
+    );
+    expect(failedOnce).toBe(true);
+    expect((info as { size: number }).size).toBe(50_000);
+    expect(buffers.size).toBeLessThanOrEqual(4);
+    expect(committed!.every((v, i) => v === i % 251)).toBe(true);
   });
 });
