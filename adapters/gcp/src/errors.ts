@@ -3,13 +3,15 @@
  * Pub/Sub and Bigtable, Node network errors) to PolycloudError. Every driver funnels its
  * failures through `gcpError`, so no native error reaches the caller; the native one is `cause`.
  */
-import { type ErrorCode, isPolycloudError, PolycloudError } from '@polycloud/core';
 import {
   type Classify,
   codeFromGrpcStatus,
   codeFromHttpStatus,
   describe,
+  type ErrorCode,
   type ErrorSite,
+  isPolycloudError,
+  PolycloudError,
   wrapError,
 } from '@polycloud/core/driver';
 

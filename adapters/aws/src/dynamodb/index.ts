@@ -3,7 +3,6 @@ import {
   DynamoDBClient,
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
-import { KvStore, type KvStoreOptions, type KvValue, type KvValueOf } from '@polycloud/core';
 import {
   type DriverOpenOptions,
   invalidArgument,
@@ -11,6 +10,7 @@ import {
   urlParams,
   utf8Length,
 } from '@polycloud/core/driver';
+import { KvStore, type KvStoreOptions, type KvValue, type KvValueOf } from '@polycloud/core/kv';
 import {
   type AwsConnectionOptions,
   checkEndpoint,

@@ -17,14 +17,13 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import {
-  type BlobInfo,
-  type BucketCapabilities,
-  type ByteRange,
-  isPolycloudError,
-  type ListPage,
-  type PolycloudError,
-  type SignedUrlMethod,
+import type {
+  BlobInfo,
+  BucketCapabilities,
+  ByteRange,
+  ListPage,
+  PolycloudError,
+  SignedUrlMethod,
 } from '@polycloud/core';
 import {
   type BucketDriver,
@@ -33,6 +32,7 @@ import {
   type DriverPutOptions,
   defineCapabilities,
   emptyStream,
+  isPolycloudError,
   multipartUpload,
   type NormalizedBody,
   pcError,

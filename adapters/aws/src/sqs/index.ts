@@ -1,6 +1,6 @@
 import { GetQueueUrlCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
-import { Queue, type QueueOptions } from '@polycloud/core';
 import { type DriverOpenOptions, invalidArgument, type QueueDriver, urlParams } from '@polycloud/core/driver';
+import { Queue, type QueueOptions } from '@polycloud/core/queue';
 import {
   type AwsConnectionOptions,
   checkEndpoint,

@@ -11,15 +11,14 @@ import {
   StorageSharedKeyCredential,
   type UserDelegationKey,
 } from '@azure/storage-blob';
-import {
-  type BlobInfo,
-  type BlobListItem,
-  type BucketCapabilities,
-  type ByteRange,
-  isPolycloudError,
-  type ListPage,
-  type PolycloudError,
-  type SignedRequest,
+import type {
+  BlobInfo,
+  BlobListItem,
+  BucketCapabilities,
+  ByteRange,
+  ListPage,
+  PolycloudError,
+  SignedRequest,
 } from '@polycloud/core';
 import {
   type BucketDriver,
@@ -31,6 +30,7 @@ import {
   fromBase64Url,
   fromUtf8,
   guardStream,
+  isPolycloudError,
   multipartUpload,
   type NormalizedBody,
   pcError,

@@ -8,8 +8,8 @@
  * await jobs.send({ id: 1 });
  */
 import type { PubSub } from '@google-cloud/pubsub';
-import { Queue, type QueueOptions } from '@polycloud/core';
 import { type DriverOpenOptions, invalidArgument, type QueueDriver, urlParams } from '@polycloud/core/driver';
+import { Queue, type QueueOptions } from '@polycloud/core/queue';
 import { gcpError } from '../errors.js';
 import {
   fullName,

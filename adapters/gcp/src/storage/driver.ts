@@ -1,15 +1,14 @@
 import { once } from 'node:events';
 import { Readable, type Writable } from 'node:stream';
 import { type File, type FileMetadata, Storage, type StorageOptions } from '@google-cloud/storage';
-import {
-  type BlobInfo,
-  type BlobListItem,
-  type BucketCapabilities,
-  type ByteRange,
-  isPolycloudError,
-  type ListPage,
-  type PolycloudError,
-  type SignedUrlMethod,
+import type {
+  BlobInfo,
+  BlobListItem,
+  BucketCapabilities,
+  ByteRange,
+  ListPage,
+  PolycloudError,
+  SignedUrlMethod,
 } from '@polycloud/core';
 import {
   type BucketDriver,
@@ -20,6 +19,7 @@ import {
   defineCapabilities,
   emptyStream,
   guardStream,
+  isPolycloudError,
   type NormalizedBody,
   pcError,
 } from '@polycloud/core/driver';
