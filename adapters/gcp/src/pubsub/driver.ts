@@ -170,6 +170,11 @@ export class PubSubQueueDriver implements QueueDriver {
   private readonly client: PubSub;
   private readonly owned: boolean;
   private readonly publisher: Topic;
+  /** Messages without an ordering key: flushed early (see send), which ordered queues forbid. */
+  private readonly plain: Topic;
+  /** Messages handed to `plain` and not settled yet. */
+  private unsettled = 0;
+  private kickQueued = false;
   private readonly sub: SubscriptionConfig;
   private readonly visibility: number | undefined;
   /** messageId → deliveries seen by this driver (subscriptions without dead-letter policy). */
@@ -195,6 +200,12 @@ export class PubSubQueueDriver implements QueueDriver {
       // gax's own retries are off: the portable layer is the one retry owner.
       gaxOpts: { retry: null },
     });
+    // An ordered queue must not be flushed while one of its batches is in flight (the library
+    // would send the next batch alongside it), so messages without a key get their own publisher.
+    this.plain = this.client.topic(this.topicName, {
+      batching: { maxMessages: PUBLISH_BATCH, maxMilliseconds: 10, maxBytes: 9 * 1024 * 1024 },
+      gaxOpts: { retry: null },
+    });
   }
 
   async send(
@@ -207,6 +218,7 @@ export class PubSubQueueDriver implements QueueDriver {
       if (m.body.byteLength === 0 && Object.keys(attributes).length === 0) attributes[EMPTY_MARKER] = '1';
       const data = Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength);
       try {
+        if (m.groupId === undefined) return this.plain.publishMessage({ data, attributes });
         return this.publisher
           .publishMessage({
             data,
@@ -227,8 +239,20 @@ export class PubSubQueueDriver implements QueueDriver {
     // Sending a batch's RPCs one after another bounds that to PUBLISH_BATCH duplicates.
     const out: ({ id: string } | { error: PolycloudError })[] = [];
     for (let i = 0; i < messages.length; i += PUBLISH_BATCH) {
+      const chunk = messages.slice(i, i + PUBLISH_BATCH);
+      const plain = chunk.filter((m) => m.groupId === undefined).length;
+      // A send that finds nothing in flight is published at once instead of waiting out the
+      // batching window; sends that arrive while a publish is in flight share the next request,
+      // which goes out as soon as that publish returns (or when the window ends).
+      const idle = this.unsettled === 0;
+      this.unsettled += plain;
+      const all = Promise.allSettled(chunk.map(publish));
+      if (idle && plain > 0) this.flushPlain();
       const settled = await raceSignal(
-        Promise.allSettled(messages.slice(i, i + PUBLISH_BATCH).map(publish)),
+        all.finally(() => {
+          this.unsettled -= plain;
+          if (plain > 0) this.kick();
+        }),
         opts.signal,
       );
       for (const r of settled)
@@ -337,9 +361,24 @@ export class PubSubQueueDriver implements QueueDriver {
     return undefined;
   }
 
+  /** Publishes what waits in the unordered batch now; errors reach each message's own promise. */
+  private flushPlain(): void {
+    this.plain.flush().catch(() => {});
+  }
+
+  /** After a publish returns: send what queued up meanwhile (once per tick, not per message). */
+  private kick(): void {
+    if (this.kickQueued) return;
+    this.kickQueued = true;
+    queueMicrotask(() => {
+      this.kickQueued = false;
+      if (this.unsettled > 0) this.flushPlain();
+    });
+  }
+
   async close(): Promise<void> {
     try {
-      await this.publisher.flush();
+      await Promise.all([this.publisher.flush(), this.plain.flush()]);
     } finally {
       if (this.owned) await this.client.close();
     }
