@@ -16,7 +16,6 @@ import {
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type {
   BlobInfo,
   BucketCapabilities,
@@ -710,6 +709,8 @@ export class S3BucketDriver implements BucketDriver {
       ...(opts.contentType !== undefined ? { signableHeaders: new Set(['content-type']) } : {}),
     };
     try {
+      // Loaded on first use: most applications never sign a URL, and importing it costs start-up.
+      const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
       if (opts.method === 'GET') {
         const c = new GetObjectCommand({ Bucket, Key: key });
         c.middlewareStack.add(stripChecksumHeaders, STRIP_OPTIONS);
