@@ -1,4 +1,4 @@
-import { invalidArgument } from '@polycloud/core/driver';
+import { invalidArgument } from '@polycloud/core/driver/base';
 
 type Service = 'blob' | 'queue' | 'kv';
 

@@ -6,7 +6,7 @@ import {
   isPolycloudError,
   type PolycloudError,
   wrapError,
-} from '@polycloud/core/driver';
+} from '@polycloud/core/driver/base';
 
 /** Where an error happened (the kit's ErrorSite, the provider filled in by the adapter). */
 export type AwsErrorContext = Omit<ErrorSite, 'provider'>;

@@ -6,7 +6,7 @@ import {
   isPolycloudError,
   type PolycloudError,
   wrapError,
-} from '@polycloud/core/driver';
+} from '@polycloud/core/driver/base';
 
 /** The provider name every Azure driver reports. */
 export const PROVIDER = 'azure';

@@ -13,7 +13,7 @@ import {
   isPolycloudError,
   PolycloudError,
   wrapError,
-} from '@polycloud/core/driver';
+} from '@polycloud/core/driver/base';
 
 export type GcpService = 'blob' | 'queue' | 'kv';
 

@@ -9,7 +9,7 @@ import {
   type KvDriver,
   urlParams,
   utf8Length,
-} from '@polycloud/core/driver';
+} from '@polycloud/core/driver/base';
 import { KvStore, type KvStoreOptions, type KvValue, type KvValueOf } from '@polycloud/core/kv';
 import {
   type AwsConnectionOptions,

@@ -1,5 +1,10 @@
 import { GetQueueUrlCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
-import { type DriverOpenOptions, invalidArgument, type QueueDriver, urlParams } from '@polycloud/core/driver';
+import {
+  type DriverOpenOptions,
+  invalidArgument,
+  type QueueDriver,
+  urlParams,
+} from '@polycloud/core/driver/base';
 import { Queue, type QueueOptions } from '@polycloud/core/queue';
 import {
   type AwsConnectionOptions,

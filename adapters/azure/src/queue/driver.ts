@@ -8,7 +8,7 @@ import {
   pcError,
   type QueueDriver,
   sleep,
-} from '@polycloud/core/driver';
+} from '@polycloud/core/driver/base';
 import { type AzureErrorContext, azureStatus, mapAzureError, PROVIDER } from '../errors.js';
 import { ENVELOPE_ATTRIBUTE_OVERHEAD, ENVELOPE_HEADER_BYTES, encodeEnvelope } from './envelope.js';
 import { queueDriverMessage } from './received.js';

@@ -17,7 +17,7 @@ import {
   urlBool,
   urlParams,
   utf8Length,
-} from '@polycloud/core/driver';
+} from '@polycloud/core/driver/base';
 import { KvStore, type KvStoreOptions, type KvValue, type KvValueOf } from '@polycloud/core/kv';
 import { resourceFromUrl, USER_AGENT_PREFIX } from '../clients.js';
 import {

@@ -8,7 +8,7 @@ import {
   type KvDriver,
   pcError,
   toBase64Url,
-} from '@polycloud/core/driver';
+} from '@polycloud/core/driver/base';
 import { type ErrorContext, gcpError, grpcCodeOf, raceSignal } from '../errors.js';
 import {
   COL_EXPIRY,

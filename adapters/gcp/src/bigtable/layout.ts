@@ -16,7 +16,7 @@
  */
 import { createRequire } from 'node:module';
 import type { KvValue } from '@polycloud/core';
-import { decodeKvValue, encodeKvValue, utf8 } from '@polycloud/core/driver';
+import { decodeKvValue, encodeKvValue, utf8 } from '@polycloud/core/driver/base';
 
 // Through require: an ESM import of node:crypto runs its lazy getters and loads WebCrypto (~5 ms
 // of start-up), which the Bigtable client itself never needs.

@@ -6,7 +6,7 @@ import {
   defineCapabilities,
   invalidArgument,
   type QueueDriver,
-} from '@polycloud/core/driver';
+} from '@polycloud/core/driver/base';
 import { type ErrorContext, gcpError, grpcCodeOf, raceSignal } from '../errors.js';
 import { EMPTY_MARKER, pubsubDriverMessage } from './received.js';
 

@@ -8,7 +8,12 @@
  * await jobs.send({ id: 1 });
  */
 import type { PubSub } from '@google-cloud/pubsub';
-import { type DriverOpenOptions, invalidArgument, type QueueDriver, urlParams } from '@polycloud/core/driver';
+import {
+  type DriverOpenOptions,
+  invalidArgument,
+  type QueueDriver,
+  urlParams,
+} from '@polycloud/core/driver/base';
 import { Queue, type QueueOptions } from '@polycloud/core/queue';
 import { gcpError } from '../errors.js';
 import {
