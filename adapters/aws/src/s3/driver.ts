@@ -17,16 +17,14 @@ import {
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import {
-  type BlobInfo,
-  type BucketCapabilities,
-  type ByteRange,
-  isPolycloudError,
-  type ListPage,
-  type PolycloudError,
-  type SignedRequest,
-  type SignedUrlMethod,
+import type {
+  BlobInfo,
+  BucketCapabilities,
+  ByteRange,
+  ListPage,
+  PolycloudError,
+  SignedRequest,
+  SignedUrlMethod,
 } from '@polycloud/core';
 import {
   type BucketDriver,
@@ -39,6 +37,7 @@ import {
   type DriverPutOptions,
   defineCapabilities,
   type EncryptionInfo,
+  isPolycloudError,
   multipartUpload,
   type NormalizedBody,
   pcError,
@@ -849,6 +848,8 @@ export class S3BucketDriver implements BucketDriver {
       ...(sse.names.size > 0 ? { unhoistableHeaders: sse.names } : {}),
     };
     try {
+      // Loaded on first use: most applications never sign a URL, and importing it costs start-up.
+      const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
       if (opts.method === 'GET') {
         const c = new GetObjectCommand({ Bucket, Key: key, ...ssecHeaders(opts.encryption?.customerKey) });
         c.middlewareStack.add(stripChecksumHeaders, STRIP_OPTIONS);

@@ -11,15 +11,14 @@ import {
   StorageSharedKeyCredential,
   type UserDelegationKey,
 } from '@azure/storage-blob';
-import {
-  type BlobInfo,
-  type BlobListItem,
-  type BucketCapabilities,
-  type ByteRange,
-  isPolycloudError,
-  type ListPage,
-  type PolycloudError,
-  type SignedRequest,
+import type {
+  BlobInfo,
+  BlobListItem,
+  BucketCapabilities,
+  ByteRange,
+  ListPage,
+  PolycloudError,
+  SignedRequest,
 } from '@polycloud/core';
 import {
   type BucketDriver,
@@ -33,10 +32,10 @@ import {
   type DriverSignOptions,
   defineCapabilities,
   type EncryptionInfo,
-  emptyStream,
   fromBase64Url,
   fromUtf8,
   guardStream,
+  isPolycloudError,
   multipartUpload,
   type NormalizedBody,
   pcError,

@@ -1,16 +1,15 @@
 import { once } from 'node:events';
 import { Readable, type Writable } from 'node:stream';
 import { type File, type FileMetadata, Storage, type StorageOptions } from '@google-cloud/storage';
-import {
-  type BlobInfo,
-  type BlobListItem,
-  type BucketCapabilities,
-  type ByteRange,
-  isPolycloudError,
-  type ListPage,
-  type PolycloudError,
-  type SignedRequest,
-  type SignedUrlMethod,
+import type {
+  BlobInfo,
+  BlobListItem,
+  BucketCapabilities,
+  ByteRange,
+  ListPage,
+  PolycloudError,
+  SignedRequest,
+  SignedUrlMethod,
 } from '@polycloud/core';
 import {
   type BucketDriver,
@@ -26,6 +25,7 @@ import {
   defineCapabilities,
   type EncryptionInfo,
   guardStream,
+  isPolycloudError,
   type NormalizedBody,
   pcError,
 } from '@polycloud/core/driver';
