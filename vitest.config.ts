@@ -9,6 +9,8 @@ export default defineConfig({
     alias: [
       { find: /^@polycloud\/core$/, replacement: here('./packages/core/src/index.ts') },
       { find: /^@polycloud\/core\/driver$/, replacement: here('./packages/core/src/driver/index.ts') },
+      { find: /^@polycloud\/core\/driver\/base$/, replacement: here('./packages/core/src/driver/base.ts') },
+      { find: /^@polycloud\/core\/(blob|queue|kv)$/, replacement: here('./packages/core/src/$1/index.ts') },
       { find: /^@polycloud\/memory$/, replacement: here('./adapters/memory/src/index.ts') },
       { find: /^@polycloud\/local$/, replacement: here('./adapters/local/src/index.ts') },
       { find: /^@polycloud\/conformance$/, replacement: here('./conformance/src/index.ts') },

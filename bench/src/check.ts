@@ -49,7 +49,7 @@ for (const r of rows) {
       `${counts ? 'MISS ' : 'noise'} ${what}: ${metric} ${formatRatio(ratio)} ${band(noise)} > goal ${r.goal}`,
     );
   };
-  if (v.above) report('time ratio', r.ratio, r.noise, v.counts);
+  if (v.above) report(r.unit === 'MiB' ? 'memory ratio' : 'time ratio', r.ratio, r.noise, v.counts);
   if (v.cpuAbove && r.cpu) report('CPU ratio', r.cpu.ratio, r.cpu.noise, v.cpuCounts);
 }
 console.log(`${misses} above goal outside their noise band, ${withinNoise} above goal but within noise`);

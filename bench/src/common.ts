@@ -20,7 +20,7 @@ export interface BenchSettings {
   readonly blobBigCellMs: number;
   readonly blobSizes: readonly number[];
   readonly blobConcurrency: readonly number[];
-  /** Key-value: measured time per side and operation, ms. */
+  /** Key-value: measured time per side and operation, ms (`BENCH_KV_MS` overrides). */
   readonly kvCellMs: number;
   /** Queues: messages per consume run, per naive-loop run, and per send cell. */
   readonly queueMessages: number;
@@ -28,8 +28,15 @@ export interface BenchSettings {
   readonly queueSendMs: number;
   /** Cold start: fresh processes per import, per side. */
   readonly coldRuns: number;
-  /** Streamed upload of unknown length, for the memory table. */
+  /** Streamed upload of unknown length, for the memory section (`BENCH_UPLOAD_MIB` overrides). */
   readonly uploadBytes: number;
+  /**
+   * The same on Cloud Storage (`BENCH_UPLOAD_GCS_MIB`; default 256 MiB): fake-gcs-server slows
+   * down with the object's size (here 64 MiB at 41–53 MiB/s, 256 MiB at 13–19, 1 GiB at 2.1).
+   */
+  readonly uploadBytesGcs: number;
+  /** ABBA groups of natural upload runs per provider (raw, polycloud, polycloud, raw each; `BENCH_UPLOAD_ROUNDS`). */
+  readonly uploadRounds: number;
   readonly uploadPartSize: number;
   readonly uploadConcurrency: number;
   /** Microbenchmark: measured time per side and operation, in ms. */
@@ -74,17 +81,34 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): BenchSett
     blobBigCellMs: quick ? 300 : 1_500,
     blobSizes: quick ? [4 * KiB, 1 * MiB] : [4 * KiB, 64 * KiB, 1 * MiB, 16 * MiB, 64 * MiB],
     blobConcurrency: [1, 8],
-    kvCellMs: quick ? 100 : 800,
+    kvCellMs: positiveInt(env.BENCH_KV_MS, 'BENCH_KV_MS') ?? (quick ? 100 : 800),
     queueMessages: quick ? 300 : 1_000,
     queueNaiveMessages: quick ? 60 : 150,
     queueSendMs: quick ? 200 : 1_000,
     coldRuns: quick ? 3 : 9,
-    uploadBytes: quick ? 48 * MiB : 256 * MiB,
+    uploadBytes: uploadMiB(env.BENCH_UPLOAD_MIB, quick ? 64 : 1024) * MiB,
+    uploadBytesGcs: uploadMiB(env.BENCH_UPLOAD_GCS_MIB, quick ? 64 : 256) * MiB,
+    uploadRounds: positiveInt(env.BENCH_UPLOAD_ROUNDS, 'BENCH_UPLOAD_ROUNDS') ?? 1,
     uploadPartSize: 8 * MiB,
     uploadConcurrency: 4,
     microMs: quick ? 100 : 1_000,
     microRounds: quick ? 6 : 20,
   };
+}
+
+function positiveInt(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}: a positive whole number (got "${value}")`);
+  return n;
+}
+
+function uploadMiB(value: string | undefined, fallback: number): number {
+  if (value === undefined || value.trim() === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 16)
+    throw new Error(`BENCH_UPLOAD_MIB: a whole number of MiB, at least 16 (got "${value}")`);
+  return n;
 }
 
 /** CPU time (user + system) of this process in µs: less sensitive than wall time to other load. */

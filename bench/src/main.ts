@@ -6,7 +6,7 @@
  *   kv      get/set/getMany/increment/list on DynamoDB (moto), Bigtable emulator, Azure Table, memory
  *   queue   send/sendBatch and consume() throughput vs naive and hand-batched loops, e2e latency
  *   cold    import time of each adapter subpath vs its SDK client alone (fresh processes)
- *   memory  peak memory of a streamed S3 upload of unknown length, polycloud vs lib-storage
+ *   memory  memory and speed of a streamed upload of unknown length (S3, GCS, Azure) vs the SDK's own
  *   local   the embedded default (file://, local://) next to the memory adapter
  *
  * Writes bench/results/<date>-<machine>.json (rows) and .md (tables). BENCH_QUICK=1 is the
@@ -14,10 +14,12 @@
  * never asserted on: the exit code says only whether the bench could run (`bench:check` judges).
  */
 import os from 'node:os';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { storageClient } from '@polycloud/gcp/storage';
 import { BLOB_PROVIDERS } from './blob.js';
 import { coldRows } from './cold.js';
 import { log, MiB, progress, type Section, settingsFromEnv } from './common.js';
-import { stopAll } from './emulators.js';
+import { rand, startAzuriteOnDisk, stopAll, withEmulator } from './emulators.js';
 import { KV_PROVIDERS } from './kv.js';
 import { formatLocal, formatLocalProcesses, runLocal, runLocalProcesses } from './local.js';
 import { formatMicro, microRows, runMicro } from './micro.js';
@@ -26,7 +28,14 @@ import { QUEUE_PROVIDERS } from './queue.js';
 import { rowsTable } from './report.js';
 import { type Row, writeResults } from './results.js';
 import { clientFor, createBenchBucket, removeBenchBucket, startS3 } from './s3env.js';
-import { formatUploads, measureUpload, type UploadResult } from './upload-memory.js';
+import {
+  formatUploads,
+  measureProvider,
+  RAW_UPLOADER,
+  type UploadResult,
+  type UploadTarget,
+  uploadRows,
+} from './upload-memory.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 // No metadata server here: the Google auth library would probe for one and warn.
@@ -38,7 +47,7 @@ const TITLES: Record<Section, string> = {
   kv: 'Key-value: raw SDK vs polycloud KvStore (same client instance)',
   queue: 'Queues: polycloud vs naive and hand-batched SDK loops',
   cold: 'Cold start: import of an adapter subpath vs its SDK client alone',
-  memory: 'Memory of a streamed S3 upload of unknown length',
+  memory: 'Streamed upload of unknown length: memory and speed vs the SDK managed upload',
   local: 'The embedded default (file://, local://) next to memory',
 };
 
@@ -139,31 +148,64 @@ async function main(): Promise<void> {
         section('cold', await coldRows(s));
       });
     }
-    if (s.sections.has('memory') && s.providers.has('aws')) {
-      await guarded('memory', async () => {
-        const env = await startS3();
-        try {
-          const client = clientFor(env.target);
-          const bucket = await createBenchBucket(client);
-          const results: UploadResult[] = [];
-          for (const mode of ['natural', 'gc-probed'] as const) {
-            for (const uploader of ['polycloud', 'lib-storage'] as const) {
-              progress(`streamed upload of ${s.uploadBytes / MiB} MiB through ${uploader}, ${mode} (child)`);
-              results.push(await measureUpload(s, env.target, bucket, uploader, mode));
-            }
+    if (s.sections.has('memory')) {
+      const results: UploadResult[] = [];
+      const run = async (target: UploadTarget) => {
+        const bytes = target.provider === 'gcp' ? s.uploadBytesGcs : s.uploadBytes;
+        progress(
+          `memory: streamed upload of ${bytes / MiB} MiB on ${target.provider}, polycloud vs ${RAW_UPLOADER[target.provider]} (fresh child each)`,
+        );
+        results.push(...(await measureProvider(s, target, bytes)));
+      };
+      if (s.providers.has('aws')) {
+        await guarded('memory aws', async () => {
+          const env = await startS3();
+          try {
+            const client = clientFor(env.target);
+            const bucket = await createBenchBucket(client);
+            await run({ provider: 'aws', s3: env.target, bucket });
+            await removeBenchBucket(client, bucket, []);
+            client.destroy();
+          } finally {
+            await env.stop();
           }
-          await removeBenchBucket(client, bucket, []);
-          client.destroy();
-          section(
-            'memory',
-            [],
-            `    ${formatUploads(results).replace(/\n/g, '\n    ')}\n\npeak RSS / heap+buffers: sampled every 5 ms and ` +
-              'on every 64 KiB source chunk, no forced GC. live after GC: a second run forcing a full GC at every MiB produced.',
-          );
-        } finally {
-          await env.stop();
-        }
-      });
+        });
+      }
+      if (s.providers.has('gcp')) {
+        await guarded('memory gcp', () =>
+          withEmulator('fake-gcs-server', async (e) => {
+            const apiEndpoint = e.env.STORAGE_EMULATOR_HOST!;
+            const projectId = e.env.GOOGLE_CLOUD_PROJECT ?? 'polycloud-test';
+            const bucket = `pc-bench-${rand()}`;
+            await storageClient({ apiEndpoint, projectId }).createBucket(bucket);
+            await run({ provider: 'gcp', apiEndpoint, projectId, bucket });
+          }),
+        );
+      }
+      if (s.providers.has('azure')) {
+        await guarded('memory azure', async () => {
+          const e = await startAzuriteOnDisk();
+          try {
+            const connectionString = e.env.AZURE_STORAGE_CONNECTION_STRING!;
+            const bucket = `pc-bench-${rand()}`;
+            await BlobServiceClient.fromConnectionString(connectionString)
+              .getContainerClient(bucket)
+              .create();
+            await run({ provider: 'azure', connectionString, bucket });
+          } finally {
+            await e.stop();
+          }
+        });
+      }
+      if (results.length > 0) {
+        section(
+          'memory',
+          uploadRows(results),
+          `    ${formatUploads(results).replace(/\n/g, '\n    ')}\n\npeak RSS / heap+buffers: sampled every 5 ms and ` +
+            'on every 64 KiB source chunk, no forced GC (natural runs, ABBA order). live after GC: one more run per side ' +
+            'forcing a full GC at every MiB produced (at most 128 MiB).',
+        );
+      }
     }
   } finally {
     await stopAll();

@@ -63,12 +63,19 @@ export async function startS3(): Promise<S3Env> {
 /**
  * One S3 client, built the way the adapter builds its own for a custom endpoint (path style,
  * WHEN_REQUIRED checksums). The raw side and the polycloud side use this very instance.
+ * `socketTimeoutMs` replaces the adapter's 30 s idle bound: moto answers CompleteMultipartUpload
+ * of 1 GiB only after assembling it in Python, which on a loaded machine takes longer.
  */
-export function clientFor(t: S3Target): S3Client {
+export function clientFor(t: S3Target, opts: { socketTimeoutMs?: number } = {}): S3Client {
   return createS3Client({
     endpoint: t.endpoint,
     region: t.region,
-    clientConfig: { credentials: { accessKeyId: t.accessKeyId, secretAccessKey: t.secretAccessKey } },
+    clientConfig: {
+      credentials: { accessKeyId: t.accessKeyId, secretAccessKey: t.secretAccessKey },
+      ...(opts.socketTimeoutMs === undefined
+        ? {}
+        : { requestHandler: { connectionTimeout: 10_000, socketTimeout: opts.socketTimeoutMs } }),
+    },
   });
 }
 

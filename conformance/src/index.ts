@@ -11,6 +11,11 @@
  * docs/conformance.md. Emulator start-up lives in `@polycloud/conformance/emulators`.
  */
 export type { EmulatorGap } from './emulators/gaps.js';
+export {
+  type PrivateEmulator,
+  type RestartOptions,
+  startPrivateEmulator,
+} from './emulators/supervisor.js';
 export type { EmulatorId } from './emulators/types.js';
 export { type Fault, FaultProxy, mulberry32, type ProxyStats } from './faults/proxy.js';
 export { type RecordedRequest, type RecordingProxy, startRecordingProxy } from './faults/recording-proxy.js';
@@ -58,6 +63,7 @@ export {
   type TestOptions,
 } from './suites/framework.js';
 export { functionsSuite, testApp as functionsTestApp } from './suites/functions.js';
+export { FUZZ_INPUTS, FUZZ_SEED, type FuzzHarness, fuzzSuite } from './suites/fuzz.js';
 export {
   checkBytes,
   expectCode,
@@ -77,3 +83,9 @@ export {
   processSuite,
 } from './suites/process.js';
 export { QUEUE_JSON_CASES, queueSuite } from './suites/queue.js';
+export {
+  type RestartHarness,
+  type RestartService,
+  type RestartTarget,
+  restartSuite,
+} from './suites/restarts.js';

@@ -1,4 +1,4 @@
-import { checkEndpointTransport, invalidArgument } from '@polycloud/core/driver';
+import { checkEndpointTransport, invalidArgument } from '@polycloud/core/driver/base';
 
 type Service = 'blob' | 'queue' | 'kv';
 

@@ -1,5 +1,12 @@
-import { type ErrorCode, isPolycloudError, type PolycloudError } from '@polycloud/core';
-import { type Classify, codeFromHttpStatus, type ErrorSite, wrapError } from '@polycloud/core/driver';
+import {
+  type Classify,
+  codeFromHttpStatus,
+  type ErrorCode,
+  type ErrorSite,
+  isPolycloudError,
+  type PolycloudError,
+  wrapError,
+} from '@polycloud/core/driver/base';
 
 /** Where an error happened (the kit's ErrorSite, the provider filled in by the adapter). */
 export type AwsErrorContext = Omit<ErrorSite, 'provider'>;

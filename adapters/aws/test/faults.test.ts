@@ -2,9 +2,9 @@ import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamod
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { createDynamoClient, dynamoKv } from '@polycloud/aws/dynamodb';
 import { createS3Client, s3Bucket } from '@polycloud/aws/s3';
+import { FaultProxy } from '@polycloud/conformance';
 import { isPolycloudError } from '@polycloud/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ResetProxy, startResetProxy } from '../../../conformance/src/faults/reset-proxy.js';
 import { createKvTable } from './dynamodb-harness.js';
 import { awsTarget, rand } from './emulator.js';
 
@@ -18,25 +18,25 @@ describe.skipIf(notRun !== undefined)('DynamoDB under connection resets (moto)',
   const table = `pc-faults-${rand()}`;
   let direct: DynamoDBClient;
   let proxied: DynamoDBClient;
-  let proxy: ResetProxy;
+  let proxy: FaultProxy;
 
   beforeAll(async () => {
     const config = { region: t.region, clientConfig: { credentials: t.credentials } };
     direct = createDynamoClient({ endpoint: t.endpoint, ...config });
     await createKvTable(direct, table);
-    const u = new URL(t.endpoint);
-    proxy = await startResetProxy({
-      target: { host: u.hostname, port: Number(u.port) },
-      rate: 0.05,
-      seed: 18,
-    });
+    // ~5% of chunks cut, requests and answers alike.
+    proxy = await FaultProxy.to(
+      t.endpoint,
+      { kind: 'reset-chunk', direction: 'both', probability: 0.025 },
+      18,
+    );
     proxied = createDynamoClient({ endpoint: proxy.url, ...config });
   }, 120_000);
   afterAll(async () => {
     await direct?.send(new DeleteTableCommand({ TableName: table })).catch(() => {});
     direct?.destroy();
     proxied?.destroy();
-    await proxy?.close();
+    await proxy?.stop();
   });
 
   it('increment never counts twice: every acknowledged value is exact', async () => {
@@ -61,10 +61,8 @@ describe.skipIf(notRun !== undefined)('DynamoDB under connection resets (moto)',
       }
     }
     expect(((await reader.get('counter'))?.value as number) ?? 0).toBe(expected);
-    expect(proxy.resets.response + proxy.resets.request).toBeGreaterThan(0);
-    console.info(
-      `increment: ${ROUNDS} calls, ${unknown} outcome-unknown, resets ${JSON.stringify(proxy.resets)}`,
-    );
+    expect(proxy.stats.resets).toBeGreaterThan(0);
+    console.info(`increment: ${ROUNDS} calls, ${unknown} outcome-unknown, ${proxy.stats.resets} resets`);
   }, 300_000);
 
   it('a conditional write that landed is never reported as PRECONDITION_FAILED', async () => {
@@ -99,14 +97,12 @@ const s3 = awsTarget('moto', 'S3');
 describe.skipIf(s3.notRun !== undefined)('S3 under connection resets (moto)', () => {
   it('puts, gets and a streamed multipart upload all succeed', async () => {
     const t = s3.target!;
-    const u = new URL(t.endpoint);
-    const proxy = await startResetProxy({
-      target: { host: u.hostname, port: Number(u.port) },
-      rate: 0.05,
-      seed: 5,
-      // Cut answers only: the proxy decides per chunk, and a 5 MiB part is ~80 request chunks.
-      mode: 'response',
-    });
+    // Cut answers only: the proxy decides per chunk, and a 5 MiB part is ~80 request chunks.
+    const proxy = await FaultProxy.to(
+      t.endpoint,
+      { kind: 'reset-chunk', direction: 'down', probability: 0.05 },
+      5,
+    );
     const config = { region: t.region, clientConfig: { credentials: t.credentials } };
     const direct = createS3Client({ endpoint: t.endpoint, ...config });
     const client = createS3Client({ endpoint: proxy.url, ...config });
@@ -128,11 +124,11 @@ describe.skipIf(s3.notRun !== undefined)('S3 under connection resets (moto)', ()
       });
       const info = await bucket.put('big', parts, { partSize: 5 * MiB });
       expect(info.size).toBe(20 * MiB);
-      expect(proxy.resets.request + proxy.resets.response).toBeGreaterThan(0);
+      expect(proxy.stats.resets).toBeGreaterThan(0);
     } finally {
       client.destroy();
       direct.destroy();
-      await proxy.close();
+      await proxy.stop();
     }
   }, 300_000);
 });

@@ -1,4 +1,4 @@
-import { invalidArgument } from '@polycloud/core/driver';
+import { invalidArgument } from '@polycloud/core/driver/base';
 import type { ResolvedCredentials } from './credentials.js';
 import { PROVIDER } from './errors.js';
 

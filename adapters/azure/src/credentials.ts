@@ -1,4 +1,4 @@
-import { checkEndpointTransport, invalidArgument, pcError, urlBool } from '@polycloud/core/driver';
+import { checkEndpointTransport, invalidArgument, pcError, urlBool } from '@polycloud/core/driver/base';
 import { PROVIDER } from './errors.js';
 
 /** Structurally the `TokenCredential` of @azure/core-auth (what @azure/identity's credentials are). */

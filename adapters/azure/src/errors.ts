@@ -1,5 +1,12 @@
-import { type ErrorCode, isPolycloudError, type PolycloudError } from '@polycloud/core';
-import { type Classify, codeFromHttpStatus, type ErrorSite, wrapError } from '@polycloud/core/driver';
+import {
+  type Classify,
+  codeFromHttpStatus,
+  type ErrorCode,
+  type ErrorSite,
+  isPolycloudError,
+  type PolycloudError,
+  wrapError,
+} from '@polycloud/core/driver/base';
 
 /** The provider name every Azure driver reports. */
 export const PROVIDER = 'azure';

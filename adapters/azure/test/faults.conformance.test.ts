@@ -1,7 +1,7 @@
 import { TableServiceClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
-import { faultSuite } from '@polycloud/conformance';
+import { faultSuite, startPrivateEmulator } from '@polycloud/conformance';
 import { openBucket, openKv, openQueue } from '@polycloud/core';
 import { azuriteTarget, rand } from './emulator.js';
 
@@ -24,6 +24,10 @@ function via(cs: string, service: 'Blob' | 'Queue' | 'Table', hostPort: string):
   );
 }
 const accountKey = connectionString ? (/AccountKey=([^;]+)/.exec(connectionString)?.[1] ?? '') : '';
+// ~1 GiB of uploads: on a private Azurite keeping blobs on disk, not in the shared instance's
+// 512 MiB in-memory extent store that other test files use.
+let blobCs = connectionString;
+let privateAzurite: { stop(): Promise<void> } | undefined;
 
 faultSuite({
   adapter: 'azure',
@@ -32,20 +36,28 @@ faultSuite({
   secrets: [accountKey],
   async beforeAll() {
     if (!connectionString) return;
+    const own = await startPrivateEmulator('azurite', { persistent: true });
+    privateAzurite = own;
+    blobCs = own.env.AZURE_STORAGE_CONNECTION_STRING!;
     await TableServiceClient.fromConnectionString(connectionString, { allowInsecureConnection: true })
       .createTable(TABLE)
       .catch(() => {});
   },
+  async afterAll() {
+    await privateAzurite?.stop();
+  },
   ...(connectionString
     ? {
         blob: {
-          upstream: endpointOf(connectionString, 'Blob').host,
+          get upstream() {
+            return endpointOf(blobCs!, 'Blob').host;
+          },
           async open(endpoint, opts) {
             const name = `pc-${rand()}`;
-            await BlobServiceClient.fromConnectionString(connectionString).createContainer(name);
+            await BlobServiceClient.fromConnectionString(blobCs!).createContainer(name);
             const resource = await openBucket(`azblob://${name}`, {
               ...opts,
-              driverOptions: { connectionString: via(connectionString, 'Blob', endpoint) },
+              driverOptions: { connectionString: via(blobCs!, 'Blob', endpoint) },
             });
             return { resource, cleanup: () => resource.close() };
           },

@@ -73,6 +73,20 @@ describe('Azure Functions binding details', () => {
     expect(isPolycloudError(err, 'INVALID_ARGUMENT')).toBe(true);
   });
 
+  it('a queue item JSON cannot carry (a BigInt, a cycle) is INVALID_ARGUMENT (found by fuzzing)', () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    for (const item of [{ n: 10n }, cyclic]) {
+      let err: unknown;
+      try {
+        queueItemText(item);
+      } catch (e) {
+        err = e;
+      }
+      expect(isPolycloudError(err, 'INVALID_ARGUMENT')).toBe(true);
+    }
+  });
+
   it("blob trigger paths go through the adapter's blob-name decoding", async () => {
     const key = 'dir./name with \\ and trailing.';
     const events: BlobEvent[] = [];

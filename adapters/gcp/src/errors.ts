@@ -3,16 +3,18 @@
  * Pub/Sub and Bigtable, Node network errors) to PolycloudError. Every driver funnels its
  * failures through `gcpError`, so no native error reaches the caller; the native one is `cause`.
  */
-import { type ErrorCode, isPolycloudError, PolycloudError } from '@polycloud/core';
 import {
   type Classify,
   codeFromGrpcStatus,
   codeFromHttpStatus,
   describe,
+  type ErrorCode,
   type ErrorSite,
+  isPolycloudError,
+  PolycloudError,
   remainingMs,
   wrapError,
-} from '@polycloud/core/driver';
+} from '@polycloud/core/driver/base';
 
 export type GcpService = 'blob' | 'queue' | 'kv';
 

@@ -7,7 +7,8 @@ import {
   type BlobListItem,
   type BucketCapabilities,
   type BucketDriver,
-  type ByteRange,
+  type DriverBody,
+  type DriverGetOptions,
   type DriverPutOptions,
   defineCapabilities,
   fromUtf8,
@@ -262,8 +263,30 @@ export class LocalBucketDriver implements BucketDriver<LocalBucketHandle> {
 
   async get(
     key: string,
-    opts: { range: ByteRange | undefined; ifMatch: string | undefined; signal: AbortSignal | undefined },
+    opts: DriverGetOptions,
   ): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> }> {
+    const r = await this.open(key, opts);
+    return {
+      info: r.info,
+      body:
+        r.body instanceof Uint8Array ? bytesStream(r.body) : fileStream(r.body.fh, r.body.start, r.body.end),
+    };
+  }
+
+  /** The read as bytes (small reads) or a Node file stream: no Web stream in between. */
+  async read(key: string, opts: DriverGetOptions): Promise<{ info: BlobInfo; body: DriverBody }> {
+    const r = await this.open(key, opts);
+    if (r.body instanceof Uint8Array) return { info: r.info, body: r.body };
+    const { fh, start, end } = r.body;
+    // autoClose: the handle is closed at the end, on an error, and when the stream is destroyed.
+    return { info: r.info, body: fh.createReadStream({ start, end: end - 1, highWaterMark: READ_CHUNK }) };
+  }
+
+  /** Opens a read: bytes [start, end) already read when small, else the open file to stream. */
+  private async open(
+    key: string,
+    opts: DriverGetOptions,
+  ): Promise<{ info: BlobInfo; body: Uint8Array | { fh: FileHandle; start: number; end: number } }> {
     checkSignal(opts.signal, this.what('get', key));
     const { row, fh } = await this.openCurrent(key, 'get', opts.signal);
     const i = info(row);
@@ -283,14 +306,14 @@ export class LocalBucketDriver implements BucketDriver<LocalBucketHandle> {
           if (bytesRead === 0) break;
           got += bytesRead;
         }
-        return { info: i, body: bytesStream(buf.subarray(0, got)) };
+        return { info: i, body: buf.subarray(0, got) };
       } catch (err) {
         throw this.fsError(err, 'get', key);
       } finally {
         await fh.close().catch(() => {});
       }
     }
-    return { info: i, body: fileStream(fh, start, end) };
+    return { info: i, body: { fh, start, end } };
   }
 
   /** The object's info without its content. */

@@ -1,15 +1,9 @@
-import type {
-  BlobInfo,
-  BlobListItem,
-  BucketCapabilities,
-  ByteRange,
-  ListPage,
-  PolycloudError,
-} from '@polycloud/core';
+import type { BlobInfo, BlobListItem, BucketCapabilities, ListPage, PolycloudError } from '@polycloud/core';
 import {
   type BucketDriver,
   concatBytes,
   DEFAULT_CONTENT_TYPE,
+  type DriverGetOptions,
   type DriverPutOptions,
   defineCapabilities,
   md5Base64,
@@ -182,8 +176,19 @@ export class MemoryBucketDriver implements BucketDriver {
 
   async get(
     key: string,
-    opts: { range: ByteRange | undefined; ifMatch: string | undefined; signal: AbortSignal | undefined },
+    opts: DriverGetOptions,
   ): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> }> {
+    const r = this.open(key, opts);
+    return { info: r.info, body: byteStream(r.obj.data, r.start, r.end) };
+  }
+
+  /** The read as one copy of the bytes: no stream for what is already in memory. */
+  async read(key: string, opts: DriverGetOptions): Promise<{ info: BlobInfo; body: Uint8Array }> {
+    const r = this.open(key, opts);
+    return { info: r.info, body: r.obj.data.slice(r.start, r.end) };
+  }
+
+  private open(key: string, opts: DriverGetOptions) {
     checkSignal(opts.signal, this.what('get', key));
     const obj = this.require(key, 'get');
     if (opts.ifMatch !== undefined && !sameEtag(obj.etag, opts.ifMatch)) {
@@ -192,7 +197,7 @@ export class MemoryBucketDriver implements BucketDriver {
     const size = obj.data.byteLength;
     const start = Math.min(opts.range?.offset ?? 0, size);
     const end = opts.range?.length === undefined ? size : Math.min(size, start + opts.range.length);
-    return { info: info(key, obj), body: byteStream(obj.data, start, end) };
+    return { info: info(key, obj), obj, start, end };
   }
 
   async head(key: string, opts: { signal: AbortSignal | undefined }): Promise<BlobInfo> {

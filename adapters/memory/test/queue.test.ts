@@ -262,4 +262,50 @@ describe('memory queue', () => {
     expect(errors[0]![1]).toBe('bad');
     expect(isPolycloudError(errors[0]![0], 'UNAVAILABLE')).toBe(true);
   });
+
+  it('consume drains a backlog with a second receive loop, never holding more than concurrency messages', async () => {
+    const concurrency = 16;
+    const real = queue.receive.bind(queue);
+    let receiving = 0;
+    let asked = 0;
+    let running = 0;
+    let overlap = 0;
+    let over = 0;
+    vi.spyOn(queue, 'receive').mockImplementation((async (opts: { maxMessages?: number } = {}) => {
+      receiving++;
+      asked += opts.maxMessages ?? 1;
+      overlap = Math.max(overlap, receiving);
+      if (asked + running > concurrency) over++;
+      try {
+        // A receive that takes a while, like a network call, so loops can overlap.
+        await new Promise((r) => setTimeout(r, 5));
+        return await real(opts);
+      } finally {
+        receiving--;
+        asked -= opts.maxMessages ?? 1;
+      }
+    }) as typeof queue.receive);
+    for (let i = 0; i < 10; i++)
+      await queue.sendBatch(Array.from({ length: 10 }, (_, j) => ({ body: i * 10 + j })));
+    let handled = 0;
+    const c = queue.consume(
+      async () => {
+        running++;
+        if (asked + running > concurrency) over++;
+        await new Promise((r) => setTimeout(r, 1));
+        running--;
+        handled++;
+      },
+      { concurrency, waitSeconds: 1 },
+    );
+    while (handled < 100) await new Promise((r) => setTimeout(r, 5));
+    // Drained: the extra loop ends on an empty answer; one long poll stays.
+    await new Promise((r) => setTimeout(r, 100));
+    const idleReceives = receiving;
+    await c.stop();
+    expect(c.stats.acked).toBe(100);
+    expect(over).toBe(0);
+    expect(overlap).toBeGreaterThanOrEqual(2);
+    expect(idleReceives).toBe(1);
+  });
 });

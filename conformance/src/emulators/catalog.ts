@@ -61,6 +61,11 @@ export interface RunContext {
   readonly ports: Readonly<Record<string, number>>;
   /** A fresh scratch directory for this start, removed after stop. */
   readonly runDir: string;
+  /**
+   * Keep state on disk under `runDir` where the emulator can (Azurite, dynalite), so a restart
+   * on the same directory finds it again. Default false: in memory.
+   */
+  readonly persistent?: boolean;
 }
 
 export interface Command {
@@ -174,7 +179,7 @@ const dynalite: EmulatorDefinition = {
   portNames: ['http'],
   runtimeTools: [],
   marker: (root) => path.join(root, 'dynalite', 'node_modules', 'dynalite', 'cli.js'),
-  command: ({ root, host, ports }) => ({
+  command: ({ root, host, ports, runDir, persistent }) => ({
     command: process.execPath,
     args: [
       path.join(root, 'dynalite', 'node_modules', 'dynalite', 'cli.js'),
@@ -182,6 +187,7 @@ const dynalite: EmulatorDefinition = {
       host,
       '--port',
       String(ports.http),
+      ...(persistent ? ['--path', path.join(runDir, 'dynalite-db')] : []),
     ],
   }),
   env: (host, ports) => ({ AWS_ENDPOINT_URL_DYNAMODB: url(host, ports.http), ...AWS_DEFAULTS }),
@@ -338,7 +344,7 @@ const azurite: EmulatorDefinition = {
   portNames: ['blob', 'queue', 'table'],
   runtimeTools: [],
   marker: (root) => path.join(root, 'azurite', 'node_modules', 'azurite', 'dist', 'src', 'azurite.js'),
-  command: ({ root, host, ports, runDir }) => ({
+  command: ({ root, host, ports, runDir, persistent }) => ({
     command: process.execPath,
     args: [
       path.join(root, 'azurite', 'node_modules', 'azurite', 'dist', 'src', 'azurite.js'),
@@ -355,10 +361,10 @@ const azurite: EmulatorDefinition = {
       '--tablePort',
       String(ports.table),
       // In memory: nothing to clean up. (Azurite rejects --location together with it, so the
-      // scratch directory is the working directory instead.)
-      '--inMemoryPersistence',
-      '--extentMemoryLimit',
-      '512',
+      // scratch directory is the working directory instead.) Persistent: on disk in runDir.
+      ...(persistent
+        ? ['--location', path.join(runDir, 'azurite-data')]
+        : ['--inMemoryPersistence', '--extentMemoryLimit', '512']),
       '--skipApiVersionCheck',
       '--disableTelemetry',
       '--loose',

@@ -13,7 +13,14 @@ import { containerPlan, dockerAvailable, startContainer } from './containers.js'
 import { ENV_SOURCE_VARIABLES, endpointFromEnv } from './env-source.js';
 import { emulatorLogsDir, emulatorsDir, pinnedVersions } from './paths.js';
 import { LOOPBACK } from './ports.js';
-import { ProcessStartError, processAlive, type StartOnPortsOptions, startOnFreePorts } from './process.js';
+import {
+  ProcessStartError,
+  processAlive,
+  type RunningProcess,
+  type StartOnPortsOptions,
+  startOnFreePorts,
+  startProcess,
+} from './process.js';
 import { installState, readStamp } from './stamps.js';
 import { EMULATOR_IDS, type EmulatorId, type EmulatorStatus, isEmulatorId } from './types.js';
 
@@ -137,6 +144,16 @@ export interface StartOptions {
   readonly ports?: StartOnPortsOptions;
   /** Whether the container path may be used. Default: when a Docker engine answers. */
   readonly docker?: boolean;
+  /** Keep state on disk where the emulator can (see RunContext.persistent); process source only. */
+  readonly persistent?: boolean;
+}
+
+/** Options of `EmulatorHandle.restart`. */
+export interface RestartOptions {
+  /** SIGKILL the process group at once (a crash) instead of SIGTERM with a grace period. */
+  readonly kill?: boolean;
+  /** How long the emulator stays down before it starts again. Default 0. */
+  readonly downMs?: number;
 }
 
 /** One emulator brought up by `startEmulator`: its status, and how to stop it. */
@@ -144,6 +161,12 @@ export interface EmulatorHandle {
   readonly status: EmulatorStatus;
   /** Stops what was started (nothing for env sources and failures). Safe to call twice. */
   stop(): Promise<void>;
+  /**
+   * Stops the emulator process and starts it again on the SAME ports and scratch directory
+   * (so on-disk state survives where `persistent` was asked for), resolving once it answers.
+   * Only for emulators started as processes here; absent otherwise.
+   */
+  restart?(options?: RestartOptions): Promise<void>;
 }
 
 const noop = async () => {};
@@ -204,25 +227,24 @@ export async function startEmulator(id: EmulatorId, options: StartOptions = {}):
     const runDir = makeRunDir(root, id);
     const logFile = path.join(options.logDir ?? emulatorLogsDir, `${options.logName ?? id}.log`);
     const cleanRunDir = () => rmSync(runDir, { recursive: true, force: true });
+    const persistent = options.persistent === true;
     try {
-      const started = await startOnFreePorts(
-        def.portNames,
-        (ports) => {
-          const cmd = def.command({ root, host: LOOPBACK, ports, runDir });
-          return {
-            name: id,
-            command: cmd.command,
-            args: cmd.args,
-            cwd: cmd.cwd,
-            env: { ...env, ...cmd.env },
-            logFile,
-            readyTimeoutMs: timeoutMs,
-            missingHint: `run \`${INSTALL_COMMAND}\``,
-            probe: () => def.probe(def.env(LOOPBACK, ports), 'identity'),
-          };
-        },
-        options.ports,
-      );
+      const spec = (ports: Readonly<Record<string, number>>) => {
+        const cmd = def.command({ root, host: LOOPBACK, ports, runDir, persistent });
+        return {
+          name: id,
+          command: cmd.command,
+          args: cmd.args,
+          cwd: cmd.cwd,
+          env: { ...env, ...cmd.env },
+          logFile,
+          readyTimeoutMs: timeoutMs,
+          missingHint: `run \`${INSTALL_COMMAND}\``,
+          probe: () => def.probe(def.env(LOOPBACK, ports), 'identity'),
+        };
+      };
+      const started = await startOnFreePorts(def.portNames, spec, options.ports);
+      let current: RunningProcess = started.process;
       const where = def.portNames.map((n) => `${LOOPBACK}:${started.ports[n]}`).join(', ');
       const retried = started.retries.length
         ? `; ports ${started.retries.map((r) => Object.values(r.ports).join('+')).join(', ')} were taken`
@@ -243,8 +265,20 @@ export async function startEmulator(id: EmulatorId, options: StartOptions = {}):
           logFile,
         },
         stop: async () => {
-          await started.process.stop();
+          await current.stop();
           cleanRunDir();
+        },
+        restart: async (r: RestartOptions = {}) => {
+          if (r.kill) {
+            try {
+              process.kill(-current.pid, 'SIGKILL');
+            } catch {
+              // already gone
+            }
+          }
+          await current.stop();
+          if (r.downMs) await wait(r.downMs);
+          current = await startProcess(spec(started.ports));
         },
       };
     } catch (err) {
@@ -401,4 +435,40 @@ export function formatStatusTable(statuses: readonly EmulatorStatus[]): string {
       .join('  ')
       .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** An emulator started for one test file alone (see `startPrivateEmulator`). */
+export interface PrivateEmulator {
+  /** The SDK variables of this instance (endpoints, credentials). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly handle: EmulatorHandle;
+  stop(): Promise<void>;
+  /** Stops it and starts it again on the same ports and scratch directory. */
+  restart(options?: RestartOptions): Promise<void>;
+}
+
+/**
+ * Starts a private instance of an installed emulator as a process on free 127.0.0.1 ports,
+ * whatever the shared run uses: for probes that restart it, fill it up, or need it on disk.
+ * Throws when it cannot start (the message says why).
+ */
+export async function startPrivateEmulator(
+  id: EmulatorId,
+  options: { readonly persistent?: boolean; readonly logName?: string } = {},
+): Promise<PrivateEmulator> {
+  // Drop variables that name a shared instance, so the installed copy is started.
+  const env: NodeJS.ProcessEnv = { ...process.env, POLYCLOUD_SOURCE: 'process' };
+  for (const v of ENV_SOURCE_VARIABLES) delete env[v.variable];
+  const handle = await startEmulator(id, {
+    env,
+    ...(options.persistent ? { persistent: true } : {}),
+    logName: options.logName ?? `${id}-private-${process.pid}`,
+  });
+  const { status } = handle;
+  if (status.state !== 'ready' || !status.endpoint || !handle.restart) {
+    await handle.stop();
+    throw new Error(`${id} did not start as a private instance: ${status.reason ?? status.state}`);
+  }
+  const restart = handle.restart;
+  return { env: status.endpoint.env, handle, stop: () => handle.stop(), restart: (o) => restart(o) };
 }

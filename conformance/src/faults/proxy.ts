@@ -25,7 +25,17 @@ export type Fault =
    * Resets a connection at a chunk of traffic (in `direction`) with `probability` per chunk:
    * the same fault rate whether the client pools connections or opens one per request.
    */
-  | { readonly kind: 'reset-chunk'; readonly direction: 'down' | 'up'; readonly probability: number };
+  | {
+      readonly kind: 'reset-chunk';
+      readonly direction: 'down' | 'up' | 'both';
+      readonly probability: number;
+      /**
+       * Answer (server→client) chunks of each connection let through before any cut. gRPC sets
+       * up its HTTP/2 session in the first few: sparing them keeps faults on calls, not on
+       * connecting.
+       */
+      readonly spareFirstChunks?: number;
+    };
 
 /** Counters of what the proxy did. */
 export interface ProxyStats {
@@ -77,6 +87,19 @@ export class FaultProxy {
     return `127.0.0.1:${this.port}`;
   }
 
+  /** `http://127.0.0.1:<port>`, for SDKs that take an endpoint URL. */
+  get url(): string {
+    return `http://${this.hostPort}`;
+  }
+
+  /** Starts a proxy to `upstream` (`host:port` or a URL) on an ephemeral port of 127.0.0.1. */
+  static async to(upstream: string, fault: Fault = { kind: 'pass' }, seed = 1): Promise<FaultProxy> {
+    const { host, port } = FaultProxy.parse(upstream);
+    const p = await new FaultProxy(host === 'localhost' ? '127.0.0.1' : host, port, seed).start();
+    p.set(fault);
+    return p;
+  }
+
   /** Switches the fault; `dropExisting` resets open connections so pooled sockets feel it too. */
   set(fault: Fault, dropExisting = true): void {
     this.fault = fault;
@@ -110,6 +133,7 @@ export class FaultProxy {
       fault.kind === 'reset' ? fault.afterBytes + Math.floor(this.rng() * (fault.jitterBytes ?? 0)) : 0;
     let down = 0;
     let up = 0;
+    let answered = 0;
     let cut = false;
     const reset = () => {
       this.stats.resets++;
@@ -124,7 +148,13 @@ export class FaultProxy {
         if (dir === 'down') this.stats.bytesDown += chunk.length;
         else this.stats.bytesUp += chunk.length;
         if (cut) return; // the reset is under way: nothing more may pass
-        if (f.kind === 'reset-chunk' && f.direction === dir && this.rng() < f.probability) {
+        if (dir === 'down') answered++;
+        if (
+          f.kind === 'reset-chunk' &&
+          (f.direction === dir || f.direction === 'both') &&
+          answered > (f.spareFirstChunks ?? 0) &&
+          this.rng() < f.probability
+        ) {
           cut = true;
           const keep = Math.floor(this.rng() * chunk.length);
           if (keep > 0) to.write(chunk.subarray(0, keep));

@@ -8,6 +8,10 @@ export async function resolve(specifier, context, nextResolve) {
   if (specifier === '@polycloud/core') return nextResolve(src('packages/core/src/index.ts'), context);
   if (specifier === '@polycloud/core/driver')
     return nextResolve(src('packages/core/src/driver/index.ts'), context);
+  if (specifier === '@polycloud/core/driver/base')
+    return nextResolve(src('packages/core/src/driver/base.ts'), context);
+  const core = /^@polycloud\/core\/(blob|queue|kv)$/.exec(specifier);
+  if (core) return nextResolve(src(`packages/core/src/${core[1]}/index.ts`), context);
   if (specifier === '@polycloud/memory') return nextResolve(src('adapters/memory/src/index.ts'), context);
   if (specifier === '@polycloud/local') return nextResolve(src('adapters/local/src/index.ts'), context);
   const m = /^@polycloud\/(aws|gcp|azure)\/([a-z0-9]+)$/.exec(specifier);

@@ -10,7 +10,7 @@ import {
   type Queue,
 } from '@polycloud/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Fault, FaultProxy } from '../faults/proxy.js';
+import { type Fault, FaultProxy, mulberry32 } from '../faults/proxy.js';
 import { findRepoRoot } from '../report.js';
 
 /** How the fault suite reaches one service through a proxy. */
@@ -79,6 +79,16 @@ export function writeReliabilityReport(r: ReliabilityReport, root = findRepoRoot
   return file;
 }
 
+/** Runs `f` over `items`, at most `limit` at a time. */
+async function mapConcurrent<T>(items: readonly T[], limit: number, f: (item: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await f(items[next++]!);
+    }),
+  );
+}
+
 /** Per-attempt bound and retries the blackhole probe opens with; the bound below follows. */
 const ATTEMPT_MS = 1000;
 const ATTEMPTS = 2;
@@ -144,6 +154,14 @@ function countLeaks(e: unknown, secrets: readonly string[]): number {
 }
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Share of the full loads to run: POLYCLOUD_FAULT_LOAD=0.1 runs a tenth (a quick local check);
+ * CI runs them whole (1, the default). Reports say what ran.
+ */
+const LOAD = Math.min(1, Math.max(0.01, Number(process.env.POLYCLOUD_FAULT_LOAD ?? 1) || 1));
+const scaled = (n: number, min: number) => Math.max(min, Math.round(n * LOAD));
+const MiB = 1024 * 1024;
 
 /**
  * Fault injection through a TCP proxy on 127.0.0.1 between the adapter and its emulator.
@@ -384,43 +402,76 @@ export function faultSuite(h: FaultHarness): void {
       if (!h.queue) return;
       const started = performance.now();
       const leaks = { n: 0 };
-      const MESSAGES = 600;
+      const MESSAGES = scaled(5000, 100);
       const { proxy, resource: q } = await openVia(h.queue, { attemptTimeoutMs: 10_000 }, 11);
-      // 5% of response chunks cut the connection mid-way: the request has landed, the answer is
-      // lost, so outcomes are ambiguous (sent but unacknowledged).
-      proxy.set({ kind: 'reset-chunk', direction: 'down', probability: 0.05 });
+      // Faults take turns: 2 s of 2% of response chunks cut mid-way (the request has landed,
+      // the answer is lost: sent but unacknowledged, received but hidden), then 1 s of 5 ms
+      // latency on every chunk. Open connections are kept across a switch (resets cut them).
+      const RESETS: Fault = { kind: 'reset-chunk', direction: 'down', probability: 0.02 };
+      const LATENCY: Fault = { kind: 'latency', ms: 5 };
+      let flip: NodeJS.Timeout | undefined;
+      const turn = (latency: boolean) => {
+        proxy.set(latency ? LATENCY : RESETS, false);
+        flip = setTimeout(() => turn(!latency), latency ? 1000 : 2000);
+      };
+      turn(false);
       const acked = new Set<number>();
       const errors: unknown[] = [];
-      for (let i = 0; i < MESSAGES; i += 10) {
-        const batch = Array.from({ length: Math.min(10, MESSAGES - i) }, (_, j) => ({ body: { n: i + j } }));
-        const results = await q.sendBatch(batch);
-        results.forEach((r, j) => {
-          if (r.ok) acked.add(i + j);
-          else errors.push(r.error);
-        });
-      }
       const handled = new Map<number, number>();
+      // The consumer runs while the producers send, as a worker would.
       const c = q.consume(
         async (m) => {
           const n = (m.body as { n: number }).n;
           handled.set(n, (handled.get(n) ?? 0) + 1);
         },
-        { concurrency: 8, waitSeconds: 1, onError: (e) => errors.push(e) },
+        {
+          // Receives take as many as the provider gives (SQS 10, Azure 32, Pub/Sub more).
+          concurrency: 32,
+          waitSeconds: 1,
+          // Short, so messages hidden by a receive whose answer was cut come back soon.
+          visibilityTimeoutSeconds: 10,
+          onError: (e) => errors.push(e),
+        },
       );
-      const deadline = Date.now() + 90_000;
-      while (Date.now() < deadline && [...acked].some((n) => !handled.has(n))) await pause(250);
+      const BATCH = 50;
+      const PRODUCERS = 8;
+      let next = 0;
+      const producer = async () => {
+        while (next < MESSAGES) {
+          const from = next;
+          next = Math.min(MESSAGES, next + BATCH);
+          const batch = Array.from({ length: next - from }, (_, j) => ({ body: { n: from + j } }));
+          const results = await q.sendBatch(batch).catch((e: unknown) => {
+            errors.push(e);
+            return [];
+          });
+          results.forEach((r, j) => {
+            if (r.ok) acked.add(from + j);
+            else errors.push(r.error);
+          });
+        }
+      };
+      await Promise.all(Array.from({ length: PRODUCERS }, producer));
+      const sentAt = performance.now();
+      const missing = () => [...acked].filter((n) => !handled.has(n));
+      const deadline = Date.now() + 240_000;
+      while (Date.now() < deadline && missing().length > 0) await pause(250);
+      const handledAt = performance.now();
+      clearTimeout(flip);
       const stopped = await settle(() => c.stop(), 60_000, secrets, leaks);
       proxy.set({ kind: 'pass' });
       // Whatever is still missing may be hidden by a receive whose answer was cut: drain past
       // the visibility timeout without faults before calling it lost.
-      const missing = () => [...acked].filter((n) => !handled.has(n));
       const drainUntil = Date.now() + 45_000;
       while (missing().length > 0 && Date.now() < drainUntil) {
-        for (const m of await q.receive({ maxMessages: 10, waitSeconds: 1 }).catch(() => [])) {
+        const ms = await q
+          .receive({ maxMessages: q.capabilities.maxReceiveMessages, waitSeconds: 1 })
+          .catch(() => []);
+        for (const m of ms) {
           const n = (m.body as { n: number }).n;
           handled.set(n, (handled.get(n) ?? 0) + 1);
-          await q.ack(m).catch(() => {});
         }
+        if (ms.length > 0) await q.ack(ms).catch(() => {});
       }
       const lost = missing().length;
       const duplicated = [...handled.values()].reduce((s, k) => s + k - 1, 0);
@@ -432,8 +483,8 @@ export function faultSuite(h: FaultHarness): void {
         adapter: h.adapter,
         emulator: h.emulator,
         probe: 'queue-resets',
-        load: `${MESSAGES} messages sent in batches of 10 (${acked.size} acknowledged) and consumed with concurrency 8; 5% of response chunks reset (seed 11)`,
-        faults: ['reset-5%-of-response-chunks'],
+        load: `${MESSAGES} messages (${acked.size} acknowledged) sent by ${PRODUCERS} producers in batches of ${BATCH} while consume() (concurrency 32, visibility 10 s) handles them; faults take turns, 2 s of resets then 1 s of latency (seed 11); all sent after ${Math.round((sentAt - started) / 1000)} s, all handled after ${Math.round((handledAt - started) / 1000)} s${LOAD < 1 ? `; POLYCLOUD_FAULT_LOAD=${LOAD}` : ''}`,
+        faults: ['reset-2%-of-response-chunks', 'latency-5ms'],
         lost,
         duplicated,
         partial: 0,
@@ -450,7 +501,141 @@ export function faultSuite(h: FaultHarness): void {
       expect(report.hangs).toBe(0);
       expect(report.nonPolycloudErrors).toBe(0);
       expect(report.secretLeaks).toBe(0);
-    }, 300_000);
+    }, 420_000);
+
+    it('upload-resets: uploads of 1-16 MiB under resets are exact or leave the old state', async () => {
+      if (!h.blob) return;
+      const started = performance.now();
+      const leaks = { n: 0 };
+      const UPLOADS = scaled(200, 10);
+      const ROUND = 10;
+      const { proxy, resource: b } = await openVia(
+        h.blob,
+        { idleTimeoutMs: 10_000, attemptTimeoutMs: 30_000 },
+        17,
+      );
+      const rng = mulberry32(17);
+      // Sizes 1-16 MiB, log-uniform skewed small (16^(u^2): half below 2 MiB, a tenth above
+      // 11 MiB; mean ~3.7 MiB), so the full load fits CI's time.
+      const sizes = Array.from({ length: UPLOADS }, () => Math.floor(MiB * 16 ** (rng() ** 2)));
+      const source = new Uint8Array(32 * MiB);
+      for (let i = 0; i < source.length; i += 4) {
+        const x = Math.floor(rng() * 2 ** 32);
+        source[i] = x & 0xff;
+        source[i + 1] = (x >>> 8) & 0xff;
+        source[i + 2] = (x >>> 16) & 0xff;
+        source[i + 3] = x >>> 24;
+      }
+      const bodyOf = (i: number) => {
+        const at = Math.floor(rng() * (source.length - sizes[i]!));
+        return source.subarray(at, at + sizes[i]!);
+      };
+      // Uneven chunks, as a file or network stream would hand them over.
+      const streamOf = (data: Uint8Array) => {
+        let at = 0;
+        return new ReadableStream<Uint8Array>({
+          pull(ctl) {
+            if (at >= data.length) return ctl.close();
+            const n = Math.min(data.length - at, 64 * 1024 + Math.floor(rng() * 700 * 1024));
+            ctl.enqueue(data.slice(at, at + n));
+            at += n;
+          },
+        });
+      };
+      const FAULT: Fault = { kind: 'reset-chunk', direction: 'both', probability: 0.002 };
+      let ok = 0;
+      let failed = 0;
+      let landedButFailed = 0;
+      let partial = 0;
+      let knownLength = 0;
+      const violations: string[] = [];
+      const outcomes: Outcome[] = [];
+      const same = (a: Uint8Array | undefined, e: Uint8Array | undefined) =>
+        a !== undefined && e !== undefined && a.byteLength === e.byteLength && Buffer.compare(a, e) === 0;
+      for (let first = 0; first < UPLOADS; first += ROUND) {
+        const round = Array.from({ length: Math.min(ROUND, UPLOADS - first) }, (_, j) => first + j);
+        // Half the keys hold an old version first: a failed upload must leave exactly it.
+        proxy.set({ kind: 'pass' });
+        const old = new Map<number, Uint8Array>();
+        for (const i of round)
+          if (i % 4 < 2) {
+            const o = new TextEncoder().encode(`old version of up-${i}`);
+            await b.put(`up-${i}`, o);
+            old.set(i, o);
+          }
+        proxy.set(FAULT);
+        const bodies = new Map(round.map((i) => [i, bodyOf(i)]));
+        const acknowledged = new Set<number>();
+        await mapConcurrent(round, 4, async (i) => {
+          const data = bodies.get(i)!;
+          const known = i % 2 === 0;
+          if (known) knownLength++;
+          const o = await settle(
+            () => b.put(`up-${i}`, known ? data : streamOf(data)),
+            300_000,
+            secrets,
+            leaks,
+          );
+          outcomes.push(o);
+          if (o.code === 'OK') ok++;
+          else {
+            failed++;
+            if (!(o.polycloud && o.retryable))
+              violations.push(
+                `put up-${i} (${sizes[i]} B, ${known ? 'known' : 'unknown'} length): ${o.code}`,
+              );
+          }
+          if (o.code === 'OK') acknowledged.add(i);
+        });
+        proxy.set({ kind: 'pass' });
+        for (const i of round) {
+          const wanted = bodies.get(i)!;
+          const got = await b.getBytes(`up-${i}`).catch((e: unknown) => {
+            if (isPolycloudError(e, 'NOT_FOUND')) return undefined;
+            throw e;
+          });
+          if (acknowledged.has(i)) {
+            if (!same(got, wanted)) {
+              partial++;
+              violations.push(
+                `up-${i}: acknowledged upload of ${wanted.byteLength} B reads back as ${got?.byteLength ?? 'nothing'}`,
+              );
+            }
+          } else if (same(got, wanted)) {
+            landedButFailed++; // the write landed, its answer was lost: new state, whole
+          } else if (!(old.has(i) ? same(got, old.get(i)) : got === undefined)) {
+            partial++;
+            violations.push(
+              `up-${i}: failed upload left ${got?.byteLength ?? 'nothing'} B, neither old nor new`,
+            );
+          }
+          await b.delete(`up-${i}`).catch(() => {});
+        }
+      }
+      proxy.set({ kind: 'pass' });
+      const mib = sizes.reduce((s, n) => s + n, 0) / MiB;
+      const report: ReliabilityReport = {
+        adapter: h.adapter,
+        emulator: h.emulator,
+        probe: 'upload-resets',
+        load: `${UPLOADS} uploads of 1-16 MiB, log-uniform skewed small (${mib.toFixed(0)} MiB in all; ${knownLength} known length, ${UPLOADS - knownLength} streamed), 4 at a time, half over an old version; ${ok} succeeded, ${failed} failed (${landedButFailed} of them landed whole); each read back without faults (seed 17)${LOAD < 1 ? `; POLYCLOUD_FAULT_LOAD=${LOAD}` : ''}`,
+        faults: ['reset-0.2%-of-chunks-both-ways'],
+        lost: 0,
+        duplicated: 0,
+        partial,
+        lostUpdates: 0,
+        nonPolycloudErrors: outcomes.filter((o) => !o.polycloud && !o.hung).length,
+        hangs: outcomes.filter((o) => o.hung).length,
+        secretLeaks: leaks.n,
+        seconds: Math.round((performance.now() - started) / 100) / 10,
+        violations,
+      };
+      writeReliabilityReport(report);
+      expect(proxy.stats.resets).toBeGreaterThan(0);
+      expect(report.partial).toBe(0);
+      expect(report.hangs).toBe(0);
+      expect(violations).toEqual([]);
+    }, 900_000);
 
     it('kv-resets: concurrent ifVersion writers lose no update; landed writes are not reported as not written', async () => {
       if (!h.kv) return;

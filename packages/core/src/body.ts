@@ -1,6 +1,8 @@
-import { Readable } from 'node:stream';
 import { invalidArgument } from './errors.js';
+import { requireBuiltin } from './internal/builtins.js';
 import { utf8 } from './internal/bytes.js';
+
+const { Readable } = requireBuiltin('node:stream') as typeof import('node:stream');
 
 /** Everything `Bucket.put` accepts as a body. */
 export type BodyInput =

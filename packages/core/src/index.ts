@@ -6,7 +6,13 @@ export { type BlobReader, Bucket, type BucketOptions } from './blob/bucket.js';
 // Driver-side names, kept here only until every adapter imports them from
 // `@polycloud/core/driver` (the built-in adapters do; @polycloud/local and third-party ones may
 // not yet). New code: import them from '@polycloud/core/driver'.
-export type { BucketDriver, DriverPutOptions, DriverSignOptions } from './blob/driver.js';
+export type {
+  BucketDriver,
+  DriverBody,
+  DriverGetOptions,
+  DriverPutOptions,
+  DriverSignOptions,
+} from './blob/driver.js';
 export { CUSTOMER_KEY_BYTES } from './blob/encryption.js';
 export type * from './blob/types.js';
 export type { BodyInput } from './body.js';

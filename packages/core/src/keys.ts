@@ -19,28 +19,29 @@ export interface KeyContext {
  * encode where their service is stricter.
  */
 export function validateKey(key: unknown, maxBytes: number, ctx: KeyContext): asserts key is string {
-  const where = `${ctx.operation} on ${ctx.service} "${ctx.name}"`;
+  // Messages are built only on failure: this runs on every call.
+  const where = () => `${ctx.operation} on ${ctx.service} "${ctx.name}"`;
   if (typeof key !== 'string') {
-    throw invalidArgument(`${where}: the key must be a string, got ${key === null ? 'null' : typeof key}`, {
+    throw invalidArgument(`${where()}: the key must be a string, got ${key === null ? 'null' : typeof key}`, {
       ...errCtx(ctx),
     });
   }
   if (key.length === 0) {
     throw invalidArgument(
-      `${where}: the key is empty; keys are 1 to ${maxBytes} bytes of UTF-8`,
+      `${where()}: the key is empty; keys are 1 to ${maxBytes} bytes of UTF-8`,
       errCtx(ctx),
     );
   }
   if (!key.isWellFormed()) {
     throw invalidArgument(
-      `${where}: the key contains a lone UTF-16 surrogate, so it is not valid UTF-8; pass well-formed text`,
+      `${where()}: the key contains a lone UTF-16 surrogate, so it is not valid UTF-8; pass well-formed text`,
       errCtx(ctx, key),
     );
   }
   const bytes = utf8Length(key);
   if (bytes > maxBytes) {
     throw invalidArgument(
-      `${where}: the key is ${bytes} bytes of UTF-8, over the limit of ${maxBytes}; shorten it`,
+      `${where()}: the key is ${bytes} bytes of UTF-8, over the limit of ${maxBytes}; shorten it`,
       errCtx(ctx, `${key.slice(0, 64)}…`),
     );
   }

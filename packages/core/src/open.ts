@@ -3,7 +3,9 @@ import type { BucketDriver } from './blob/driver.js';
 import { invalidArgument, isPolycloudError, pcError } from './errors.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS } from './internal/context.js';
 import { abortHttpOn } from './internal/http-abort.js';
+import { loadModule } from './internal/loader.js';
 import { linkSignals, raceAbort } from './internal/signal.js';
+import { redact } from './internal/url.js';
 import { checkOpenArgs } from './internal/validate.js';
 import type { KvDriver } from './kv/driver.js';
 import { KvStore, type KvStoreOptions } from './kv/kvstore.js';
@@ -11,6 +13,9 @@ import type { KvValue, KvValueOf } from './kv/types.js';
 import type { QueueDriver } from './queue/driver.js';
 import { Queue, type QueueOptions } from './queue/queue.js';
 import type { Service } from './telemetry.js';
+
+export { type ModuleLoader, setModuleLoader } from './internal/loader.js';
+export { urlBool, urlParams } from './internal/url.js';
 
 /** Adapter-specific options passed through to the driver opener (e.g. a native client). */
 export interface DriverOpenOptions {
@@ -170,17 +175,6 @@ function examplesFor(service: Service): string {
   return out.join(', ');
 }
 
-/** Test seam and extension point: load a module by specifier. */
-export type ModuleLoader = (specifier: string) => Promise<unknown>;
-let loader: ModuleLoader = (s) => import(s);
-
-/** Replaces how adapter modules are loaded (bundlers, tests). Returns the previous loader. */
-export function setModuleLoader(next: ModuleLoader): ModuleLoader {
-  const prev = loader;
-  loader = next;
-  return prev;
-}
-
 function parseUrl(input: string | URL, service: Service): { url: URL; entry: SchemeEntry } {
   let url: URL;
   try {
@@ -217,7 +211,7 @@ async function load<T>(entry: SchemeEntry, service: Service, fn: string): Promis
   if (given !== undefined) return given as T;
   let mod: unknown;
   try {
-    mod = await loader(entry.module);
+    mod = await loadModule(entry.module);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     const missing =
@@ -346,50 +340,6 @@ async function wrapOpen<T extends { close(): Promise<void> }>(
 function openTimeoutMs(opts: { timeoutMs?: number }): number {
   const t = opts.timeoutMs;
   return typeof t === 'number' && t > 0 ? t : DEFAULT_ATTEMPT_TIMEOUT_MS;
-}
-
-function redact(url: URL): string {
-  const u = new URL(url.href);
-  u.username = '';
-  u.password = '';
-  return u.href;
-}
-
-/**
- * Reads a URL's query parameters, rejecting any not in `allowed` so a typo is not ignored.
- * For adapters.
- *
- * @example
- * const q = urlParams(url, ['region', 'endpoint'], 'blob');
- */
-export function urlParams(url: URL, allowed: readonly string[], service: Service): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of url.searchParams) {
-    if (!allowed.includes(k)) {
-      throw invalidArgument(
-        `unknown URL parameter "${k}" in ${redact(url)}; ${allowed.length ? `allowed: ${allowed.join(', ')}` : 'this scheme takes no parameters'}`,
-        { service, operation: 'open' },
-      );
-    }
-    if (k in out)
-      throw invalidArgument(`URL parameter "${k}" appears twice in ${redact(url)}`, {
-        service,
-        operation: 'open',
-      });
-    out[k] = v;
-  }
-  return out;
-}
-
-/** Parses a boolean URL parameter ("true"/"false"/"1"/"0"). */
-export function urlBool(value: string | undefined, name: string, service: Service): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0') return false;
-  throw invalidArgument(`URL parameter ${name} must be true or false, got "${value}"`, {
-    service,
-    operation: 'open',
-  });
 }
 
 /**

@@ -3,7 +3,8 @@ import { isPolycloudError, pcError } from './errors.js';
 /**
  * Splits a stream into parts of exactly `partSize` bytes (the last may be shorter) and uploads
  * them with at most `concurrency` in flight. Memory stays near partSize × (concurrency + 1):
- * reading stops while every upload slot is busy.
+ * reading stops while every upload slot is busy, and a part's bytes are released (or, with
+ * `reuseBuffers`, reused) as soon as its upload resolves.
  *
  * Drivers with a multipart API (S3 parts, Azure blocks) call this from `put` and then commit.
  * If any part fails or the signal aborts, the remaining uploads are cancelled and the error is
@@ -23,6 +24,14 @@ export async function uploadParts<R>(
     onPart?: (part: Uint8Array) => void;
     /** Upload at least one part even when the stream is empty. Default true. */
     emptyPart?: boolean;
+    /**
+     * Fill later parts into the buffers of parts whose upload has resolved, instead of a fresh
+     * allocation per part: at most concurrency + 1 buffers are ever allocated, so memory stays
+     * at the bound without waiting for the garbage collector to free spent parts. Only for an
+     * `upload` that is done with `part` once its promise resolves (it sends the bytes rather than
+     * keeping them). Default false.
+     */
+    reuseBuffers?: boolean;
   },
   upload: (part: Uint8Array, partNumber: number, signal: AbortSignal) => Promise<R>,
 ): Promise<{ results: R[]; totalBytes: number }> {
@@ -40,16 +49,20 @@ export async function uploadParts<R>(
 
   const results: R[] = [];
   const inFlight = new Set<Promise<void>>();
+  /** Whole-part buffers whose upload resolved, ready for the next part (reuseBuffers). */
+  const spare: Uint8Array<ArrayBuffer>[] = [];
   let failure: unknown;
   let totalBytes = 0;
   let partNumber = 0;
 
-  const launch = (part: Uint8Array) => {
+  const launch = (part: Uint8Array<ArrayBuffer>) => {
     const n = ++partNumber;
     opts.onPart?.(part);
     const p = upload(part, n, inner.signal).then(
       (r) => {
         results[n - 1] = r;
+        // A failed part is not reused: a request still being torn down may read it.
+        if (opts.reuseBuffers && part.byteLength === partSize) spare.push(part);
       },
       (err: unknown) => {
         if (failure === undefined) failure = err;
@@ -79,7 +92,7 @@ export async function uploadParts<R>(
           while (inFlight.size >= concurrency) await Promise.race(inFlight);
           if (failure !== undefined || inner.signal.aborted) break;
           launch(buf);
-          buf = new Uint8Array(partSize);
+          buf = spare.pop() ?? new Uint8Array(partSize);
           filled = 0;
         }
       }

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import {
   MemoryBucketDriver,
   MemoryBucketStore,
@@ -195,22 +196,38 @@ describe('a body stream that breaks while read', () => {
     const bucket = new Bucket(driver);
     await bucket.put('k', 'hello');
     const get = driver.get.bind(driver);
-    driver.get = async (key, opts) => {
-      const r = await get(key, opts);
-      const body = new ReadableStream<Uint8Array>({
-        pull(c) {
-          c.error(sys('ECONNRESET', 'read ECONNRESET'));
-        },
-      });
-      return { ...r, body };
-    };
-    const whole = await (await bucket.get('k')).bytes().catch((e: unknown) => e);
-    expect([(whole as PolycloudError).code, (whole as PolycloudError).retryable]).toEqual([
-      'UNAVAILABLE',
-      true,
-    ]);
-    const reader = (await bucket.get('k')).body.getReader();
-    const streamed = await reader.read().catch((e: unknown) => e);
-    expect((streamed as PolycloudError).code).toBe('UNAVAILABLE');
+    const read = driver.read.bind(driver);
+    for (const shape of ['web', 'node'] as const) {
+      // A Web stream from get() (drivers without read), or a Node stream from read().
+      (driver as { read?: unknown }).read =
+        shape === 'web'
+          ? undefined
+          : async (key: string, opts: Parameters<typeof read>[1]) => {
+              const r = await read(key, opts);
+              const body = new Readable({
+                read() {
+                  this.destroy(sys('ECONNRESET', 'read ECONNRESET'));
+                },
+              });
+              return { ...r, body };
+            };
+      driver.get = async (key, opts) => {
+        const r = await get(key, opts);
+        const body = new ReadableStream<Uint8Array>({
+          pull(c) {
+            c.error(sys('ECONNRESET', 'read ECONNRESET'));
+          },
+        });
+        return { ...r, body };
+      };
+      const whole = await (await bucket.get('k')).bytes().catch((e: unknown) => e);
+      expect([(whole as PolycloudError).code, (whole as PolycloudError).retryable]).toEqual([
+        'UNAVAILABLE',
+        true,
+      ]);
+      const reader = (await bucket.get('k')).body.getReader();
+      const streamed = await reader.read().catch((e: unknown) => e);
+      expect((streamed as PolycloudError).code).toBe('UNAVAILABLE');
+    }
   });
 });

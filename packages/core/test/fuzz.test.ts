@@ -194,3 +194,19 @@ describe(`fuzz (seed ${seed})`, () => {
     );
   });
 });
+
+// Counterexamples the fuzz suites found, kept as regression tests.
+describe('fuzz regressions', () => {
+  it('kv getMany/setMany/deleteMany with null options: INVALID_ARGUMENT, not a TypeError', async () => {
+    const kv = memoryKv('fuzz-regressions');
+    for (const call of [
+      () => kv.getMany(['a'], null as never),
+      () => kv.setMany([{ key: 'a', value: 1 }], null as never),
+      () => kv.deleteMany(['a'], null as never),
+    ]) {
+      const err = await call().catch((e: unknown) => e);
+      expect(isPolycloudError(err, 'INVALID_ARGUMENT'), String(err)).toBe(true);
+    }
+    await kv.close();
+  });
+});

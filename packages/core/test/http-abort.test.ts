@@ -44,7 +44,7 @@ async function closedWithin(p: Promise<void> | undefined, ms: number): Promise<b
 
 /** A memory driver whose head() sends a request that ignores the signal and never settles. */
 function deafDriver(seen: { deadline?: number | undefined; req?: ClientRequest }): BucketDriver {
-  const inner = new MemoryBucketDriver(new MemoryBucketStore());
+  const inner = new MemoryBucketDriver(new MemoryBucketStore('deaf'));
   const d: BucketDriver = Object.create(inner);
   d.head = (_key, opts) => {
     seen.deadline = remainingMs(opts.signal);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isPolycloudError, uploadParts } from '../src/index.js';
+import { multipartUpload } from '../src/driver/index.js';
+import { isPolycloudError, pcError, uploadParts } from '../src/index.js';
 
 function source(total: number, chunk: number): ReadableStream<Uint8Array> {
   let sent = 0;
@@ -51,6 +52,38 @@ describe('uploadParts', () => {
     expect(peak).toBe(2);
   });
 
+  it('reuseBuffers: at most concurrency + 1 part buffers, each part byte-exact when sent', async () => {
+    const buffers = new Set<ArrayBufferLike>();
+    const seen: Uint8Array[] = [];
+    await uploadParts(
+      source(40_000, 700),
+      { partSize: 1024, concurrency: 3, reuseBuffers: true },
+      async (part, n) => {
+        buffers.add(part.buffer);
+        // Read the bytes after a wait, as a request on the wire would: no later part overwrites them.
+        await new Promise((r) => setTimeout(r, (n * 7) % 5));
+        seen[n - 1] = part.slice();
+      },
+    );
+    expect(seen).toHaveLength(40);
+    expect(buffers.size).toBeLessThanOrEqual(4);
+    let off = 0;
+    for (const p of seen) {
+      expect(p.every((v, i) => v === (off + i) % 251)).toBe(true);
+      off += p.byteLength;
+    }
+    expect(off).toBe(40_000);
+  });
+
+  it('without reuseBuffers every part keeps its own bytes (callers may keep them)', async () => {
+    const kept: Uint8Array[] = [];
+    await uploadParts(source(8192, 512), { partSize: 1024, concurrency: 2 }, async (part, n) => {
+      kept[n - 1] = part;
+    });
+    expect(new Set(kept.map((p) => p.buffer)).size).toBe(8);
+    expect(kept.every((p, n) => p.every((v, i) => v === (n * 1024 + i) % 251))).toBe(true);
+  });
+
   it('uploads one empty part for an empty stream', async () => {
     const sizes: number[] = [];
     await uploadParts(source(0, 1), { partSize: 16, concurrency: 1 }, async (p) => {
@@ -93,5 +126,73 @@ describe('uploadParts', () => {
     );
     const err = await p.catch((e: unknown) => e);
     expect(isPolycloudError(err, 'CANCELLED')).toBe(true);
+  });
+});
+
+describe('multipartUpload lends each part until its upload resolves', () => {
+  const opts = (partSize: number, concurrency: number) => ({
+    contentType: undefined,
+    contentEncoding: undefined,
+    contentDisposition: undefined,
+    cacheControl: undefined,
+    metadata: {},
+    ifNoneMatch: undefined,
+    ifMatch: undefined,
+    md5: undefined,
+    crc32c: undefined,
+    partSize,
+    concurrency,
+    beforeCommit: () => {},
+    signal: undefined,
+    retry: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 2 },
+  });
+
+  it('commits byte-exact parts from at most concurrency + 1 buffers, retried parts included', async () => {
+    const buffers = new Set<ArrayBufferLike>();
+    const sent = new Map<number, Uint8Array>();
+    let failedOnce = false;
+    let committed: Uint8Array | undefined;
+    const info = await multipartUpload(
+      source(50_000, 900),
+      undefined,
+      opts(4096, 3),
+      {
+        limits: { minPartBytes: 1, maxPartBytes: 1 << 20, maxParts: 100 },
+        create: async () => 'upload-1',
+        uploadPart: async (_u, part, n) => {
+          buffers.add(part.buffer);
+          // A slow request: the bytes are read after other parts were launched.
+          await new Promise((r) => setTimeout(r, (n * 5) % 7));
+          if (n === 2 && !failedOnce) {
+            failedOnce = true;
+            throw pcError('UNAVAILABLE', 'part 2 lost its connection', { retryable: true });
+          }
+          sent.set(n, part.slice());
+          return n;
+        },
+        complete: async (_u, parts, total) => {
+          committed = new Uint8Array(total);
+          let off = 0;
+          for (const n of parts) {
+            committed.set(sent.get(n)!, off);
+            off += sent.get(n)!.byteLength;
+          }
+          return {
+            key: 'k',
+            size: total,
+            etag: '"e"',
+            contentType: 'application/octet-stream',
+            metadata: {},
+            lastModified: new Date(0),
+          } as never;
+        },
+        error: (err) => pcError('INTERNAL', String(err)),
+      },
+      { provider: 'test', name: 'b', key: 'k' },
+    );
+    expect(failedOnce).toBe(true);
+    expect((info as { size: number }).size).toBe(50_000);
+    expect(buffers.size).toBeLessThanOrEqual(4);
+    expect(committed!.every((v, i) => v === i % 251)).toBe(true);
   });
 });

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import {
   MemoryBucketDriver,
   MemoryBucketStore,
@@ -171,12 +172,54 @@ describe('consume({ waitSeconds: 0 }) on an empty queue (issue 16.1)', () => {
   });
 });
 
-/** A memory driver whose first body stream is cut after `cutAt` bytes, by error, early end or stall. */
-function cuttingDriver(store: MemoryBucketStore, cutAt: number, mode: 'error' | 'end' | 'stall', cuts = 1) {
+/**
+ * A memory driver whose first body is cut after `cutAt` bytes, by error, early end or stall.
+ * `shape` is the body the driver hands over: a Web stream from `get` (drivers without `read`),
+ * or a Node stream from `read` (the SDK drivers' whole-body fast path).
+ */
+function cuttingDriver(
+  store: MemoryBucketStore,
+  cutAt: number,
+  mode: 'error' | 'end' | 'stall',
+  cuts = 1,
+  shape: 'web' | 'node' = 'web',
+) {
   const inner = new MemoryBucketDriver(store);
   let left = cuts;
   const gets: { offset: number | undefined; ifMatch: string | undefined }[] = [];
   const driver: BucketDriver = Object.create(inner);
+  const reset = () => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+  if (shape === 'node') {
+    driver.read = async (key, opts) => {
+      gets.push({ offset: opts.range?.offset, ifMatch: opts.ifMatch });
+      const r = await inner.read(key, opts);
+      if (left <= 0) return r;
+      left--;
+      const bytes = r.body;
+      let sent = 0;
+      const body = new Readable({
+        read() {
+          if (sent >= cutAt) {
+            if (mode === 'error') this.destroy(reset());
+            else if (mode === 'end') this.push(null);
+            return; // stall: a socket that went silent
+          }
+          const n = Math.min(64 * 1024, cutAt - sent, bytes.byteLength - sent);
+          if (n <= 0) {
+            this.push(null);
+            return;
+          }
+          this.push(bytes.subarray(sent, sent + n));
+          sent += n;
+        },
+      });
+      // A reset that arrives before anyone reads (an 'error' event with no reader yet).
+      if (cutAt === 0 && mode === 'error') setTimeout(() => body.destroy(reset()), 5);
+      return { info: r.info, body };
+    };
+    return { driver, gets };
+  }
+  (driver as { read?: unknown }).read = undefined;
   driver.get = async (key, opts) => {
     gets.push({ offset: opts.range?.offset, ifMatch: opts.ifMatch });
     const r = await inner.get(key, opts);
@@ -187,7 +230,7 @@ function cuttingDriver(store: MemoryBucketStore, cutAt: number, mode: 'error' | 
     const body = new ReadableStream<Uint8Array>({
       async pull(c) {
         if (sent >= cutAt) {
-          if (mode === 'error') c.error(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+          if (mode === 'error') c.error(reset());
           else if (mode === 'end') c.close();
           else await new Promise(() => {}); // a socket that went silent
           return;
@@ -204,68 +247,90 @@ function cuttingDriver(store: MemoryBucketStore, cutAt: number, mode: 'error' | 
   return { driver, gets };
 }
 
-describe('a read cut mid-body resumes from the last byte (issue 16.1)', () => {
-  const data = new Uint8Array(2 * 1024 * 1024).map((_, i) => (i * 7) & 0xff);
-  const fast = { retry: { maxAttempts: 4, initialDelayMs: 1, maxDelayMs: 5 } };
+for (const shape of ['web', 'node'] as const) {
+  describe(`a read cut mid-body resumes from the last byte (issue 16.1), ${shape} body`, () => {
+    const data = new Uint8Array(2 * 1024 * 1024).map((_, i) => (i * 7) & 0xff);
+    const fast = { retry: { maxAttempts: 4, initialDelayMs: 1, maxDelayMs: 5 } };
 
-  for (const mode of ['error', 'end', 'stall'] as const) {
-    it(`after a connection ${mode === 'error' ? 'reset' : mode === 'end' ? 'that ends the body early' : 'that stalls'}`, async () => {
+    for (const mode of ['error', 'end', 'stall'] as const) {
+      it(`after a connection ${mode === 'error' ? 'reset' : mode === 'end' ? 'that ends the body early' : 'that stalls'}`, async () => {
+        const store = new MemoryBucketStore(`r-${crypto.randomUUID()}`);
+        const { driver, gets } = cuttingDriver(store, 1024 * 1024 + 3, mode, 1, shape);
+        const b = new Bucket(driver, { ...fast, idleTimeoutMs: 200 });
+        const info = await b.put('big', data);
+        const got = await b.getBytes('big');
+        expect(got.byteLength).toBe(data.byteLength);
+        expect(Buffer.compare(got, data)).toBe(0);
+        expect(gets[1]).toEqual({ offset: 1024 * 1024 + 3, ifMatch: info.etag });
+        // The stream form resumes too, and ranges keep their bounds.
+        const { driver: d2 } = cuttingDriver(store, 100, mode, 1, shape);
+        const b2 = new Bucket(d2, { ...fast, idleTimeoutMs: 200 });
+        const r = await b2.get('big', { range: { offset: 10, length: 1000 } });
+        const chunks: Uint8Array[] = [];
+        const reader = r.body.getReader();
+        for (let x = await reader.read(); !x.done; x = await reader.read()) chunks.push(x.value);
+        expect(Buffer.compare(Buffer.concat(chunks), data.subarray(10, 1010))).toBe(0);
+      });
+    }
+
+    it('fails UNAVAILABLE and retryable when cuts outlast the retry budget', async () => {
       const store = new MemoryBucketStore(`r-${crypto.randomUUID()}`);
-      const { driver, gets } = cuttingDriver(store, 1024 * 1024 + 3, mode);
-      const b = new Bucket(driver, { ...fast, idleTimeoutMs: 200 });
-      const info = await b.put('big', data);
-      const got = await b.getBytes('big');
-      expect(got.byteLength).toBe(data.byteLength);
-      expect(Buffer.compare(got, data)).toBe(0);
-      expect(gets[1]).toEqual({ offset: 1024 * 1024 + 3, ifMatch: info.etag });
-      // The stream form resumes too, and ranges keep their bounds.
-      const { driver: d2 } = cuttingDriver(store, 100, mode);
-      const b2 = new Bucket(d2, { ...fast, idleTimeoutMs: 200 });
-      const r = await b2.get('big', { range: { offset: 10, length: 1000 } });
-      const chunks: Uint8Array[] = [];
-      const reader = r.body.getReader();
-      for (let x = await reader.read(); !x.done; x = await reader.read()) chunks.push(x.value);
-      expect(Buffer.compare(Buffer.concat(chunks), data.subarray(10, 1010))).toBe(0);
+      const { driver } = cuttingDriver(store, 1000, 'error', 100, shape);
+      const b = new Bucket(driver, fast);
+      await b.put('big', data);
+      const err = await errorOf(b.getBytes('big'));
+      expectCode(err, 'UNAVAILABLE');
+      expect((err as { retryable: boolean }).retryable).toBe(true);
     });
-  }
 
-  it('fails UNAVAILABLE and retryable when cuts outlast the retry budget', async () => {
-    const store = new MemoryBucketStore(`r-${crypto.randomUUID()}`);
-    const { driver } = cuttingDriver(store, 1000, 'error', 100);
-    const b = new Bucket(driver, fast);
-    await b.put('big', data);
-    const err = await errorOf(b.getBytes('big'));
-    expectCode(err, 'UNAVAILABLE');
-    expect((err as { retryable: boolean }).retryable).toBe(true);
-  });
+    it('fails UNAVAILABLE when the object changed between the cut and the resume', async () => {
+      const store = new MemoryBucketStore(`r-${crypto.randomUUID()}`);
+      const { driver } = cuttingDriver(store, 1000, 'error', 1, shape);
+      const b = new Bucket(driver, fast);
+      await b.put('big', data);
+      const r = await b.get('big');
+      await new Bucket(new MemoryBucketDriver(store)).put('big', 'replaced');
+      const err = await errorOf(r.bytes());
+      expectCode(err, 'UNAVAILABLE');
+      expect((err as Error).message).toContain('changed');
+    });
 
-  it('fails UNAVAILABLE when the object changed between the cut and the resume', async () => {
-    const store = new MemoryBucketStore(`r-${crypto.randomUUID()}`);
-    const { driver } = cuttingDriver(store, 1000, 'error');
-    const b = new Bucket(driver, fast);
-    await b.put('big', data);
-    const r = await b.get('big');
-    await new Bucket(new MemoryBucketDriver(store)).put('big', 'replaced');
-    const err = await errorOf(r.bytes());
-    expectCode(err, 'UNAVAILABLE');
-    expect((err as Error).message).toContain('changed');
-  });
+    it('CANCELLED only when the caller aborted, TIMEOUT when the deadline passed', async () => {
+      const store = new MemoryBucketStore(`r-${crypto.randomUUID()}`);
+      const { driver } = cuttingDriver(store, 1000, 'stall', 1, shape);
+      const b = new Bucket(driver, { ...fast, idleTimeoutMs: 0 });
+      await b.put('big', data);
+      const ac = new AbortController();
+      const r = await b.get('big', { signal: ac.signal });
+      const p = errorOf(r.bytes());
+      setTimeout(() => ac.abort(), 20);
+      expectCode(await p, 'CANCELLED');
+      const { driver: d2 } = cuttingDriver(store, 1000, 'stall', 1, shape);
+      const timed = new Bucket(d2, { ...fast, idleTimeoutMs: 0, timeoutMs: 100 });
+      expectCode(await errorOf(timed.getBytes('big')), 'TIMEOUT');
+      // The stream form too: a stalled chunk-wise read ends with the caller's abort.
+      const { driver: d3 } = cuttingDriver(store, 1000, 'stall', 1, shape);
+      const ac3 = new AbortController();
+      const r3 = await new Bucket(d3, { ...fast, idleTimeoutMs: 0 }).get('big', { signal: ac3.signal });
+      const reader = r3.body.getReader();
+      const drained = (async () => {
+        for (let x = await reader.read(); !x.done; x = await reader.read());
+      })();
+      setTimeout(() => ac3.abort(), 20);
+      expectCode(await errorOf(drained), 'CANCELLED');
+    });
 
-  it('CANCELLED only when the caller aborted, TIMEOUT when the deadline passed', async () => {
-    const store = new MemoryBucketStore(`r-${crypto.randomUUID()}`);
-    const { driver } = cuttingDriver(store, 1000, 'stall');
-    const b = new Bucket(driver, { ...fast, idleTimeoutMs: 0 });
-    await b.put('big', data);
-    const ac = new AbortController();
-    const r = await b.get('big', { signal: ac.signal });
-    const p = errorOf(r.bytes());
-    setTimeout(() => ac.abort(), 20);
-    expectCode(await p, 'CANCELLED');
-    const { driver: d2 } = cuttingDriver(store, 1000, 'stall');
-    const timed = new Bucket(d2, { ...fast, idleTimeoutMs: 0, timeoutMs: 100 });
-    expectCode(await errorOf(timed.getBytes('big')), 'TIMEOUT');
+    it('a body cut while nobody reads it fails the read, not the process', async () => {
+      const store = new MemoryBucketStore(`r-${crypto.randomUUID()}`);
+      const { driver } = cuttingDriver(store, 0, 'error', 100, shape);
+      const b = new Bucket(driver, { retry: { maxAttempts: 1 } });
+      await b.put('big', data);
+      const r = await b.get('big');
+      await new Promise((done) => setTimeout(done, 20));
+      expectCode(await errorOf(r.bytes()), 'UNAVAILABLE');
+    });
   });
-});
+}
 
 describe('timeouts (issue 17.2, 18.6)', () => {
   /** A driver whose every call hangs forever and ignores its signal, as a blackholed SDK may. */

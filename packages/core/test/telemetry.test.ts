@@ -160,4 +160,36 @@ describe('metrics', () => {
     expect(names.get('polycloud.client.retries')).toBeGreaterThanOrEqual(1);
     expect(names.get('polycloud.client.bytes')).toBeGreaterThanOrEqual(12);
   });
+
+  it('count the bytes a read delivers, whole-body and streamed, on either driver shape', async () => {
+    const getBytes = async () => {
+      await reader.forceFlush();
+      let n = 0;
+      for (const rm of metricExporter.getMetrics())
+        for (const sm of rm.scopeMetrics)
+          for (const m of sm.metrics) {
+            if (m.descriptor.name !== 'polycloud.client.bytes') continue;
+            for (const p of m.dataPoints) {
+              if (p.attributes['polycloud.operation'] === 'get') n += p.value as number;
+            }
+          }
+      return n;
+    };
+    const driver = new MemoryBucketDriver(new MemoryBucketStore(`b-${Math.random()}`));
+    // Without `read` the driver hands over a Web stream (the fallback path).
+    const webOnly = Object.create(driver) as MemoryBucketDriver;
+    (webOnly as { read?: unknown }).read = undefined;
+    const body = new Uint8Array(5000).fill(7);
+    await new Bucket(driver).put('k', body);
+    const before = await getBytes();
+    for (const b of [new Bucket(driver), new Bucket(webOnly)]) {
+      expect((await b.getBytes('k')).byteLength).toBe(5000);
+      const r = await b.get('k', { range: { offset: 1000 } });
+      let streamed = 0;
+      for await (const c of r.body as unknown as AsyncIterable<Uint8Array>) streamed += c.byteLength;
+      expect(streamed).toBe(4000);
+    }
+    // Cumulative counters: the two buckets read 2 × (5000 + 4000) bytes.
+    expect((await getBytes()) - before).toBe(18_000);
+  });
 });

@@ -25,7 +25,7 @@ import {
   toBase64Url,
   utf8,
   utf8Length,
-} from '@polycloud/core/driver';
+} from '@polycloud/core/driver/base';
 import { awsErrorName, mapAwsError } from '../errors.js';
 
 /**

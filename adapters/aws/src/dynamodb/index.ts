@@ -3,7 +3,6 @@ import {
   DynamoDBClient,
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
-import { KvStore, type KvStoreOptions, type KvValue, type KvValueOf } from '@polycloud/core';
 import {
   type DriverOpenOptions,
   invalidArgument,
@@ -11,14 +10,14 @@ import {
   urlBool,
   urlParams,
   utf8Length,
-} from '@polycloud/core/driver';
+} from '@polycloud/core/driver/base';
+import { KvStore, type KvStoreOptions, type KvValue, type KvValueOf } from '@polycloud/core/kv';
 import {
   type AwsConnectionOptions,
   checkEndpoint,
   checkedEndpoint,
   driverOptionsOf,
   HTTP_TIMEOUTS,
-  resolveEndpoint,
   resolveRegion,
   SDK_RETRIES_OFF,
   urlResourceName,

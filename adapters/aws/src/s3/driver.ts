@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -16,16 +17,14 @@ import {
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import {
-  type BlobInfo,
-  type BucketCapabilities,
-  type ByteRange,
-  isPolycloudError,
-  type ListPage,
-  type PolycloudError,
-  type SignedRequest,
-  type SignedUrlMethod,
+import type {
+  BlobInfo,
+  BucketCapabilities,
+  ByteRange,
+  ListPage,
+  PolycloudError,
+  SignedRequest,
+  SignedUrlMethod,
 } from '@polycloud/core';
 import {
   type BucketDriver,
@@ -33,11 +32,12 @@ import {
   type CustomerKey,
   customerKeyRequiredMessage,
   DEFAULT_CONTENT_TYPE,
+  type DriverBody,
   type DriverEncryption,
   type DriverPutOptions,
   defineCapabilities,
   type EncryptionInfo,
-  emptyStream,
+  isPolycloudError,
   multipartUpload,
   type NormalizedBody,
   pcError,
@@ -46,6 +46,7 @@ import {
 import { awsErrorName, awsHttpStatus, mapAwsError } from '../errors.js';
 import { decodeMetadata, encodeMetadata } from './metadata.js';
 
+const EMPTY = new Uint8Array(0);
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 /** Largest single PutObject / CopyObject. */
@@ -395,12 +396,32 @@ export class S3BucketDriver implements BucketDriver {
       customerKey?: CustomerKey | undefined;
     },
   ): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> }> {
+    const r = await this.read(key, opts);
+    return {
+      info: r.info,
+      body:
+        r.body instanceof Readable
+          ? (Readable.toWeb(r.body) as ReadableStream<Uint8Array>)
+          : bytesStream(r.body),
+    };
+  }
+
+  /** The read with the SDK's response stream as is (a Node stream): no Web stream in between. */
+  async read(
+    key: string,
+    opts: {
+      range: ByteRange | undefined;
+      ifMatch: string | undefined;
+      signal: Sig;
+      customerKey?: CustomerKey | undefined;
+    },
+  ): Promise<{ info: BlobInfo; body: DriverBody }> {
     const op = 'get';
     const range = opts.range;
     const headOpts = { signal: opts.signal, ifMatch: opts.ifMatch, customerKey: opts.customerKey };
     if (range !== undefined && range.length === 0) {
       const info = await this.head(key, headOpts);
-      return { info, body: emptyStream() };
+      return { info, body: EMPTY };
     }
     let out: GetObjectCommandOutput;
     try {
@@ -421,14 +442,25 @@ export class S3BucketDriver implements BucketDriver {
       // A range that starts at or past the end: S3 answers 416; the contract says empty body.
       if (range !== undefined && (awsHttpStatus(err) === 416 || awsErrorName(err) === 'InvalidRange')) {
         const info = await this.head(key, headOpts);
-        return { info, body: emptyStream() };
+        return { info, body: EMPTY };
       }
       throw this.readErr(err, op, key, opts.customerKey);
     }
     const total = totalFromContentRange(out.ContentRange) ?? out.ContentLength ?? 0;
     const info = this.info(key, total, out, opts.customerKey);
-    const body = out.Body ? (out.Body.transformToWebStream() as ReadableStream<Uint8Array>) : emptyStream();
-    return { info, body };
+    // In Node the SDK's body is the response's IncomingMessage (with the SDK's mixins).
+    const body: unknown = out.Body;
+    if (body instanceof Readable) return { info, body };
+    if (body === undefined) return { info, body: EMPTY };
+    // Another runtime's body (a Web stream, a Blob): the SDK collects it.
+    try {
+      return {
+        info,
+        body: await (body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+      };
+    } catch (err) {
+      throw this.readErr(err, op, key, opts.customerKey);
+    }
   }
 
   async head(
@@ -816,6 +848,8 @@ export class S3BucketDriver implements BucketDriver {
       ...(sse.names.size > 0 ? { unhoistableHeaders: sse.names } : {}),
     };
     try {
+      // Loaded on first use: most applications never sign a URL, and importing it costs start-up.
+      const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
       if (opts.method === 'GET') {
         const c = new GetObjectCommand({ Bucket, Key: key, ...ssecHeaders(opts.encryption?.customerKey) });
         c.middlewareStack.add(stripChecksumHeaders, STRIP_OPTIONS);

@@ -1,5 +1,5 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { Bucket, type BucketOptions } from '@polycloud/core';
+import { Bucket, type BucketOptions } from '@polycloud/core/blob';
 import {
   type BucketDriver,
   type DriverOpenOptions,
@@ -13,7 +13,6 @@ import {
   checkedEndpoint,
   driverOptionsOf,
   HTTP_TIMEOUTS,
-  resolveEndpoint,
   resolveRegion,
   SDK_RETRIES_OFF,
   urlResourceName,

@@ -16,7 +16,7 @@ import {
   defineCapabilities,
   pcError,
   type QueueDriver,
-} from '@polycloud/core/driver';
+} from '@polycloud/core/driver/base';
 import { mapAwsError } from '../errors.js';
 import { attributeSize, BODY_MARKER, encodeAttribute, encodeBody } from './codec.js';
 import { sqsDriverMessage } from './received.js';

@@ -1,13 +1,18 @@
 import { GetQueueUrlCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
-import { Queue, type QueueOptions } from '@polycloud/core';
-import { type DriverOpenOptions, invalidArgument, type QueueDriver, urlBool, urlParams } from '@polycloud/core/driver';
+import {
+  type DriverOpenOptions,
+  invalidArgument,
+  type QueueDriver,
+  urlBool,
+  urlParams,
+} from '@polycloud/core/driver/base';
+import { Queue, type QueueOptions } from '@polycloud/core/queue';
 import {
   type AwsConnectionOptions,
   checkEndpoint,
   checkedEndpoint,
   driverOptionsOf,
   HTTP_TIMEOUTS,
-  resolveEndpoint,
   resolveRegion,
   SDK_RETRIES_OFF,
   urlResourceName,

@@ -11,30 +11,31 @@ import {
   StorageSharedKeyCredential,
   type UserDelegationKey,
 } from '@azure/storage-blob';
-import {
-  type BlobInfo,
-  type BlobListItem,
-  type BucketCapabilities,
-  type ByteRange,
-  isPolycloudError,
-  type ListPage,
-  type PolycloudError,
-  type SignedRequest,
+import type {
+  BlobInfo,
+  BlobListItem,
+  BucketCapabilities,
+  ByteRange,
+  ListPage,
+  PolycloudError,
+  SignedRequest,
 } from '@polycloud/core';
 import {
   type BucketDriver,
+  bytesStream,
   type CustomerKey,
   customerKeyRequiredMessage,
   DEFAULT_CONTENT_TYPE,
+  type DriverBody,
   type DriverEncryption,
   type DriverPutOptions,
   type DriverSignOptions,
   defineCapabilities,
   type EncryptionInfo,
-  emptyStream,
   fromBase64Url,
   fromUtf8,
   guardStream,
+  isPolycloudError,
   multipartUpload,
   type NormalizedBody,
   pcError,
@@ -49,6 +50,7 @@ import { decodeMetadata, encodeMetadata } from './metadata.js';
 import { decodeBlobName, encodeBlobName, encodeListPrefix, isPlain } from './names.js';
 
 /** Azure's limits for block blobs (service version 2019-12-12 and later). */
+const EMPTY = new Uint8Array(0);
 const MAX_BLOCKS = 50_000;
 const MAX_BLOCK_BYTES = 4000 * 1024 * 1024;
 const MAX_SAS_SECONDS = 7 * 24 * 3600;
@@ -283,6 +285,23 @@ export class AzureBucketDriver implements BucketDriver {
       customerKey?: CustomerKey | undefined;
     },
   ): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> }> {
+    const r = await this.read(key, opts);
+    return {
+      info: r.info,
+      body: r.body instanceof Readable ? this.webStream(r.body, this.ctx('get', key)) : bytesStream(r.body),
+    };
+  }
+
+  /** The read with the SDK's response stream as is (a Node stream): no Web stream in between. */
+  async read(
+    key: string,
+    opts: {
+      range: ByteRange | undefined;
+      ifMatch: string | undefined;
+      signal: AbortSignal | undefined;
+      customerKey?: CustomerKey | undefined;
+    },
+  ): Promise<{ info: BlobInfo; body: DriverBody }> {
     const ctx = this.ctx('get', key);
     const blob = this.client.getBlobClient(encodeBlobName(key));
     const conditions = opts.ifMatch === undefined ? {} : { ifMatch: opts.ifMatch };
@@ -293,7 +312,7 @@ export class AzureBucketDriver implements BucketDriver {
         .catch((err: unknown) => {
           throw this.readError(err, ctx, opts.customerKey, opts.ifMatch !== undefined);
         });
-      return { info: this.toInfo(key, p), body: emptyStream() };
+      return { info: this.toInfo(key, p), body: EMPTY };
     };
     if (opts.range?.length === 0) return empty();
     const offset = opts.range?.offset ?? 0;
@@ -319,8 +338,9 @@ export class AzureBucketDriver implements BucketDriver {
         encryptionKeySha256: r.encryptionKeySha256,
       });
       const node = r.readableStreamBody;
-      const body = node ? this.webStream(node as Readable, ctx) : emptyStream();
-      return { info, body };
+      if (node === undefined) return { info, body: EMPTY };
+      // In Node the SDK's body is a Readable (its retrying wrapper around the response).
+      return { info, body: node instanceof Readable ? node : new Readable().wrap(node) };
     } catch (err) {
       // A range that starts at or past the end is an empty read, not an error.
       if (azureStatus(err) === 416) return empty();

@@ -16,13 +16,8 @@ import {
   type StoragePipelineOptions,
   StorageSharedKeyCredential,
 } from '@azure/storage-blob';
-import {
-  Bucket,
-  type BucketOptions,
-  type DriverOpenOptions,
-  invalidArgument,
-  urlParams,
-} from '@polycloud/core';
+import { Bucket, type BucketOptions } from '@polycloud/core/blob';
+import { type DriverOpenOptions, invalidArgument, urlParams } from '@polycloud/core/driver';
 import { joinEndpoint, resourceFromUrl, USER_AGENT_PREFIX } from '../clients.js';
 import {
   type AzureCredentialOptions,

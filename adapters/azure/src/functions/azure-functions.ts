@@ -141,8 +141,18 @@ export function queueItemText(item: unknown): string {
   let text: string;
   if (typeof item === 'string') text = item;
   else if (item instanceof Uint8Array) text = Buffer.from(item).toString('utf8');
-  else if (item !== undefined && item !== null && typeof item === 'object') text = JSON.stringify(item);
-  else {
+  else if (item !== undefined && item !== null && typeof item === 'object') {
+    try {
+      text = JSON.stringify(item);
+    } catch (e) {
+      // The host hands parsed JSON; anything else (a BigInt, a cycle) is not a message.
+      throw invalidEvent(
+        `${BINDING} (storage queue)`,
+        `queue item (${describeEvent(item)})`,
+        `is not a message: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+  } else {
     throw invalidEvent(
       `${BINDING} (storage queue)`,
       `queue item (${describeEvent(item)})`,

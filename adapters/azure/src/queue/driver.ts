@@ -8,7 +8,7 @@ import {
   pcError,
   type QueueDriver,
   sleep,
-} from '@polycloud/core/driver';
+} from '@polycloud/core/driver/base';
 import { type AzureErrorContext, azureStatus, mapAzureError, PROVIDER } from '../errors.js';
 import { ENVELOPE_ATTRIBUTE_OVERHEAD, ENVELOPE_HEADER_BYTES, encodeEnvelope } from './envelope.js';
 import { queueDriverMessage } from './received.js';
@@ -112,9 +112,11 @@ export class AzureQueueDriver implements QueueDriver {
     const ctx = this.ctx('receive');
     const deadline = Date.now() + opts.waitSeconds * 1000;
     const visibility = opts.visibilityTimeoutSeconds ?? this.opts.visibilityTimeoutSeconds;
-    // No long polling in Queue Storage: poll, backing off from 100 ms to 1 s, until a message
-    // arrives or waitSeconds pass.
-    let delay = 100;
+    // No long polling in Queue Storage: poll, backing off from 25 ms to 1 s, until a message
+    // arrives or waitSeconds pass. The short first steps keep a consumer that just drained the
+    // queue close to the next message (a 100 ms first step put the e2e p50 at 82 ms against 32);
+    // an idle queue still costs one request a second after ~1.5 s.
+    let delay = 25;
     for (;;) {
       let items: Awaited<ReturnType<QueueClient['receiveMessages']>>['receivedMessageItems'];
       try {

@@ -16,13 +16,8 @@ import {
   type StoragePipelineOptions,
   StorageSharedKeyCredential,
 } from '@azure/storage-queue';
-import {
-  type DriverOpenOptions,
-  invalidArgument,
-  Queue,
-  type QueueOptions,
-  urlParams,
-} from '@polycloud/core';
+import { type DriverOpenOptions, invalidArgument, urlParams } from '@polycloud/core/driver/base';
+import { Queue, type QueueOptions } from '@polycloud/core/queue';
 import { joinEndpoint, resourceFromUrl, USER_AGENT_PREFIX } from '../clients.js';
 import {
   type AzureCredentialOptions,

@@ -10,7 +10,7 @@ import {
   mapLimit,
   pcError,
   sleep,
-} from '@polycloud/core/driver';
+} from '@polycloud/core/driver/base';
 import { type AzureErrorContext, azureErrorCode, azureStatus, mapAzureError, PROVIDER } from '../errors.js';
 import { decodeTableKey, encodeTableKey, prefixRange } from './keys.js';
 

@@ -14,14 +14,11 @@ import { AzureNamedKeyCredential, TableClient, type TableServiceClientOptions } 
 import {
   type DriverOpenOptions,
   invalidArgument,
-  KvStore,
-  type KvStoreOptions,
-  type KvValue,
-  type KvValueOf,
   urlBool,
   urlParams,
   utf8Length,
-} from '@polycloud/core';
+} from '@polycloud/core/driver/base';
+import { KvStore, type KvStoreOptions, type KvValue, type KvValueOf } from '@polycloud/core/kv';
 import { resourceFromUrl, USER_AGENT_PREFIX } from '../clients.js';
 import {
   type AzureCredentialOptions,

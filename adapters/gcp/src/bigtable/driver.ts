@@ -9,7 +9,7 @@ import {
   type KvDriver,
   pcError,
   toBase64Url,
-} from '@polycloud/core/driver';
+} from '@polycloud/core/driver/base';
 import { emulatorAuthClient } from '../endpoint.js';
 import { deadlineOf, type ErrorContext, gcpError, grpcCodeOf, raceSignal } from '../errors.js';
 import {

@@ -8,8 +8,13 @@
  * await kv.set('s1', { user: 'ada' }, { ttlSeconds: 3600 });
  */
 import type { Bigtable } from '@google-cloud/bigtable';
-import { KvStore, type KvStoreOptions, type KvValue, type KvValueOf } from '@polycloud/core';
-import { type DriverOpenOptions, invalidArgument, type KvDriver, urlParams } from '@polycloud/core/driver';
+import {
+  type DriverOpenOptions,
+  invalidArgument,
+  type KvDriver,
+  urlParams,
+} from '@polycloud/core/driver/base';
+import { KvStore, type KvStoreOptions, type KvValue, type KvValueOf } from '@polycloud/core/kv';
 import { allowInsecure } from '../endpoint.js';
 import { type BigtableKvConfig, BigtableKvDriver } from './driver.js';
 

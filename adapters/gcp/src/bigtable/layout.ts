@@ -14,9 +14,15 @@
  *         increment (its hex is the version string);
  * - `exp` expiry: int64 big-endian milliseconds since the epoch, 0 = none.
  */
-import { randomBytes, randomInt } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { KvValue } from '@polycloud/core';
-import { decodeKvValue, encodeKvValue, utf8 } from '@polycloud/core/driver';
+import { decodeKvValue, encodeKvValue, utf8 } from '@polycloud/core/driver/base';
+
+// Through require: an ESM import of node:crypto runs its lazy getters and loads WebCrypto (~5 ms
+// of start-up), which the Bigtable client itself never needs.
+const { randomBytes, randomInt } = createRequire(import.meta.url)(
+  'node:crypto',
+) as typeof import('node:crypto');
 
 export const COL_VALUE = 'v';
 export const COL_VERSION = 'ver';

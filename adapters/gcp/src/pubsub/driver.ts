@@ -7,7 +7,7 @@ import {
   defineCapabilities,
   invalidArgument,
   type QueueDriver,
-} from '@polycloud/core/driver';
+} from '@polycloud/core/driver/base';
 import { emulatorAuthClient } from '../endpoint.js';
 import { deadlineOf, type ErrorContext, gcpError, grpcCodeOf, raceSignal } from '../errors.js';
 import { EMPTY_MARKER, pubsubDriverMessage } from './received.js';
@@ -119,6 +119,12 @@ const PUBLISH_OPTIONS = {
   gaxOpts: { retry: null },
 };
 
+/** The publisher of messages without an ordering key (no messageOrdering: flushed at will). */
+const PLAIN_PUBLISH_OPTIONS = {
+  batching: PUBLISH_OPTIONS.batching,
+  gaxOpts: { retry: null },
+};
+
 /** `projects/P/topics/T` from a full name or an id. */
 export function fullName(
   kind: 'topics' | 'subscriptions',
@@ -207,6 +213,11 @@ export class PubSubQueueDriver implements QueueDriver {
   private readonly client: PubSub;
   private readonly owned: boolean;
   private readonly publisher: Topic;
+  /** Messages without an ordering key: flushed early (see send), which ordered queues forbid. */
+  private readonly plain: Topic;
+  /** Messages handed to `plain` and not settled yet. */
+  private unsettled = 0;
+  private kickQueued = false;
   private readonly sub: SubscriptionConfig;
   private readonly visibility: number | undefined;
   /** Whether the publisher carries a per-call deadline (cleared for calls without one). */
@@ -226,6 +237,9 @@ export class PubSubQueueDriver implements QueueDriver {
     this.capabilities = pubsubCapabilities(this.sub);
     this.visibility = opts.visibilityTimeoutSeconds;
     this.publisher = this.client.topic(this.topicName, PUBLISH_OPTIONS);
+    // An ordered queue must not be flushed while one of its batches is in flight (the library
+    // would send the next batch alongside it), so messages without a key get their own publisher.
+    this.plain = this.client.topic(this.topicName, PLAIN_PUBLISH_OPTIONS);
   }
 
   async send(
@@ -238,6 +252,7 @@ export class PubSubQueueDriver implements QueueDriver {
       if (m.body.byteLength === 0 && Object.keys(attributes).length === 0) attributes[EMPTY_MARKER] = '1';
       const data = Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength);
       try {
+        if (m.groupId === undefined) return this.plain.publishMessage({ data, attributes });
         return this.publisher
           .publishMessage({
             data,
@@ -267,9 +282,25 @@ export class PubSubQueueDriver implements QueueDriver {
           ...PUBLISH_OPTIONS,
           gaxOpts: { ...PUBLISH_OPTIONS.gaxOpts, ...deadline },
         });
+        this.plain.setPublishOptions({
+          ...PLAIN_PUBLISH_OPTIONS,
+          gaxOpts: { ...PLAIN_PUBLISH_OPTIONS.gaxOpts, ...deadline },
+        });
       }
+      const chunk = messages.slice(i, i + PUBLISH_BATCH);
+      const plain = chunk.filter((m) => m.groupId === undefined).length;
+      // A send that finds nothing in flight is published at once instead of waiting out the
+      // batching window; sends that arrive while a publish is in flight share the next request,
+      // which goes out as soon as that publish returns (or when the window ends).
+      const idle = this.unsettled === 0;
+      this.unsettled += plain;
+      const all = Promise.allSettled(chunk.map(publish));
+      if (idle && plain > 0) this.flushPlain();
       const settled = await raceSignal(
-        Promise.allSettled(messages.slice(i, i + PUBLISH_BATCH).map(publish)),
+        all.finally(() => {
+          this.unsettled -= plain;
+          if (plain > 0) this.kick();
+        }),
         opts.signal,
       );
       for (const r of settled)
@@ -386,9 +417,24 @@ export class PubSubQueueDriver implements QueueDriver {
     return undefined;
   }
 
+  /** Publishes what waits in the unordered batch now; errors reach each message's own promise. */
+  private flushPlain(): void {
+    this.plain.flush().catch(() => {});
+  }
+
+  /** After a publish returns: send what queued up meanwhile (once per tick, not per message). */
+  private kick(): void {
+    if (this.kickQueued) return;
+    this.kickQueued = true;
+    queueMicrotask(() => {
+      this.kickQueued = false;
+      if (this.unsettled > 0) this.flushPlain();
+    });
+  }
+
   async close(): Promise<void> {
     try {
-      await this.publisher.flush();
+      await Promise.all([this.publisher.flush(), this.plain.flush()]);
     } finally {
       if (this.owned) await this.client.close();
     }

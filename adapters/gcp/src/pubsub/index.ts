@@ -8,8 +8,13 @@
  * await jobs.send({ id: 1 });
  */
 import type { PubSub } from '@google-cloud/pubsub';
-import { Queue, type QueueOptions } from '@polycloud/core';
-import { type DriverOpenOptions, invalidArgument, type QueueDriver, urlParams } from '@polycloud/core/driver';
+import {
+  type DriverOpenOptions,
+  invalidArgument,
+  type QueueDriver,
+  urlParams,
+} from '@polycloud/core/driver/base';
+import { Queue, type QueueOptions } from '@polycloud/core/queue';
 import { allowInsecure } from '../endpoint.js';
 import { gcpError } from '../errors.js';
 import {

@@ -1,16 +1,15 @@
 import { once } from 'node:events';
 import { Readable, type Writable } from 'node:stream';
 import { type File, type FileMetadata, Storage, type StorageOptions } from '@google-cloud/storage';
-import {
-  type BlobInfo,
-  type BlobListItem,
-  type BucketCapabilities,
-  type ByteRange,
-  isPolycloudError,
-  type ListPage,
-  type PolycloudError,
-  type SignedRequest,
-  type SignedUrlMethod,
+import type {
+  BlobInfo,
+  BlobListItem,
+  BucketCapabilities,
+  ByteRange,
+  ListPage,
+  PolycloudError,
+  SignedRequest,
+  SignedUrlMethod,
 } from '@polycloud/core';
 import {
   type BucketDriver,
@@ -20,18 +19,20 @@ import {
   compareUtf8,
   customerKeyRequiredMessage,
   DEFAULT_CONTENT_TYPE,
+  type DriverBody,
   type DriverEncryption,
   type DriverPutOptions,
   defineCapabilities,
   type EncryptionInfo,
-  emptyStream,
   guardStream,
+  isPolycloudError,
   type NormalizedBody,
   pcError,
 } from '@polycloud/core/driver';
 import { type ErrorContext, gcpError, httpStatusOf, raceSignal } from '../errors.js';
 import { decodeName, encodeDelimiter, encodeKey, encodePrefix } from './names.js';
 
+const EMPTY = new Uint8Array(0);
 /** Resumable upload chunks must be multiples of 256 KiB. */
 const CHUNK_QUANTUM = 256 * 1024;
 /** Deletes in flight at once for deleteMany (the Node SDK has no batch endpoint). */
@@ -249,6 +250,19 @@ export class GcsBucketDriver implements BucketDriver {
     },
   ): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> }> {
     const ctx = this.ctx('get', key);
+    const r = await this.read(key, opts);
+    return {
+      info: r.info,
+      body:
+        r.body instanceof Readable
+          ? guardStream(Readable.toWeb(r.body) as ReadableStream<Uint8Array>, (e) => gcpError(e, ctx, 'http'))
+          : bytesStream(r.body),
+    };
+  }
+
+  /** The read with the media response stream as is (a Node stream): no Web stream in between. */
+  async read(key: string, opts: ReadOpts): Promise<{ info: BlobInfo; body: DriverBody }> {
+    const ctx = this.ctx('get', key);
     if (opts.ifMatch === undefined && opts.range?.length !== 0) {
       const one = await this.getOnce(key, opts.range, opts.signal, ctx, opts.customerKey);
       if (one !== undefined) return one;
@@ -270,7 +284,7 @@ export class GcsBucketDriver implements BucketDriver {
     signal: AbortSignal | undefined,
     ctx: ErrorContext,
     customerKey: CustomerKey | undefined,
-  ): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> } | undefined> {
+  ): Promise<{ info: BlobInfo; body: DriverBody } | undefined> {
     const offset = range?.offset ?? 0;
     const ranged = offset > 0 || range?.length !== undefined;
     const rs = this.file(key, undefined, customerKey).createReadStream({
@@ -280,17 +294,17 @@ export class GcsBucketDriver implements BucketDriver {
         ? { start: offset, ...(range?.length === undefined ? {} : { end: offset + range.length - 1 }) }
         : {}),
     });
-    let res: { web: ReadableStream<Uint8Array>; headers: ResponseHeaders };
+    let headers: ResponseHeaders;
     try {
-      res = await raceSignal(openedWithHeaders(rs), signal, () => rs.destroy());
+      headers = await raceSignal(openedWithHeaders(rs), signal, () => rs.destroy());
     } catch (err) {
       rs.destroy();
       if (httpStatusOf(err) === 416 && !signal?.aborted) return undefined;
       throw this.readError(err, ctx, customerKey);
     }
-    const parsed = infoFromHeaders(key, res.headers);
+    const parsed = infoFromHeaders(key, headers);
     if (parsed === undefined) {
-      await res.web.cancel().catch(() => {});
+      rs.destroy();
       return undefined;
     }
     let info = parsed.info;
@@ -300,7 +314,7 @@ export class GcsBucketDriver implements BucketDriver {
         const [md] = await raceSignal(this.file(key, info.etag, customerKey).getMetadata(), signal);
         info = this.info(key, md);
       } catch (err) {
-        await res.web.cancel().catch(() => {});
+        rs.destroy();
         if (httpStatusOf(err) === 404 && !signal?.aborted) return undefined;
         throw gcpError(err, ctx, 'http');
       }
@@ -310,7 +324,7 @@ export class GcsBucketDriver implements BucketDriver {
       signal.addEventListener('abort', onAbort, { once: true });
       rs.once('close', () => signal.removeEventListener('abort', onAbort));
     }
-    return { info, body: guardStream(res.web, (e) => gcpError(e, ctx, 'http')) };
+    return { info, body: rs };
   }
 
   /**
@@ -321,7 +335,7 @@ export class GcsBucketDriver implements BucketDriver {
     key: string,
     opts: ReadOpts,
     ctx: ErrorContext,
-  ): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> }> {
+  ): Promise<{ info: BlobInfo; body: DriverBody }> {
     const wanted = opts.ifMatch === undefined ? undefined : generationOf(opts.ifMatch);
     for (let attempt = 1; ; attempt++) {
       const md = await this.metadata(key, ctx, opts.signal, opts.customerKey);
@@ -332,7 +346,7 @@ export class GcsBucketDriver implements BucketDriver {
       const start = Math.min(opts.range?.offset ?? 0, info.size);
       const end =
         opts.range?.length === undefined ? info.size : Math.min(info.size, start + opts.range.length);
-      if (end <= start) return { info, body: emptyStream() };
+      if (end <= start) return { info, body: EMPTY };
       const pinned = this.file(key, info.etag, opts.customerKey);
       const rs = pinned.createReadStream({
         validation: false,
@@ -340,13 +354,13 @@ export class GcsBucketDriver implements BucketDriver {
         ...(start > 0 || end < info.size ? { start, end: end - 1 } : {}),
       });
       try {
-        const web = await raceSignal(opened(rs), opts.signal, () => rs.destroy());
+        await raceSignal(openedWithHeaders(rs), opts.signal, () => rs.destroy());
         if (opts.signal) {
           const onAbort = () => rs.destroy(abortReason(opts.signal));
           opts.signal.addEventListener('abort', onAbort, { once: true });
           rs.once('close', () => opts.signal?.removeEventListener('abort', onAbort));
         }
-        return { info, body: guardStream(web, (e) => gcpError(e, ctx, 'http')) };
+        return { info, body: rs };
       } catch (err) {
         rs.destroy();
         if (httpStatusOf(err) === 404 && attempt < 3 && !opts.signal?.aborted) continue;
@@ -820,9 +834,6 @@ async function feed(
 }
 
 /** Starts a read stream and resolves with its Web form once the response is in (errors reject). */
-async function opened(rs: Readable): Promise<ReadableStream<Uint8Array>> {
-  return (await openedWithHeaders(rs)).web;
-}
 
 type ResponseHeaders = Record<string, string | string[] | undefined>;
 
@@ -946,9 +957,7 @@ function encryptionFromHeaders(h: ResponseHeaders): { encryption?: EncryptionInf
  * Starts a read stream and resolves with its Web form and the response headers once the
  * response is in (errors reject, with the status as the error's code).
  */
-function openedWithHeaders(
-  rs: Readable,
-): Promise<{ web: ReadableStream<Uint8Array>; headers: ResponseHeaders }> {
+function openedWithHeaders(rs: Readable): Promise<ResponseHeaders> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const onError = (e: unknown) => {
@@ -963,7 +972,7 @@ function openedWithHeaders(
       if (status >= 300) return; // the stream errors next, with the service's message
       settled = true;
       rs.off('error', onError);
-      resolve({ web: Readable.toWeb(rs) as ReadableStream<Uint8Array>, headers: res.headers ?? {} });
+      resolve(res.headers ?? {});
     });
     // Nothing is requested until someone reads: start the request without consuming data.
     rs.pause();

@@ -7,7 +7,7 @@
  * await bucket.put('hello.txt', 'hi', { contentType: 'text/plain' });
  */
 import type { Storage } from '@google-cloud/storage';
-import { Bucket, type BucketOptions } from '@polycloud/core';
+import { Bucket, type BucketOptions } from '@polycloud/core/blob';
 import {
   type BucketDriver,
   type DriverOpenOptions,

@@ -2,14 +2,14 @@ import { type BodyInput, type NormalizedBody, normalizeBody } from '../body.js';
 import { type BucketCapabilities, requireCapability } from '../capabilities.js';
 import { mapLimit } from '../driver/concurrency.js';
 import { abortError, invalidArgument, isPolycloudError, type PolycloudError, pcError } from '../errors.js';
-import { concatBytes, fromUtf8, utf8Length } from '../internal/bytes.js';
+import { fromUtf8, utf8Length } from '../internal/bytes.js';
 import { BodyDigests } from '../internal/checksum.js';
 import { CallRunner, type PortableOptions } from '../internal/context.js';
-import { ResumingBody } from '../internal/resume.js';
+import { type AnyBody, discardBody, ResumingBody } from '../internal/resume.js';
 import { checkInt, checkOptions, checkSignal, checkString } from '../internal/validate.js';
 import { validateKey, validatePrefix } from '../keys.js';
 import { recordBytes } from '../telemetry.js';
-import type { BucketDriver, DriverSignOptions } from './driver.js';
+import type { BucketDriver, DriverGetOptions, DriverSignOptions } from './driver.js';
 import {
   type CustomerKey,
   type DriverEncryption,
@@ -87,6 +87,18 @@ const PUT_OPTIONS = [
   'signal',
 ] as const;
 
+/** Put options sent as HTTP headers, checked for characters a header cannot carry. */
+const HEADER_OPTIONS = [
+  'contentType',
+  'contentEncoding',
+  'contentDisposition',
+  'cacheControl',
+  'md5',
+  'crc32c',
+] as const;
+
+type ByteSite = Parameters<typeof recordBytes>[0];
+
 /**
  * Blob storage on any provider. Open one with `openBucket(url)` or wrap a driver.
  *
@@ -104,6 +116,8 @@ export class Bucket<TNative = unknown> {
   private readonly concurrency: number;
   /** The bucket-level default encryption (validated), and its customer key for reads. */
   private readonly encryption: DriverEncryption | undefined;
+  /** Where byte metrics are counted, built once rather than per call. */
+  private readonly sites: { readonly put: ByteSite; readonly get: ByteSite };
 
   constructor(
     private readonly driver: BucketDriver<TNative>,
@@ -115,6 +129,8 @@ export class Bucket<TNative = unknown> {
     this.runner = new CallRunner(driver.provider, 'blob', driver.name, opts);
     this.partSize = Math.max(opts.partSize ?? 8 * 1024 * 1024, driver.capabilities.minPartBytes);
     this.concurrency = opts.concurrency ?? 4;
+    const site = (operation: string): ByteSite => ({ provider: driver.provider, service: 'blob', operation });
+    this.sites = { put: site('put'), get: site('get') };
     try {
       this.encryption = writeEncryption(opts.encryption, driver.capabilities, this.runner.ctx('open'));
     } catch (err) {
@@ -156,14 +172,7 @@ export class Bucket<TNative = unknown> {
         name: this.name,
         key,
       });
-    for (const h of [
-      'contentType',
-      'contentEncoding',
-      'contentDisposition',
-      'cacheControl',
-      'md5',
-      'crc32c',
-    ] as const) {
+    for (const h of HEADER_OPTIONS) {
       checkString(opts[h], h, ctx);
       const v = opts[h];
       if (v !== undefined && !HEADER_VALUE.test(v)) {
@@ -300,7 +309,7 @@ export class Bucket<TNative = unknown> {
       .catch((err: unknown) => {
         throw scrubKey(err, putKey);
       });
-    recordBytes({ provider: this.provider, service: 'blob', operation: op }, info.size);
+    recordBytes(this.sites.put, info.size);
     return info;
   }
 
@@ -343,18 +352,28 @@ export class Bucket<TNative = unknown> {
     const what = `get on blob "${this.name}" key "${key}"`;
     checkSignal(opts.signal, ctx);
     // The deadline outlives the run: it also bounds reading the body, and the body disposes it.
-    const deadline = this.runner.deadline(opts.signal, what);
-    let r: Awaited<ReturnType<BucketDriver<TNative>['get']>>;
+    // Without a caller signal or timeoutMs there is nothing to link (attempts keep their bound).
+    const deadline =
+      opts.signal !== undefined || this.runner.timeoutMs !== undefined
+        ? this.runner.deadline(opts.signal, what)
+        : undefined;
+    const driver = this.driver;
+    // A driver's `read` hands over bytes or its Node stream: no Web stream unless `body` is asked for.
+    const open = driver.read
+      ? (o: DriverGetOptions): Promise<{ info: BlobInfo; body: AnyBody }> => driver.read!(key, o)
+      : (o: DriverGetOptions): Promise<{ info: BlobInfo; body: AnyBody }> => driver.get(key, o);
+    const discard = (late: { body: AnyBody }) => void discardBody(late.body);
+    let r: { info: BlobInfo; body: AnyBody };
     try {
       r = await this.runner.run(
         op,
         key,
         opts.signal,
-        (signal) => this.driver.get(key, { range, ifMatch: opts.ifMatch, signal, ...keyOpt }),
-        { deadline, discard: (late) => void late.body.cancel().catch(() => {}) },
+        (signal) => open({ range, ifMatch: opts.ifMatch, signal, ...keyOpt }),
+        { deadline, discard },
       );
     } catch (err) {
-      deadline.dispose();
+      deadline?.dispose();
       throw scrubKey(err, customerKey);
     }
     const start = range?.offset ?? 0;
@@ -379,17 +398,18 @@ export class Bucket<TNative = unknown> {
           key,
           signal,
           (s) =>
-            this.driver.get(key, {
+            open({
               range: { offset, ...(length === undefined ? {} : { length }) },
               ifMatch: etag,
               signal: s,
               ...keyOpt,
             }),
-          { retry: false, discard: (late) => void late.body.cancel().catch(() => {}) },
+          { retry: false, discard },
         );
         return next.body;
       },
       normalize: (err) => scrubKey(this.runner.normalize(err, op, key), customerKey) as PolycloudError,
+      done: (n) => recordBytes(this.sites.get, n),
     });
     return makeReader(r.info, body);
   }
@@ -697,8 +717,8 @@ export class Bucket<TNative = unknown> {
   }
 
   private metadata(md: unknown, op: string, key: string): Record<string, string> {
-    const ctx = this.runner.ctx(op, key);
     if (md === undefined) return {};
+    const ctx = this.runner.ctx(op, key);
     if (typeof md !== 'object' || md === null || Array.isArray(md)) {
       throw invalidArgument(`${op}: metadata must be an object of string values`, ctx);
     }
@@ -740,18 +760,12 @@ export class Bucket<TNative = unknown> {
 function makeReader(info: BlobInfo, source: ResumingBody): BlobReader {
   let stream: ReadableStream<Uint8Array> | undefined;
   let used = false;
-  const all = async () => {
-    if (used || stream) throw pcError('PRECONDITION_FAILED', 'the body of this read was already consumed');
-    used = true;
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    for (;;) {
-      const c = await source.read();
-      if (c === undefined) break;
-      chunks.push(c);
-      total += c.byteLength;
+  const all = () => {
+    if (used || stream) {
+      return Promise.reject(pcError('PRECONDITION_FAILED', 'the body of this read was already consumed'));
     }
-    return chunks.length === 1 ? chunks[0]! : concatBytes(chunks, total);
+    used = true;
+    return source.readAll();
   };
   return {
     info,

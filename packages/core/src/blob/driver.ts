@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { NormalizedBody } from '../body.js';
 import type { BucketCapabilities } from '../capabilities.js';
 import type { PolycloudError } from '../errors.js';
@@ -17,6 +18,24 @@ export interface DriverSignOptions {
    */
   readonly encryption?: DriverEncryption | undefined;
 }
+
+/** Options the portable layer hands a driver's `get` / `read`, already validated. */
+export interface DriverGetOptions {
+  /** Already clamped to non-negative integers. */
+  readonly range: ByteRange | undefined;
+  readonly ifMatch: string | undefined;
+  readonly signal: AbortSignal | undefined;
+  /** The object's customer key (only with capability encryptionCustomerKey). */
+  readonly customerKey?: CustomerKey | undefined;
+}
+
+/**
+ * A body as `BucketDriver.read` hands it over: bytes already in memory (the caller's own copy,
+ * not shared with the driver's state) or a Node stream of Uint8Array/Buffer chunks, such as
+ * the SDK's response stream as is. The portable layer reads it, resumes it when it is cut,
+ * and destroys it when the caller gives up.
+ */
+export type DriverBody = Uint8Array | Readable;
 
 /** Options the portable layer hands a driver's `put`, already validated and normalised. */
 export interface DriverPutOptions {
@@ -69,16 +88,16 @@ export interface BucketDriver<TNative = unknown> {
   put(key: string, body: NormalizedBody, opts: DriverPutOptions): Promise<BlobInfo>;
 
   /** NOT_FOUND when missing. `range` is already clamped to non-negative integers. */
-  get(
-    key: string,
-    opts: {
-      range: ByteRange | undefined;
-      ifMatch: string | undefined;
-      signal: AbortSignal | undefined;
-      /** The object's customer key (only with capability encryptionCustomerKey). */
-      customerKey?: CustomerKey | undefined;
-    },
-  ): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> }>;
+  get(key: string, opts: DriverGetOptions): Promise<{ info: BlobInfo; body: ReadableStream<Uint8Array> }>;
+
+  /**
+   * Optional, and used instead of `get` when present: the same read (NOT_FOUND, ifMatch, range
+   * as in `get`) with the body as bytes in memory or a Node stream (see {@link DriverBody}).
+   * Whole-body reads (`getBytes`, `getText`, `bytes()`) then never build a Web stream, and
+   * a streamed `get().body` is one Web stream over the driver's own. Errors the stream emits
+   * may be native: the portable layer treats them as a cut connection.
+   */
+  read?(key: string, opts: DriverGetOptions): Promise<{ info: BlobInfo; body: DriverBody }>;
 
   /** Metadata of one object without its body; NOT_FOUND when missing. */
   head(

@@ -28,7 +28,8 @@ export function isLoopbackHost(host: string): boolean {
   if (h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
   const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(v4);
-  return m !== null && m.slice(1).every((o) => Number(o) <= 255) && m[1] === '127';
+  if (m === null) return false;
+  return m.slice(1).every((o) => Number(o) <= 255) && m[1] === '127';
 }
 
 /** Where an endpoint came from, for the message (`endpoint= URL parameter`, `STORAGE_EMULATOR_HOST`, ...). */

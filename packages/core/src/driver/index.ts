@@ -4,7 +4,13 @@
  * (a driver supplies only a classifier), bounded concurrency, multipart uploads, stream helpers
  * and the header-safe value codec. Application code imports `@polycloud/core` instead.
  */
-export type { BucketDriver, DriverPutOptions, DriverSignOptions } from '../blob/driver.js';
+export type {
+  BucketDriver,
+  DriverBody,
+  DriverGetOptions,
+  DriverPutOptions,
+  DriverSignOptions,
+} from '../blob/driver.js';
 export {
   CustomerKey,
   customerKeyRequiredMessage,
@@ -17,7 +23,11 @@ export {
   abortError,
   codeFromGrpcStatus,
   codeFromHttpStatus,
+  ERROR_CODES,
+  type ErrorCode,
   invalidArgument,
+  isPolycloudError,
+  PolycloudError,
   pcError,
 } from '../errors.js';
 export {
@@ -33,21 +43,16 @@ export {
   utf8Length,
 } from '../internal/bytes.js';
 export { BodyDigests, Crc32c, md5Base64 } from '../internal/checksum.js';
+// From their own modules, not open.ts: importing open.ts would load Bucket, Queue and KvStore
+// into every adapter at start-up (cold start).
+export { type ModuleLoader, setModuleLoader } from '../internal/loader.js';
 export { backoffDelay, DEFAULT_RETRY, type RetryPolicy, withRetry } from '../internal/retry.js';
 export { remainingMs, sleep } from '../internal/signal.js';
+export { urlBool, urlParams } from '../internal/url.js';
 export { type KeyContext, validateKey } from '../keys.js';
 export type { DriverKvEntry, KvDriver } from '../kv/driver.js';
 export { checkKvValue, decodeKvValue, encodeKvValue, kvValueSize } from '../kv/value.js';
-export {
-  type BlobModule,
-  type DriverOpenOptions,
-  type KvModule,
-  type ModuleLoader,
-  type QueueModule,
-  setModuleLoader,
-  urlBool,
-  urlParams,
-} from '../open.js';
+export type { BlobModule, DriverOpenOptions, KvModule, QueueModule } from '../open.js';
 export { uploadParts } from '../parts.js';
 export type { DriverMessage, DriverOutgoing, QueueDriver } from '../queue/driver.js';
 export { mapLimit } from './concurrency.js';

@@ -32,7 +32,11 @@ export interface MultipartTarget<Upload, Part> {
   precheck?(signal: AbortSignal | undefined): Promise<void>;
   /** Starts the upload (S3 CreateMultipartUpload; nothing for Azure blocks). */
   create(signal: AbortSignal | undefined): Promise<Upload>;
-  /** Uploads part `partNumber` (1-based). Idempotent: the kit retries it from its buffered bytes. */
+  /**
+   * Uploads part `partNumber` (1-based). Idempotent: the kit retries it from its buffered bytes.
+   * `part` is lent: once the returned promise resolves the kit fills the next part into the same
+   * buffer, so send the bytes, never keep them.
+   */
   uploadPart(upload: Upload, part: Uint8Array, partNumber: number, signal: AbortSignal): Promise<Part>;
   /** Commits the parts in order, with the caller's condition. */
   complete(
@@ -135,7 +139,14 @@ export async function multipartUpload<Upload, Part>(
   try {
     const { results, totalBytes } = await uploadParts(
       stream,
-      { partSize, concurrency: opts.concurrency, signal: opts.signal, emptyPart: target.emptyPart !== false },
+      {
+        partSize,
+        concurrency: opts.concurrency,
+        signal: opts.signal,
+        emptyPart: target.emptyPart !== false,
+        // Parts are sent, not kept: at most concurrency + 1 part buffers for the whole upload.
+        reuseBuffers: true,
+      },
       (part, n, signal) => {
         if (n > maxParts) throw tooLarge('the stream');
         // A part is buffered, so it can be sent again: the kit, not the SDK, retries it.

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Bucket } from '../blob/bucket.js';
 import { openQueue } from '../open.js';
@@ -94,6 +94,8 @@ export async function serve(opts: ServeOptions): Promise<Served> {
   let url: string | undefined;
   if (opts.http) {
     const fn = opts.http;
+    // Loaded here: importing node:http at start-up costs every user of core ~30 ms (undici).
+    const { createServer } = await import('node:http');
     server = createServer((req, res) => {
       const { ctx, done } = ctxFor(crypto.randomUUID(), { req, res });
       void track(

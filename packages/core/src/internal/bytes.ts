@@ -11,9 +11,12 @@ export function fromUtf8(b: Uint8Array): string {
   return decoder.decode(b);
 }
 
-/** The UTF-8 byte length of a string: what the portable key and metadata limits count. */
+/**
+ * The UTF-8 byte length of a string: what the portable key and metadata limits count. Counted
+ * without encoding (lone surrogates count 3 bytes, as the U+FFFD `TextEncoder` writes).
+ */
 export function utf8Length(s: string): number {
-  return encoder.encode(s).byteLength;
+  return Buffer.byteLength(s, 'utf8');
 }
 
 /** Compares strings by their UTF-8 bytes (the order the contract promises for listings). */

@@ -1,5 +1,8 @@
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { requireBuiltin } from './builtins.js';
 import { toBase64 } from './bytes.js';
+
+const { createHash } = requireBuiltin('node:crypto') as typeof import('node:crypto');
 
 const CRC32C_TABLE = (() => {
   const t = new Uint32Array(256);

@@ -2,8 +2,8 @@ import { transportFailure } from '../driver/errors.js';
 import { abortError, isPolycloudError, PolycloudError, pcError } from '../errors.js';
 import { type CallTelemetry, startCall } from '../telemetry.js';
 import { abortHttpOn } from './http-abort.js';
-import { DEFAULT_RETRY, type RetryPolicy, withRetry } from './retry.js';
-import { type LinkedSignal, linkSignals, raceAbort } from './signal.js';
+import { backoffDelay, DEFAULT_RETRY, type RetryPolicy, shouldRetry } from './retry.js';
+import { ABORT_GRACE_MS, inheritDeadline, type LinkedSignal, linkSignals, sleep } from './signal.js';
 import { checkSignal, describeValue } from './validate.js';
 
 /** Options every portable object accepts when it is constructed or opened. */
@@ -31,6 +31,8 @@ export interface PortableOptions {
 /** Default bound for one attempt and for a stalled body read. */
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 30_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+
+const NO_OPTIONS: RunOptions<unknown> = Object.freeze({});
 
 /** Per-run options beyond retry behaviour. */
 export interface RunOptions<T> {
@@ -137,68 +139,44 @@ export class CallRunner {
    * attempt gets a signal that aborts on the caller's signal, the whole-call deadline or the
    * attempt's bound, and the attempt ends when that signal aborts even if the driver ignores it.
    */
-  async run<T>(
+  run<T>(
     operation: string,
     key: string | undefined,
     signal: AbortSignal | undefined,
     fn: (signal: AbortSignal | undefined, call: CallTelemetry) => Promise<T>,
-    opts: RunOptions<T> = {},
+    opts: RunOptions<T> = NO_OPTIONS as RunOptions<T>,
   ): Promise<T> {
-    this.ensureOpen(operation);
-    const what = `${operation} on ${this.service} "${this.name}"${key === undefined ? '' : ` key "${key}"`}`;
+    let run: Run<T>;
     try {
-      checkSignal(signal, this.ctx(operation));
+      this.ensureOpen(operation);
+      run = new Run(this, operation, key, fn, opts);
+      if (signal !== undefined) {
+        try {
+          checkSignal(signal, this.ctx(operation));
+        } catch (err) {
+          throw this.normalize(err, operation, key);
+        }
+        if (signal.aborted) throw this.normalize(abortError(signal, run.what()), operation, key);
+      }
+      // No caller signal and no whole-call timeout: nothing to link, no deadline to build.
+      run.deadline =
+        opts.deadline ??
+        (signal !== undefined || this.timeoutMs !== undefined
+          ? this.deadline(signal, run.what())
+          : undefined);
     } catch (err) {
-      throw this.normalize(err, operation, key);
+      return Promise.reject(err);
     }
-    if (signal?.aborted) throw this.normalize(abortError(signal, what), operation, key);
-    const policy = opts.retry === false ? { ...this.retry, maxAttempts: 1 } : this.retry;
-    const deadline = opts.deadline ?? this.deadline(signal, what);
-    const outer = deadline.signal;
-    const attemptMs = opts.attemptTimeoutMs ?? this.attemptTimeoutMs;
     // One span per portable call, retries included (a no-op without @opentelemetry/api).
-    let call = startCall({
+    const call = startCall({
       provider: this.provider,
       service: this.service,
       operation,
       name: this.name,
       key,
     });
-    if (call instanceof Promise) call = await call;
-    const telemetry = call;
-    let attempts = 0;
-    let last: unknown;
-    try {
-      const result = await withRetry(
-        async (attemptNo) => {
-          if (attemptNo > 1) telemetry.retry(attemptNo - 1, this.normalize(last, operation, key));
-          attempts = attemptNo;
-          const attempt = linkSignals([outer], attemptMs, what);
-          const s = attempt.signal;
-          try {
-            return await raceAbort(
-              abortHttpOn(s, () => fn(s, telemetry)),
-              s,
-              opts.discard,
-            );
-          } catch (err) {
-            last = s.aborted ? abortError(s, what) : err;
-            throw last;
-          } finally {
-            attempt.dispose();
-          }
-        },
-        { policy, signal: outer, idempotent: opts.idempotent ?? true, what },
-      );
-      telemetry.end(attempts);
-      return result;
-    } catch (err) {
-      const e = this.normalize(err, operation, key);
-      telemetry.end(attempts, e);
-      throw e;
-    } finally {
-      if (opts.deadline === undefined) deadline.dispose();
-    }
+    if (call instanceof Promise) return call.then((t) => run.start(t));
+    return run.start(call);
   }
 
   normalize(err: unknown, operation: string, key?: string): PolycloudError {
@@ -243,4 +221,259 @@ export class CallRunner {
 function describe(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/**
+ * One portable call's attempts. The first attempt is chained without an async frame (most
+ * calls succeed at once); a failure continues in `retry`, with backoff, telemetry and the
+ * normalised error.
+ */
+class Run<T> {
+  deadline: LinkedSignal | undefined;
+  private attempt = 1;
+  private telemetry!: CallTelemetry;
+
+  constructor(
+    private readonly runner: CallRunner,
+    private readonly operation: string,
+    private readonly key: string | undefined,
+    private readonly fn: (signal: AbortSignal | undefined, call: CallTelemetry) => Promise<T>,
+    private readonly opts: RunOptions<T>,
+  ) {}
+
+  /** What the call is, for messages; built only when one is needed. */
+  what(): string {
+    const { runner, operation, key } = this;
+    return `${operation} on ${runner.service} "${runner.name}"${key === undefined ? '' : ` key "${key}"`}`;
+  }
+
+  start(telemetry: CallTelemetry): Promise<T> {
+    this.telemetry = telemetry;
+    let p: Promise<T>;
+    try {
+      p = this.once();
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    return p.then(
+      (v) => this.ok(v),
+      (err: unknown) => this.retry(err),
+    );
+  }
+
+  private once(): Promise<T> {
+    const { opts, runner } = this;
+    return runAttempt(
+      this.fn,
+      this.telemetry,
+      this.deadline?.signal,
+      opts.attemptTimeoutMs ?? runner.attemptTimeoutMs,
+      opts.discard,
+      this,
+    );
+  }
+
+  private ok(v: T): T {
+    this.telemetry.end(this.attempt);
+    this.dispose();
+    return v;
+  }
+
+  private async retry(err: unknown): Promise<T> {
+    const { runner, operation, key, opts } = this;
+    const outer = this.deadline?.signal;
+    const maxAttempts = opts.retry === false ? 1 : runner.retry.maxAttempts;
+    try {
+      for (;;) {
+        if (outer?.aborted) throw abortError(outer, this.what());
+        if (!shouldRetry(err, opts.idempotent ?? true) || this.attempt >= maxAttempts) throw err;
+        this.telemetry.retry(this.attempt, runner.normalize(err, operation, key));
+        await sleep(backoffDelay(runner.retry, this.attempt), outer, this.what());
+        this.attempt++;
+        let v: T;
+        try {
+          v = await this.once();
+        } catch (e) {
+          err = e;
+          continue;
+        }
+        return this.ok(v);
+      }
+    } catch (e) {
+      const n = runner.normalize(e, operation, key);
+      this.telemetry.end(this.attempt, n);
+      this.dispose();
+      throw n;
+    }
+  }
+
+  private dispose(): void {
+    if (this.opts.deadline === undefined) this.deadline?.dispose();
+  }
+}
+
+/**
+ * One attempt: `fn` gets a signal that aborts on the call's deadline or the attempt's bound,
+ * and the attempt ends when that signal aborts even if the driver ignores it (after
+ * ABORT_GRACE_MS, so a driver that honours it can clean up first; a late result goes to
+ * `discard`). One controller, at most one timer and one listener, and no signal at all when
+ * there is neither a bound nor a deadline. (`raceAbort` is the same for callers outside a run.)
+ */
+function runAttempt<T>(
+  fn: (signal: AbortSignal | undefined, call: CallTelemetry) => Promise<T>,
+  telemetry: CallTelemetry,
+  outer: AbortSignal | undefined,
+  attemptMs: number,
+  discard: ((late: T) => void) | undefined,
+  call: { what(): string },
+): Promise<T> {
+  if (outer === undefined && !(attemptMs > 0 && Number.isFinite(attemptMs))) {
+    return fn(undefined, telemetry);
+  }
+  const controller = new AbortController();
+  const s = controller.signal;
+  // gRPC drivers pass the remaining time to calls that take no signal (see remainingMs).
+  inheritDeadline(s, outer, attemptMs);
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    let grace: NodeJS.Timeout | undefined;
+    const onOuter = () => abort(outer!.reason);
+    const unlink = () => {
+      if (bound !== undefined) unwatch(bound);
+      outer?.removeEventListener('abort', onOuter);
+    };
+    const giveUp = () => {
+      if (settled) return;
+      settled = true;
+      unlink();
+      reject(abortError(s, call.what()));
+    };
+    const abort = (reason: unknown) => {
+      if (settled || s.aborted) return;
+      controller.abort(reason);
+      grace = setTimeout(giveUp, ABORT_GRACE_MS);
+    };
+    const bound: Bound | undefined =
+      attemptMs > 0 && Number.isFinite(attemptMs)
+        ? {
+            ms: attemptMs,
+            at: 0,
+            state: 0,
+            fire: () =>
+              abort(new DOMException(`${call.what()} timed out after ${attemptMs} ms`, 'TimeoutError')),
+          }
+        : undefined;
+    if (outer !== undefined) {
+      if (outer.aborted) abort(outer.reason);
+      else outer.addEventListener('abort', onOuter, { once: true });
+    }
+    if (!s.aborted && bound !== undefined) watch(bound);
+    let p: Promise<T>;
+    try {
+      // Requests of SDKs that ignore the signal end with the attempt (see http-abort.ts).
+      p = abortHttpOn(s, () => fn(s, telemetry));
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    p.then(
+      (v) => {
+        if (grace !== undefined) clearTimeout(grace);
+        if (settled) {
+          discard?.(v);
+          return;
+        }
+        settled = true;
+        unlink();
+        resolve(v);
+      },
+      (e: unknown) => {
+        if (grace !== undefined) clearTimeout(grace);
+        if (settled) return;
+        settled = true;
+        unlink();
+        reject(s.aborted ? abortError(s, call.what()) : e);
+      },
+    );
+  });
+}
+
+/** An attempt's time bound: `fire` runs once `ms` have passed. */
+interface Bound {
+  readonly ms: number;
+  /** performance.now() ms when it fires; set when the bound is handed to the clock. */
+  at: number;
+  /** 0 pending, 1 on the clock, 2 done. */
+  state: 0 | 1 | 2;
+  readonly fire: () => void;
+}
+
+/**
+ * Attempt bounds share one timer instead of a setTimeout each: most attempts end long before
+ * their bound, and a timer per call (created, inserted, cleared) cost more CPU than the rest of
+ * a memory-adapter call. A new bound waits in `pending` until the current turn of the event
+ * loop ends (one setImmediate for all of them), so attempts that finish within it never touch
+ * the clock; the others start counting then. The clock is armed for the earliest bound, re-armed
+ * when it fires, and ref'd only while some bound is on it, so an idle process exits.
+ */
+const pending: Bound[] = [];
+let flushScheduled = false;
+const bounds = new Set<Bound>();
+let clock: NodeJS.Timeout | undefined;
+let clockAt = Number.POSITIVE_INFINITY;
+
+function watch(b: Bound): void {
+  pending.push(b);
+  // A long run of calls that never yields to the event loop: drop the finished ones.
+  if (pending.length >= 1024 && pending.length % 1024 === 0) {
+    let n = 0;
+    for (const p of pending) if (p.state === 0) pending[n++] = p;
+    pending.length = n;
+  }
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flush);
+  }
+}
+
+function flush(): void {
+  flushScheduled = false;
+  const now = performance.now();
+  for (const b of pending) {
+    if (b.state !== 0) continue;
+    b.state = 1;
+    b.at = now + b.ms;
+    bounds.add(b);
+    if (b.at < clockAt) {
+      if (clock !== undefined) clearTimeout(clock);
+      clockAt = b.at;
+      clock = setTimeout(sweep, b.ms);
+    }
+  }
+  pending.length = 0;
+  if (bounds.size > 0) clock?.ref();
+}
+
+function unwatch(b: Bound): void {
+  const was = b.state;
+  b.state = 2;
+  if (was === 1 && bounds.delete(b) && bounds.size === 0) clock?.unref();
+}
+
+function sweep(): void {
+  clock = undefined;
+  clockAt = Number.POSITIVE_INFINITY;
+  const now = performance.now();
+  let next = Number.POSITIVE_INFINITY;
+  for (const b of bounds) {
+    if (b.at <= now + 1) {
+      bounds.delete(b);
+      b.state = 2;
+      b.fire();
+    } else if (b.at < next) next = b.at;
+  }
+  if (next !== Number.POSITIVE_INFINITY && clock === undefined) {
+    clockAt = next;
+    clock = setTimeout(sweep, Math.max(0, next - now));
+  }
+  if (bounds.size === 0) clock?.unref();
 }

@@ -49,7 +49,8 @@ export async function withRetry<T>(
   }
 }
 
-function shouldRetry(err: unknown, idempotent: boolean): boolean {
+/** Whether a failed attempt may be retried: retryable, and only THROTTLED when not idempotent. */
+export function shouldRetry(err: unknown, idempotent: boolean): boolean {
   if (!isPolycloudError(err) || !err.retryable) return false;
   return idempotent || (err as PolycloudError).code === 'THROTTLED';
 }

@@ -53,6 +53,19 @@ export function remainingMs(signal: AbortSignal | undefined): number | undefined
   return d === undefined ? undefined : Math.max(1, d - Date.now());
 }
 
+/**
+ * Records that `signal` aborts at the earlier of `parent`'s deadline and `ownMs` from now, so
+ * `remainingMs` sees it (for signals made without linkSignals, such as an attempt's).
+ */
+export function inheritDeadline(signal: AbortSignal, parent: AbortSignal | undefined, ownMs: number): void {
+  let d = parent === undefined ? undefined : DEADLINES.get(parent);
+  if (ownMs > 0 && Number.isFinite(ownMs)) {
+    const own = Date.now() + ownMs;
+    if (d === undefined || own < d) d = own;
+  }
+  if (d !== undefined) DEADLINES.set(signal, d);
+}
+
 /** A signal that follows its parents and, optionally, a timer; `dispose()` unlinks both. */
 export interface LinkedSignal {
   readonly signal: AbortSignal;

@@ -1,5 +1,5 @@
 import { invalidArgument } from '../errors.js';
-import { fromUtf8, utf8 } from '../internal/bytes.js';
+import { fromUtf8, utf8, utf8Length } from '../internal/bytes.js';
 import type { KvValue } from './types.js';
 
 const TAG_JSON = 0x6a; // 'j'
@@ -37,7 +37,7 @@ export function decodeKvValue(bytes: Uint8Array): KvValue {
 /** Size the contract counts against maxValueBytes: bytes, or the UTF-8 JSON text. */
 export function kvValueSize(value: KvValue): number {
   if (value instanceof Uint8Array) return value.byteLength;
-  return utf8(JSON.stringify(value)).byteLength;
+  return utf8Length(JSON.stringify(value));
 }
 
 /** Throws INVALID_ARGUMENT unless `value` survives a JSON round trip unchanged (or is bytes). */

@@ -158,11 +158,12 @@ export function startConsumer<T>(
   const stopping = new AbortController();
   const stats = { received: 0, acked: 0, failed: 0, deadLettered: 0 };
   let inFlight = 0;
-  let wake: (() => void) | undefined;
+  // Slots promised to receives in flight: in flight + reserved never exceeds concurrency, so no
+  // message waits in a buffer while its visibility timeout runs.
+  let reserved = 0;
+  const waiters: (() => void)[] = [];
   const slotFreed = () => {
-    const w = wake;
-    wake = undefined;
-    w?.();
+    for (const w of waiters.splice(0)) w();
   };
   const idle = new Set<Promise<void>>();
 
@@ -296,42 +297,72 @@ export function startConsumer<T>(
     idle.add(p);
   };
 
-  const loop = async () => {
+  const waitForSlot = () =>
+    new Promise<void>((r) => {
+      // Remove the abort listener once woken, or every wait for a slot leaks one.
+      const onStop = () => r();
+      waiters.push(() => {
+        stopping.signal.removeEventListener('abort', onStop);
+        r();
+      });
+      stopping.signal.addEventListener('abort', onStop, { once: true });
+    });
+
+  // A second receive loop runs while the queue has a backlog and a receive cannot fill every
+  // free slot (SQS returns at most 10 per request): it starts when a receive comes back full
+  // and ends on an empty answer, so an idle consumer keeps a single long poll.
+  const maxPollers = Math.min(4, Math.ceil(concurrency / batchSize));
+  let pollers = 0;
+  const running = new Set<Promise<void>>();
+  const spawn = (extra: boolean) => {
+    pollers++;
+    const p: Promise<void> = poll(extra).finally(() => {
+      pollers--;
+      running.delete(p);
+    });
+    running.add(p);
+  };
+
+  const poll = async (extra: boolean) => {
     let failures = 0;
     let empties = 0;
     while (!stopping.signal.aborted) {
-      if (inFlight >= concurrency) {
-        await new Promise<void>((r) => {
-          // Remove the abort listener once woken, or every wait for a slot leaks one.
-          const onStop = () => r();
-          wake = () => {
-            stopping.signal.removeEventListener('abort', onStop);
-            r();
-          };
-          stopping.signal.addEventListener('abort', onStop, { once: true });
-        });
+      const free = concurrency - inFlight - reserved;
+      if (free <= 0) {
+        await waitForSlot();
         continue;
       }
-      const want = Math.min(batchSize, concurrency - inFlight);
+      const want = Math.min(batchSize, free);
+      reserved += want;
       const polled = Date.now();
-      let msgs: Message<T>[];
+      let msgs: Message<T>[] | undefined;
+      let failed: unknown;
       try {
         msgs = await queue.receive({
           maxMessages: want,
-          waitSeconds,
+          // An extra loop only drains a backlog: it does not hold a long poll open.
+          waitSeconds: extra ? 0 : waitSeconds,
           ...(visibility !== undefined ? { visibilityTimeoutSeconds: visibility } : {}),
           signal: stopping.signal,
         });
-        failures = 0;
       } catch (err) {
+        failed = err;
+      } finally {
+        reserved -= want;
+        slotFreed();
+      }
+      if (msgs === undefined) {
         if (stopping.signal.aborted) break;
-        onError(err);
+        onError(failed);
+        if (extra) break;
         failures++;
-        warnReceive(err, failures);
+        warnReceive(failed, failures);
         await sleep(backoffDelay(DEFAULT_RETRY, Math.min(failures, 8)) + 50, stopping.signal).catch(() => {});
         continue;
       }
+      failures = 0;
       if (msgs.length === 0) {
+        if (extra) break;
         // An empty answer that came back early (waitSeconds 0, or a service that returns
         // before the wait is over) must not turn into a busy loop: back off, up to 1 s.
         if (waitSeconds === 0 || Date.now() - polled < waitSeconds * 900) {
@@ -342,7 +373,13 @@ export function startConsumer<T>(
       }
       empties = 0;
       for (const m of msgs) start(m);
+      if (msgs.length >= want && want === batchSize && pollers < maxPollers) spawn(true);
     }
+  };
+
+  const loop = async () => {
+    spawn(false);
+    while (running.size > 0) await Promise.allSettled([...running]);
     while (idle.size > 0) await Promise.allSettled([...idle]);
     flushAcks();
     while (flushing.size > 0) await Promise.allSettled([...flushing]);
