@@ -442,6 +442,7 @@ export interface PrivateEmulator {
   /** The SDK variables of this instance (endpoints, credentials). */
   readonly env: Readonly<Record<string, string>>;
   readonly handle: EmulatorHandle;
+  /** Stops the process and removes its scratch directory. */
   stop(): Promise<void>;
   /** Stops it and starts it again on the same ports and scratch directory. */
   restart(options?: RestartOptions): Promise<void>;

@@ -7,7 +7,9 @@ export interface FuzzHarness {
   readonly adapter: string;
   /** Open against an endpoint nothing answers on (e.g. 127.0.0.1:9) with one attempt. */
   readonly bucket?: () => Promise<Bucket>;
+  /** Open a queue the same way (an already-aborted signal keeps its calls from doing I/O). */
   readonly queue?: () => Promise<Queue<unknown>>;
+  /** Open a key-value store the same way. */
   readonly kv?: () => Promise<KvStore<KvValue>>;
   /**
    * The adapter's function bindings, each called with one fuzzed event: it may resolve (a

@@ -20,7 +20,11 @@ export interface RestartService<R> {
   open(
     env: Readonly<Record<string, string>>,
     opts: PortableOptions,
-  ): Promise<{ resource: R; recreate(): Promise<void> }>;
+  ): Promise<{
+    resource: R;
+    /** Makes the resource again (after an in-memory emulator forgot it on restart). */
+    recreate(): Promise<void>;
+  }>;
 }
 
 /** An emulator the restart suite starts on its own, loads, restarts on the same ports, and checks. */

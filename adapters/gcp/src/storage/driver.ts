@@ -21,6 +21,7 @@ import {
   DEFAULT_CONTENT_TYPE,
   type DriverBody,
   type DriverEncryption,
+  type DriverGetOptions,
   type DriverPutOptions,
   defineCapabilities,
   type EncryptionInfo,
@@ -261,7 +262,7 @@ export class GcsBucketDriver implements BucketDriver {
   }
 
   /** The read with the media response stream as is (a Node stream): no Web stream in between. */
-  async read(key: string, opts: ReadOpts): Promise<{ info: BlobInfo; body: DriverBody }> {
+  async read(key: string, opts: DriverGetOptions): Promise<{ info: BlobInfo; body: DriverBody }> {
     const ctx = this.ctx('get', key);
     if (opts.ifMatch === undefined && opts.range?.length !== 0) {
       const one = await this.getOnce(key, opts.range, opts.signal, ctx, opts.customerKey);
@@ -333,7 +334,7 @@ export class GcsBucketDriver implements BucketDriver {
    */
   private async getPinned(
     key: string,
-    opts: ReadOpts,
+    opts: DriverGetOptions,
     ctx: ErrorContext,
   ): Promise<{ info: BlobInfo; body: DriverBody }> {
     const wanted = opts.ifMatch === undefined ? undefined : generationOf(opts.ifMatch);
@@ -882,13 +883,6 @@ function signedEncryptionHeaders(enc: DriverEncryption | undefined): Record<stri
   if (enc?.kmsKeyId !== undefined) return { 'x-goog-encryption-kms-key-name': enc.kmsKeyId };
   return {};
 }
-
-type ReadOpts = {
-  range: ByteRange | undefined;
-  ifMatch: string | undefined;
-  signal: AbortSignal | undefined;
-  customerKey?: CustomerKey | undefined;
-};
 
 /** The key in effect as the object resource reports it (CMEK name with its version, or the CSEK hash). */
 function encryptionOf(md: FileMetadata): { encryption?: EncryptionInfo } {
