@@ -107,4 +107,23 @@ describe('Lambda binding details', () => {
       expect((err as Error).message).toContain('@polycloud/aws/functions');
     }
   });
+  it('an HTTP event whose path lacks its leading slash reaches the function at /path (fuzz seed 514093804)', async () => {
+    const fn = httpFunction((req) => new Response(new URL(req.url).pathname));
+    const out = (await lambda(fn, { logger: quiet })(
+      { httpMethod: 'GET', requestContext: {}, path: 'l4VFbW@', headers: { host: 'example.com' } },
+      context,
+    )) as { statusCode: number; body: string };
+    expect(out.statusCode).toBe(200);
+    expect(out.body).toBe('/l4VFbW@');
+  });
+
+  it('an HTTP event a Request cannot carry is INVALID_ARGUMENT, not a TypeError', async () => {
+    const fn = httpFunction(() => new Response('never'));
+    const err = await lambda(fn, { logger: quiet })(
+      { httpMethod: 'GET', requestContext: {}, path: '/', headers: { host: 'exa mple.com' } },
+      context,
+    ).catch((e: unknown) => e);
+    expect(isPolycloudError(err, 'INVALID_ARGUMENT'), String(err)).toBe(true);
+    expect((err as Error).message).toContain('cannot be turned into a Request');
+  });
 });

@@ -48,6 +48,12 @@ function bodyOf(
   return Uint8Array.from(Buffer.from(body, base64 ? 'base64' : 'utf8'));
 }
 
+/** A path as the URL needs it: without its leading "/" it would run into the host name. */
+function rooted(path: string | undefined): string {
+  const p = typeof path === 'string' ? path : '';
+  return p.startsWith('/') ? p : `/${p}`;
+}
+
 /** API Gateway v1 / ALB event → Request. ALB query values arrive still URL-encoded; API Gateway's are decoded. */
 export function requestFromV1(e: ApiGatewayV1Event, kind: 'v1' | 'alb'): Request {
   const headers = new Headers();
@@ -66,7 +72,7 @@ export function requestFromV1(e: ApiGatewayV1Event, kind: 'v1' | 'alb'): Request
       if (v !== undefined) query.append(decode(k), decode(v));
   }
   const qs = query.toString();
-  const url = `${proto(headers)}://${host(headers)}${e.path}${qs ? `?${qs}` : ''}`;
+  const url = `${proto(headers)}://${host(headers)}${rooted(e.path)}${qs ? `?${qs}` : ''}`;
   const body = methodHasBody(e.httpMethod) ? bodyOf(e.body, e.isBase64Encoded) : undefined;
   return new Request(url, { method: e.httpMethod, headers, ...(body !== undefined ? { body } : {}) });
 }
@@ -78,7 +84,7 @@ export function requestFromV2(e: ApiGatewayV2Event): Request {
   if (e.cookies && e.cookies.length > 0) headers.set('cookie', e.cookies.join('; '));
   if (!headers.has('host') && e.requestContext.domainName) headers.set('host', e.requestContext.domainName);
   const method = e.requestContext.http.method;
-  const url = `${proto(headers)}://${host(headers)}${e.rawPath}${e.rawQueryString ? `?${e.rawQueryString}` : ''}`;
+  const url = `${proto(headers)}://${host(headers)}${rooted(e.rawPath)}${e.rawQueryString ? `?${e.rawQueryString}` : ''}`;
   const body = methodHasBody(method) ? bodyOf(e.body, e.isBase64Encoded) : undefined;
   return new Request(url, { method, headers, ...(body !== undefined ? { body } : {}) });
 }
@@ -137,6 +143,23 @@ export async function resultV2(res: Response): Promise<ApiGatewayV2Result> {
   };
 }
 
+/**
+ * A Request from an event, or INVALID_ARGUMENT when the event holds what a Request cannot
+ * carry (a path without its leading "/" that makes the URL invalid, a method or header value
+ * with forbidden characters): the platforms never send these, a hand-made test event can.
+ */
+function buildRequest(event: unknown, build: () => Request): Request {
+  try {
+    return build();
+  } catch (err) {
+    throw invalidEvent(
+      BINDING,
+      `event (${describeEvent(event)})`,
+      `cannot be turned into a Request (${err instanceof Error ? err.message : String(err)}); check its path, method and headers`,
+    );
+  }
+}
+
 /** Runs an HTTP function for any of the four HTTP event payloads. */
 export async function handleHttpEvent(
   fn: HttpFunction,
@@ -152,11 +175,11 @@ export async function handleHttpEvent(
     );
   }
   if (kind === 'v2') {
-    const req = requestFromV2(event as ApiGatewayV2Event);
+    const req = buildRequest(event, () => requestFromV2(event as ApiGatewayV2Event));
     return resultV2(await invokeHttp(fn, req, ctx));
   }
   const e = event as ApiGatewayV1Event;
-  const req = requestFromV1(e, kind);
+  const req = buildRequest(event, () => requestFromV1(e, kind));
   // ALB answers in the form it was asked in; API Gateway v1 accepts multi-value headers always.
   const multi = kind === 'v1' || e.multiValueHeaders != null;
   return resultV1(await invokeHttp(fn, req, ctx), kind, multi);
