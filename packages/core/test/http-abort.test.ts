@@ -46,6 +46,8 @@ async function closedWithin(p: Promise<void> | undefined, ms: number): Promise<b
 function deafDriver(seen: { deadline?: number | undefined; req?: ClientRequest }): BucketDriver {
   const inner = new MemoryBucketDriver(new MemoryBucketStore('deaf'));
   const d: BucketDriver = Object.create(inner);
+  // A remote provider's name: in-process providers (memory, local) run without the safety net.
+  Object.defineProperty(d, 'provider', { value: 'deaf-sdk' });
   d.head = (_key, opts) => {
     seen.deadline = remainingMs(opts.signal);
     const req = request({ host: '127.0.0.1', port, path: '/' });

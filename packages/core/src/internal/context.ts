@@ -3,8 +3,11 @@ import { abortError, isPolycloudError, PolycloudError, pcError } from '../errors
 import { type CallTelemetry, startCall } from '../telemetry.js';
 import { abortHttpOn } from './http-abort.js';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy, shouldRetry } from './retry.js';
-import { ABORT_GRACE_MS, inheritDeadline, type LinkedSignal, linkSignals, sleep } from './signal.js';
+import { ABORT_GRACE_MS, type LinkedSignal, linkSignals, markAttempt, sleep } from './signal.js';
 import { checkSignal, describeValue } from './validate.js';
+
+/** Providers whose drivers make no network requests (no node:http safety net needed). */
+const IN_PROCESS_PROVIDERS: ReadonlySet<string> = new Set(['memory', 'local']);
 
 /** Options every portable object accepts when it is constructed or opened. */
 export interface PortableOptions {
@@ -59,12 +62,19 @@ export class CallRunner {
   readonly idleTimeoutMs: number;
   private closed = false;
 
+  /**
+   * Whether attempts run inside the node:http safety net (http-abort.ts): not for the in-process
+   * adapters, which make no requests (the async-context frame per call is measurable there).
+   */
+  readonly netScope: boolean;
+
   constructor(
     readonly provider: string,
     readonly service: Service,
     readonly name: string,
     opts: PortableOptions = {},
   ) {
+    this.netScope = !IN_PROCESS_PROVIDERS.has(provider);
     const ctx = this.ctx('open');
     if (opts === null || typeof opts !== 'object') {
       throw pcError('INVALID_ARGUMENT', `options for ${service} "${name}" must be an object`, ctx);
@@ -270,6 +280,7 @@ class Run<T> {
       opts.attemptTimeoutMs ?? runner.attemptTimeoutMs,
       opts.discard,
       this,
+      runner.netScope,
     );
   }
 
@@ -326,14 +337,13 @@ function runAttempt<T>(
   attemptMs: number,
   discard: ((late: T) => void) | undefined,
   call: { what(): string },
+  netScope: boolean,
 ): Promise<T> {
   if (outer === undefined && !(attemptMs > 0 && Number.isFinite(attemptMs))) {
     return fn(undefined, telemetry);
   }
   const controller = new AbortController();
   const s = controller.signal;
-  // gRPC drivers pass the remaining time to calls that take no signal (see remainingMs).
-  inheritDeadline(s, outer, attemptMs);
   return new Promise<T>((resolve, reject) => {
     let settled = false;
     let grace: NodeJS.Timeout | undefined;
@@ -368,10 +378,12 @@ function runAttempt<T>(
       else outer.addEventListener('abort', onOuter, { once: true });
     }
     if (!s.aborted && bound !== undefined) watch(bound);
+    // gRPC drivers pass the remaining time to calls that take no signal (see remainingMs).
+    markAttempt(s, outer, bound);
     let p: Promise<T>;
     try {
       // Requests of SDKs that ignore the signal end with the attempt (see http-abort.ts).
-      p = abortHttpOn(s, () => fn(s, telemetry));
+      p = netScope ? abortHttpOn(s, () => fn(s, telemetry)) : fn(s, telemetry);
     } catch (err) {
       p = Promise.reject(err);
     }

@@ -37,8 +37,26 @@ export function sleep(ms: number, signal?: AbortSignal, what = 'wait'): Promise<
   });
 }
 
-/** When the timers of a signal made by linkSignals abort it (epoch ms), inherited from its parents. */
-const DEADLINES = new WeakMap<AbortSignal, number>();
+// What `remainingMs` reads, kept on the signal itself: a WeakMap entry per call cost more
+// (ephemeron bookkeeping in GC) than the rest of a memory-adapter call.
+const DEADLINE = Symbol('polycloud.deadline');
+const PARENT = Symbol('polycloud.parent');
+const CLOCK = Symbol('polycloud.clock');
+
+/** An attempt's bound as the call runner keeps it: `at` (performance.now() ms) once started. */
+export interface AttemptClock {
+  readonly ms: number;
+  readonly at: number;
+  /** 0 not started yet (the whole `ms` is left), 1 counting, 2 done. */
+  readonly state: 0 | 1 | 2;
+}
+
+interface Marked {
+  /** Epoch ms when the signal's own timer aborts it. */
+  [DEADLINE]?: number;
+  [PARENT]?: AbortSignal;
+  [CLOCK]?: AttemptClock;
+}
 
 /**
  * Milliseconds until `signal`'s own timers abort it (at least 1), or undefined when it has none
@@ -49,21 +67,36 @@ const DEADLINES = new WeakMap<AbortSignal, number>();
  * const timeout = remainingMs(opts.signal) ?? 60_000; // gax CallOptions.timeout
  */
 export function remainingMs(signal: AbortSignal | undefined): number | undefined {
-  const d = signal === undefined ? undefined : DEADLINES.get(signal);
-  return d === undefined ? undefined : Math.max(1, d - Date.now());
+  if (signal === undefined) return undefined;
+  const m = signal as AbortSignal & Marked;
+  let left: number | undefined;
+  const d = m[DEADLINE];
+  if (d !== undefined) left = d - Date.now();
+  const c = m[CLOCK];
+  if (c !== undefined && c.state !== 2) {
+    const own = c.state === 0 ? c.ms : c.at - performance.now();
+    if (left === undefined || own < left) left = own;
+  }
+  const p = m[PARENT];
+  if (p !== undefined) {
+    const up = remainingMs(p);
+    if (up !== undefined && (left === undefined || up < left)) left = up;
+  }
+  return left === undefined ? undefined : Math.max(1, Math.ceil(left));
 }
 
 /**
- * Records that `signal` aborts at the earlier of `parent`'s deadline and `ownMs` from now, so
- * `remainingMs` sees it (for signals made without linkSignals, such as an attempt's).
+ * Lets `remainingMs(signal)` see an attempt's bound and its call's deadline (for signals made
+ * without linkSignals); nothing is computed until somebody asks.
  */
-export function inheritDeadline(signal: AbortSignal, parent: AbortSignal | undefined, ownMs: number): void {
-  let d = parent === undefined ? undefined : DEADLINES.get(parent);
-  if (ownMs > 0 && Number.isFinite(ownMs)) {
-    const own = Date.now() + ownMs;
-    if (d === undefined || own < d) d = own;
-  }
-  if (d !== undefined) DEADLINES.set(signal, d);
+export function markAttempt(
+  signal: AbortSignal,
+  parent: AbortSignal | undefined,
+  clock: AttemptClock | undefined,
+): void {
+  const m = signal as AbortSignal & Marked;
+  if (parent !== undefined) m[PARENT] = parent;
+  if (clock !== undefined) m[CLOCK] = clock;
 }
 
 /** A signal that follows its parents and, optionally, a timer; `dispose()` unlinks both. */
@@ -98,7 +131,8 @@ export function linkSignals(
   let timer: NodeJS.Timeout | undefined;
   let deadline: number | undefined;
   for (const p of parents) {
-    const d = p === undefined ? undefined : DEADLINES.get(p);
+    const left = remainingMs(p);
+    const d = left === undefined ? undefined : Date.now() + left;
     if (d !== undefined && (deadline === undefined || d < deadline)) deadline = d;
   }
   if (!controller.signal.aborted && timeoutMs !== undefined && timeoutMs > 0 && Number.isFinite(timeoutMs)) {
@@ -108,7 +142,7 @@ export function linkSignals(
       controller.abort(new DOMException(`${what} timed out after ${timeoutMs} ms`, 'TimeoutError'));
     }, timeoutMs);
   }
-  if (deadline !== undefined) DEADLINES.set(controller.signal, deadline);
+  if (deadline !== undefined) (controller.signal as AbortSignal & Marked)[DEADLINE] = deadline;
   return {
     signal: controller.signal,
     dispose() {
