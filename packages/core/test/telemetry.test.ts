@@ -86,7 +86,7 @@ describe('trace context through queue messages', () => {
   it('a consumer span joins the producer trace, and the attribute stays hidden', async () => {
     const q = new Queue<string>(new MemoryQueueDriver(new MemoryQueueStore(`q-${Math.random()}`)));
     await q.send('hello', { attributes: { kind: 'greeting' } });
-    const [send] = spans(`sendBatch ${q.name}`);
+    const [send] = spans(`send ${q.name}`);
     expect(send!.attributes).toMatchObject({
       'messaging.system': 'memory',
       'messaging.destination.name': q.name,

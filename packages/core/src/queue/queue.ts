@@ -272,9 +272,9 @@ export class Queue<T = unknown, TNative = unknown> {
     for (let i = 0; i < ready.length; i += size) {
       const chunk = ready.slice(i, i + size);
       try {
-        // The span and the provider errors keep the batch call's name, which a send() is.
+        // The span and the provider errors carry the name of the call the user made.
         const out = await this.sendEncoded(
-          'sendBatch',
+          op,
           chunk.map((c) => c.msg),
           opts.signal,
         );
