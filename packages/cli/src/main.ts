@@ -403,8 +403,14 @@ async function transferAction(
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
-  program.exitOverride();
-  program.configureOutput({ outputError: (str, write) => write(str) });
+  // Subcommands copy these settings only when created, so set them on every command: otherwise a
+  // missing argument or unknown option exits 1 from inside commander instead of the usage code 2.
+  const configure = (c: Command): void => {
+    c.exitOverride();
+    c.configureOutput({ outputError: (str, write) => write(str) });
+    for (const sub of c.commands) configure(sub);
+  };
+  configure(program);
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;

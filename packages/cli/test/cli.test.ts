@@ -55,6 +55,17 @@ describe('polycloud (no emulator)', () => {
     expect(unknown.code).toBe(2);
   });
 
+  it('a missing argument or an unknown option of a subcommand exits 2, as the help says', async () => {
+    for (const args of [['cat'], ['ls', '--bogus', 'mem://b'], ['kv', 'get', 'mem://t'], ['cp', 'x']]) {
+      const r = await polycloud(args);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr).toMatch(/^error: /);
+      expect(r.stdout).toBe('');
+    }
+    const help = await polycloud(['ls', '--help']);
+    expect(help.code).toBe(0);
+  });
+
   it('an unknown scheme is a usage error naming the known ones', async () => {
     const r = await polycloud(['create', 'ftp://x']);
     expect(r.code).toBe(2);
