@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, jsonLines, polycloud } from './helpers.js';
 
@@ -109,6 +110,27 @@ describe('polycloud (no emulator)', () => {
     const r = await polycloud(['cp', join(tmp, 'nope.txt'), join(tmp, 'x.txt')]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/^polycloud: NOT_FOUND: .*nope\.txt does not exist/);
+  });
+
+  it('put and cat accept file:// and plain paths (stdin too); ls on a path says it needs a bucket', async () => {
+    const dir = join(tmp, 'put dir é');
+    const url = pathToFileURL(join(dir, 'a', 'p.txt')).href;
+    const put = await polycloud(['put', '-', url], { input: 'piped' });
+    expect(put.code).toBe(0);
+    expect(readFileSync(join(dir, 'a', 'p.txt'), 'utf8')).toBe('piped');
+    const cat = await polycloud(['cat', url]);
+    expect({ code: cat.code, out: cat.stdout }).toEqual({ code: 0, out: 'piped' });
+    writeFileSync(join(tmp, 'src.txt'), 'from a file');
+    expect((await polycloud(['put', join(tmp, 'src.txt'), `${join(dir, 'a')}/`])).code).toBe(0);
+    expect(readFileSync(join(dir, 'a', 'src.txt'), 'utf8')).toBe('from a file');
+    const missing = await polycloud(['cat', join(dir, 'nope')]);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/^polycloud: NOT_FOUND: .*nope does not exist/);
+    expect((await polycloud(['put', join(dir, 'nope'), 'mem://m/k'])).code).toBe(3);
+    expect((await polycloud(['cat', dir])).code).toBe(2);
+    const ls = await polycloud(['ls', pathToFileURL(dir).href]);
+    expect(ls.code).toBe(2);
+    expect(ls.stderr).toMatch(/is a path on this machine, not a bucket URL/);
   });
 
   it('rm refuses without --yes when stdin is not a terminal', async () => {
