@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
   catCommand,
   kvGet,
@@ -365,7 +365,25 @@ export function buildProgram(): Command {
     .option('--json', 'JSON object of variables')
     .action(run(async (o: { json?: boolean }) => (await import('./emulators.js')).emulatorsEnv(o)));
 
+  checkNumbers(program);
   return program;
+}
+
+/**
+ * Numeric options (`<n>`, `<seconds>`, `<MiB>`) must be numbers: the commands read them with
+ * Number(), and a typo would otherwise be ignored (`--limit abc` listed everything) or reach an
+ * SDK as NaN. A bad value is a usage error naming the option, exit 2.
+ */
+function checkNumbers(c: Command): void {
+  for (const opt of c.options) {
+    if (!/<(n|seconds|MiB)>/.test(opt.flags)) continue;
+    opt.argParser((value: string) => {
+      if (value.trim() === '' || !Number.isFinite(Number(value)) || Number(value) < 0)
+        throw new InvalidArgumentError('expected a non-negative number.');
+      return value;
+    });
+  }
+  for (const sub of c.commands) checkNumbers(sub);
 }
 
 interface TransferFlags {

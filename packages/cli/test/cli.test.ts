@@ -56,12 +56,21 @@ describe('polycloud (no emulator)', () => {
     expect(unknown.code).toBe(2);
   });
 
-  it('a missing argument or an unknown option of a subcommand exits 2, as the help says', async () => {
+  it('a missing argument, an unknown option or a non-numeric number option exits 2, as the help says', async () => {
     for (const args of [['cat'], ['ls', '--bogus', 'mem://b'], ['kv', 'get', 'mem://t'], ['cp', 'x']]) {
       const r = await polycloud(args);
       expect({ args, code: r.code }).toEqual({ args, code: 2 });
       expect(r.stderr).toMatch(/^error: /);
       expect(r.stdout).toBe('');
+    }
+    for (const args of [
+      ['kv', 'ls', 'mem://t', '--limit', 'abc'],
+      ['cp', '-r', '--parallel', 'x', tmp, 'mem://m/'],
+      ['kv', 'set', 'mem://t', 'k', '{}', '--ttl', 'soon'],
+    ]) {
+      const r = await polycloud(args);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr).toMatch(/^error: option '--\S+ <\w+>' argument '\w+' is invalid/);
     }
     const help = await polycloud(['ls', '--help']);
     expect(help.code).toBe(0);
