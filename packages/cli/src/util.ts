@@ -94,6 +94,14 @@ export function describeFailure(err: unknown): { line: string; exit: number; cod
     };
   }
   const msg = err instanceof Error ? err.message : String(err);
+  // The AWS SDK's own config error, from commands that use its clients directly (describe, create).
+  if (msg === 'Region is missing') {
+    return {
+      line: 'INVALID_ARGUMENT: no AWS region is configured (hint: set AWS_REGION, or add ?region=<region> to the URL)',
+      exit: EXIT.USAGE,
+      code: 'INVALID_ARGUMENT',
+    };
+  }
   const netDown = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|fetch failed|socket hang up/i.test(msg);
   if (netDown) {
     return {

@@ -142,6 +142,18 @@ describe('polycloud (no emulator)', () => {
     expect(ls.stderr).toMatch(/is a path on this machine, not a bucket URL/);
   });
 
+  it('AWS URLs without a configured region exit 2 saying how to set one', async () => {
+    for (const args of [
+      ['ls', 's3://b'],
+      ['queue', 'send', 'sqs://q', 'x'],
+      ['describe', 'sqs://q'],
+    ]) {
+      const r = await polycloud(args, { env: { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' } });
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr).toMatch(/^polycloud: INVALID_ARGUMENT: .*no AWS region is configured.*AWS_REGION/);
+    }
+  });
+
   it('rm refuses without --yes when stdin is not a terminal', async () => {
     const r = await polycloud(['rm', 'mem://b/k']);
     expect(r.code).toBe(2);
