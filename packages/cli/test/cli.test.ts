@@ -154,6 +154,21 @@ describe('polycloud (no emulator)', () => {
     }
   });
 
+  it('cp -r and sync from a missing folder exit 3; from a file, 2', async () => {
+    for (const args of [
+      ['sync', join(tmp, 'no-such-dir'), 'mem://m/'],
+      ['cp', '-r', join(tmp, 'no-such-dir'), 'mem://m/'],
+    ]) {
+      const r = await polycloud(args);
+      expect({ args, code: r.code }).toEqual({ args, code: 3 });
+      expect(r.stderr).toMatch(/^polycloud: NOT_FOUND: .*no-such-dir does not exist/);
+    }
+    writeFileSync(join(tmp, 'plain.txt'), 'x');
+    const file = await polycloud(['sync', join(tmp, 'plain.txt'), 'mem://m/']);
+    expect(file.code).toBe(2);
+    expect(file.stderr).toMatch(/plain\.txt is not a folder/);
+  });
+
   it('rm refuses without --yes when stdin is not a terminal', async () => {
     const r = await polycloud(['rm', 'mem://b/k']);
     expect(r.code).toBe(2);
