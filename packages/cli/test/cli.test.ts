@@ -175,6 +175,14 @@ describe('polycloud (no emulator)', () => {
     expect(r.stderr).toMatch(/pass --yes/);
   });
 
+  it('emulators up --only with a typo in an id exits 2 naming the known ids, and starts nothing', async () => {
+    const env = { POLYCLOUD_EMULATORS_STATE: join(tmp, 'no-state', 'state.json') };
+    const r = await polycloud(['emulators', 'up', '--detach', '--only', 'mot'], { env });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^polycloud: INVALID_ARGUMENT: unknown word "mot"; use emulator ids \(moto, /);
+  });
+
   it('emulators up --only with other emulators already running fails instead of printing their variables', async () => {
     // State as a running `emulators up --only moto` leaves it; this test process stands in for it.
     const state = join(tmp, 'emulators-state.json');
