@@ -437,6 +437,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (err.exitCode === 0) return EXIT.OK; // --help, --version
       return EXIT.USAGE;
     }
+    // The reader of stdout went away (`polycloud cat big | head`): what it wanted has been written.
+    if ((err as { code?: unknown } | undefined)?.code === 'EPIPE') return EXIT.OK;
     const f = describeFailure(err);
     note(`polycloud: ${f.line}`);
     if (process.env.POLYCLOUD_DEBUG && err instanceof Error) note(err.stack ?? '');

@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCli, jsonLines, polycloud } from './helpers.js';
+import { BIN, buildCli, jsonLines, polycloud } from './helpers.js';
 
 // Behaviour that needs no emulator: help, usage errors, local files, memory, conformance on memory.
 let tmp: string;
@@ -167,6 +168,32 @@ describe('polycloud (no emulator)', () => {
     const file = await polycloud(['sync', join(tmp, 'plain.txt'), 'mem://m/']);
     expect(file.code).toBe(2);
     expect(file.stderr).toMatch(/plain\.txt is not a folder/);
+  });
+
+  it('queue send and kv set read stdin for "-", as put and cp do', async () => {
+    const qurl = `local://${join(tmp, 'dash.db')}?queue=q`;
+    const sent = await polycloud(['queue', 'send', qurl, '-', '--lines'], { input: '{"n":1}\n{"n":2}\n' });
+    expect(sent.code).toBe(0);
+    expect(jsonLines(sent.stdout)).toHaveLength(2);
+    const got = await polycloud(['queue', 'receive', qurl, '-n', '10', '--wait', '0']);
+    expect(jsonLines(got.stdout).map((m) => (m as { body: unknown }).body)).toEqual([{ n: 1 }, { n: 2 }]);
+    const kurl = `local://${join(tmp, 'dash.db')}?table=t`;
+    expect((await polycloud(['kv', 'set', kurl, 'k', '-'], { input: '{"v":true}\n' })).code).toBe(0);
+    const kv = await polycloud(['kv', 'get', kurl, 'k']);
+    expect(JSON.parse(kv.stdout)).toMatchObject({ key: 'k', value: { v: true } });
+  });
+
+  it('cat into a reader that stops early (| head) exits 0 without an error line', async () => {
+    const big = join(tmp, 'epipe.bin');
+    writeFileSync(big, Buffer.alloc(32 * 1024 * 1024, 1));
+    const child = spawn(process.execPath, [BIN, 'cat', big], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
 
   it('rm refuses without --yes when stdin is not a terminal', async () => {
