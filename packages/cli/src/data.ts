@@ -188,6 +188,7 @@ function showBody(bytes: Uint8Array): unknown {
   }
 }
 
+/** The body of `queue send` / `kv set` when it is omitted or `-`, as put and cp read `-`. */
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
@@ -200,7 +201,7 @@ export async function queueSend(
   o: { attr?: string[]; group?: string; delay?: string; lines?: boolean },
 ): Promise<void> {
   const q = await openQ(arg);
-  const text = body ?? (await readStdin());
+  const text = body === undefined || body === '-' ? await readStdin() : body;
   const bodies = o.lines ? text.split('\n').filter((l) => l.trim() !== '') : [text.replace(/\n$/, '')];
   const attributes: Record<string, string> = {};
   for (const a of o.attr ?? []) {
@@ -310,7 +311,10 @@ export async function kvSet(
   o: { ttl?: string; ifVersion?: string; ifAbsent?: boolean; raw?: boolean },
 ): Promise<void> {
   const kv = await openKv(parseUrl(arg).href);
-  const v = parseValue(value ?? (await readStdin()).replace(/\n$/, ''), o.raw);
+  const v = parseValue(
+    value === undefined || value === '-' ? (await readStdin()).replace(/\n$/, '') : value,
+    o.raw,
+  );
   const r = await kv.set(key, v, {
     ...(o.ttl ? { ttlSeconds: Number(o.ttl) } : {}),
     ...(o.ifVersion ? { ifVersion: o.ifVersion } : {}),

@@ -210,7 +210,7 @@ export function buildProgram(): Command {
     .description('send, receive, peek, purge and inspect queue messages (JSON lines)');
   queue
     .command('send')
-    .description('send one message (body argument or stdin; --lines sends one per line)')
+    .description('send one message (body argument, or stdin when omitted or "-"; --lines sends one per line)')
     .argument('<url>', 'queue URL')
     .argument('[body]', 'message body (JSON or text)')
     .option('--attr <name=value>', 'message attribute (repeatable)', collect)
@@ -265,7 +265,7 @@ export function buildProgram(): Command {
     .addHelpText('after', examples(['polycloud kv get dynamodb://counters visits']))
     .action(run(kvGet));
   kv.command('set')
-    .description('set a JSON value (argument or stdin)')
+    .description('set a JSON value (argument, or stdin when omitted or "-")')
     .argument('<url>', 'kv URL')
     .argument('<key>')
     .argument('[json]', 'the value as JSON')
