@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -194,6 +194,18 @@ describe('polycloud (no emulator)', () => {
     child.stdout.once('data', () => child.stdout.destroy());
     const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  });
+
+  it('describe file:///dir: missing (and left missing), then created with its capabilities', async () => {
+    const dir = join(tmp, 'described');
+    const url = pathToFileURL(dir).href;
+    const before = await polycloud(['describe', url, '--json']);
+    expect(before.code).toBe(0);
+    expect(JSON.parse(before.stdout)).toMatchObject({ exists: false });
+    expect(existsSync(dir)).toBe(false);
+    expect((await polycloud(['create', url])).code).toBe(0);
+    const after = JSON.parse((await polycloud(['describe', url, '--json'])).stdout);
+    expect(after).toMatchObject({ exists: true, capabilities: { putIfNoneMatch: true } });
   });
 
   it('rm refuses without --yes when stdin is not a terminal', async () => {
