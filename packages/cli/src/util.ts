@@ -138,8 +138,9 @@ export function sayJson(value: unknown): void {
 
 /** Parses a URL argument, with a one-line usage error when it is not a URL. */
 export function parseUrl(arg: string, what = 'URL'): URL {
+  let url: URL;
   try {
-    return new URL(arg);
+    url = new URL(arg);
   } catch {
     throw new CliError(
       'INVALID_ARGUMENT',
@@ -147,6 +148,14 @@ export function parseUrl(arg: string, what = 'URL'): URL {
       'use scheme://name, e.g. s3://bucket, gs://bucket, azblob://container, sqs://queue, dynamodb://table, file:///dir',
     );
   }
+  // new URL drops everything after "#" into the fragment: `cp f s3://b/a#1.txt` would write key "a".
+  if (arg.includes('#'))
+    throw new CliError(
+      'INVALID_ARGUMENT',
+      `${arg}: "#" starts a URL fragment, so the name would be cut at it`,
+      'write "#" in keys as %23 (and "?" as %3F)',
+    );
+  return url;
 }
 
 /** The scheme without the colon. */

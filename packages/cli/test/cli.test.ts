@@ -208,6 +208,16 @@ describe('polycloud (no emulator)', () => {
     expect(after).toMatchObject({ exists: true, capabilities: { putIfNoneMatch: true } });
   });
 
+  it('a "#" in a URL is refused instead of cutting the key at it; %23 names it', async () => {
+    writeFileSync(join(tmp, 'hash.txt'), 'h');
+    const r = await polycloud(['cp', join(tmp, 'hash.txt'), 'mem://m/a#1.txt']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^polycloud: INVALID_ARGUMENT: .*"#" starts a URL fragment.*%23/);
+    const ok = await polycloud(['cp', join(tmp, 'hash.txt'), 'mem://m/a%231.txt']);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toContain('mem://m/a#1.txt');
+  });
+
   it('rm refuses without --yes when stdin is not a terminal', async () => {
     const r = await polycloud(['rm', 'mem://b/k']);
     expect(r.code).toBe(2);
