@@ -131,6 +131,10 @@ function errorNames(err: unknown): string[] {
   return out;
 }
 
+function isRegionMissing(err: unknown): boolean {
+  return err instanceof Error && err.message === 'Region is missing';
+}
+
 /** The native error's code name (e.g. `NoSuchKey`, `ConditionalCheckFailedException`). */
 export function awsErrorName(err: unknown): string | undefined {
   const names = errorNames(err);
@@ -151,6 +155,9 @@ export function awsHttpStatus(err: unknown): number | undefined {
 export const classifyAws: Classify = (err) => {
   if (typeof err !== 'object' || err === null) return { code: 'UNKNOWN', retryable: false };
   const e = err as NativeShape;
+  // The SDK's config error before any request: no retry will find a region.
+  if (isRegionMissing(err))
+    return { code: 'INVALID_ARGUMENT', retryable: false, native: 'Region is missing' };
   const name = awsErrorName(err);
   const status = awsHttpStatus(err);
   const native = `${name ?? 'Error'}${status === undefined ? '' : ` (HTTP ${status})`}`;
@@ -184,6 +191,8 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
  * the message; say what the status means instead. Undefined: the SDK's message applies.
  */
 function describeAws(err: unknown): string | undefined {
+  if (isRegionMissing(err))
+    return 'no AWS region is configured; set AWS_REGION (or a region in the AWS profile), or add ?region=<region> to the URL';
   if (!(err instanceof Error) || err.message !== 'UnknownError') return undefined;
   const status = awsHttpStatus(err);
   if (status === 404) return 'not found (the answer had no details)';

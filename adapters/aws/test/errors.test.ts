@@ -128,6 +128,13 @@ describe('mapAwsError', () => {
     });
   }
 
+  it('a missing region (SDK config error, no request sent) is INVALID_ARGUMENT saying how to set one', () => {
+    const e = mapAwsError(new Error('Region is missing'), ctx);
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.retryable).toBe(false);
+    expect(e.message).toMatch(/no AWS region is configured; set AWS_REGION .*\?region=/);
+  });
+
   it('passes PolycloudErrors through unchanged', () => {
     const original = pcError('PRECONDITION_FAILED', 'already mapped');
     expect(mapAwsError(original, ctx)).toBe(original);

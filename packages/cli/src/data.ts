@@ -1,5 +1,6 @@
+import { stat } from 'node:fs/promises';
 import { bytesCodec, type KvValue, openKv, openQueue, type Queue } from '@polycloud/core';
-import { childOf, openRead, resolveLocation, walk, writeTo } from './location.js';
+import { childOf, type Location, openRead, resolveLocation, walk, writeTo } from './location.js';
 import { provisionerFor } from './provision/index.js';
 import { confirm } from './resources.js';
 import { CliError, formatBytes, note, parseUrl, say, sayJson, showUrl } from './util.js';
@@ -8,6 +9,13 @@ const PART = 8 * 1024 * 1024;
 
 async function bucketLoc(arg: string) {
   const loc = await resolveLocation(arg);
+  if (loc.kind === 'fs')
+    // file:// names plain files here (see resolveLocation), which the user's shell lists and removes.
+    throw new CliError(
+      'INVALID_ARGUMENT',
+      `${arg} is a path on this machine, not a bucket URL; ls, stat and rm work on buckets`,
+      'use your shell for local files, `polycloud cp` to copy them, or a bucket URL such as s3://bucket/prefix/, gs://b, azblob://c, mem://m',
+    );
   if (loc.kind !== 'bucket')
     throw new CliError(
       'INVALID_ARGUMENT',
@@ -15,6 +23,19 @@ async function bucketLoc(arg: string) {
       'e.g. s3://bucket/prefix/, gs://b, azblob://c',
     );
   return loc;
+}
+
+/** Checks that a local source is a readable file, so mistakes get an exit code that says what. */
+async function checkLocalFile(loc: Location): Promise<void> {
+  if (loc.kind !== 'fs') return;
+  const s = await stat(loc.path).catch(() => undefined);
+  if (!s) throw new CliError('NOT_FOUND', `${loc.display} does not exist`, 'check the path');
+  if (!s.isFile())
+    throw new CliError(
+      'INVALID_ARGUMENT',
+      `${loc.display} is not a file`,
+      'use `polycloud cp -r` for folders',
+    );
 }
 
 /** ls: one level (prefixes shown as dirs) or everything with --recursive. */
@@ -48,7 +69,14 @@ export async function lsCommand(
 
 /** cat: object bytes to stdout, streaming. */
 export async function catCommand(arg: string): Promise<void> {
-  const loc = await bucketLoc(arg);
+  const loc = await resolveLocation(arg);
+  if (loc.kind !== 'bucket') {
+    // A local file (`cat file:///tmp/x`, as cp accepts it) or `-`.
+    await checkLocalFile(loc);
+    const r = await openRead(loc);
+    await writeTo({ kind: 'stdio', display: '-' }, r.body, {}, { partSize: PART, concurrency: 4 });
+    return;
+  }
   if (loc.key === '')
     throw new CliError('INVALID_ARGUMENT', `${arg} names no key`, 'e.g. s3://bucket/path/to/key');
   const r = await openRead(loc);
@@ -67,12 +95,16 @@ export async function putCommand(
     meta?: string[];
   },
 ): Promise<void> {
-  const loc = await bucketLoc(dest);
+  const dst = await resolveLocation(dest);
+  // The README lists file paths as put destinations, as for cp; only a bucket keeps the headers.
+  const loc = dst.kind === 'fs' ? dst : await bucketLoc(dest);
   const src = await resolveLocation(file);
-  const target =
-    loc.key === '' || loc.key.endsWith('/')
-      ? childOf(loc, src.kind === 'fs' ? src.path.split('/').pop()! : 'stdin')
-      : loc;
+  await checkLocalFile(src);
+  const intoDir =
+    loc.kind === 'bucket'
+      ? loc.key === '' || loc.key.endsWith('/')
+      : dest.endsWith('/') || (await stat(loc.path).catch(() => undefined))?.isDirectory() === true;
+  const target = intoDir ? childOf(loc, src.kind === 'fs' ? src.path.split('/').pop()! : 'stdin') : loc;
   const metadata: Record<string, string> = {};
   for (const kv of o.meta ?? []) {
     const eq = kv.indexOf('=');
@@ -156,6 +188,7 @@ function showBody(bytes: Uint8Array): unknown {
   }
 }
 
+/** The body of `queue send` / `kv set` when it is omitted or `-`, as put and cp read `-`. */
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
@@ -168,7 +201,7 @@ export async function queueSend(
   o: { attr?: string[]; group?: string; delay?: string; lines?: boolean },
 ): Promise<void> {
   const q = await openQ(arg);
-  const text = body ?? (await readStdin());
+  const text = body === undefined || body === '-' ? await readStdin() : body;
   const bodies = o.lines ? text.split('\n').filter((l) => l.trim() !== '') : [text.replace(/\n$/, '')];
   const attributes: Record<string, string> = {};
   for (const a of o.attr ?? []) {
@@ -278,7 +311,10 @@ export async function kvSet(
   o: { ttl?: string; ifVersion?: string; ifAbsent?: boolean; raw?: boolean },
 ): Promise<void> {
   const kv = await openKv(parseUrl(arg).href);
-  const v = parseValue(value ?? (await readStdin()).replace(/\n$/, ''), o.raw);
+  const v = parseValue(
+    value === undefined || value === '-' ? (await readStdin()).replace(/\n$/, '') : value,
+    o.raw,
+  );
   const r = await kv.set(key, v, {
     ...(o.ttl ? { ttlSeconds: Number(o.ttl) } : {}),
     ...(o.ifVersion ? { ifVersion: o.ifVersion } : {}),

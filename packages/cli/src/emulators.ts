@@ -5,10 +5,23 @@ import { fileURLToPath } from 'node:url';
 import { exportLines } from '@polycloud/conformance/emulators/cli';
 import {
   formatStatusTable,
-  parseSelection,
+  parseSelection as parseSelectionOf,
   startEmulators,
 } from '@polycloud/conformance/emulators/supervisor';
 import { CliError, note, say, sayJson } from './util.js';
+
+/** An unknown emulator id (a typo in --only) is a usage error, exit 2. */
+function parseSelection(value: string | undefined): ReturnType<typeof parseSelectionOf> {
+  try {
+    return parseSelectionOf(value);
+  } catch (err) {
+    throw new CliError(
+      'INVALID_ARGUMENT',
+      (err instanceof Error ? err.message : String(err)).replace(/^POLYCLOUD_EMULATORS: /, ''),
+      'pass --only (or POLYCLOUD_EMULATORS) a comma-separated list of those ids',
+    );
+  }
+}
 
 /** What `up` leaves for `env` and `down`: the supervising process and the variables. */
 interface State {

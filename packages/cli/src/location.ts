@@ -72,6 +72,13 @@ export async function* walk(loc: Location): AsyncIterable<SourceEntry> {
     return;
   }
   const root = loc.path;
+  const top = await stat(root).catch(() => undefined);
+  if (!top?.isDirectory())
+    throw new CliError(
+      top ? 'INVALID_ARGUMENT' : 'NOT_FOUND',
+      `${loc.display} ${top ? 'is not a folder' : 'does not exist'}`,
+      top ? 'copy one file with `polycloud cp` (no --recursive)' : 'check the path',
+    );
   async function* rec(dir: string): AsyncIterable<SourceEntry> {
     const names = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
     for (const d of names) {

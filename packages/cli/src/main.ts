@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
   catCommand,
   kvGet,
@@ -210,7 +210,7 @@ export function buildProgram(): Command {
     .description('send, receive, peek, purge and inspect queue messages (JSON lines)');
   queue
     .command('send')
-    .description('send one message (body argument or stdin; --lines sends one per line)')
+    .description('send one message (body argument, or stdin when omitted or "-"; --lines sends one per line)')
     .argument('<url>', 'queue URL')
     .argument('[body]', 'message body (JSON or text)')
     .option('--attr <name=value>', 'message attribute (repeatable)', collect)
@@ -265,7 +265,7 @@ export function buildProgram(): Command {
     .addHelpText('after', examples(['polycloud kv get dynamodb://counters visits']))
     .action(run(kvGet));
   kv.command('set')
-    .description('set a JSON value (argument or stdin)')
+    .description('set a JSON value (argument, or stdin when omitted or "-")')
     .argument('<url>', 'kv URL')
     .argument('<key>')
     .argument('[json]', 'the value as JSON')
@@ -365,7 +365,25 @@ export function buildProgram(): Command {
     .option('--json', 'JSON object of variables')
     .action(run(async (o: { json?: boolean }) => (await import('./emulators.js')).emulatorsEnv(o)));
 
+  checkNumbers(program);
   return program;
+}
+
+/**
+ * Numeric options (`<n>`, `<seconds>`, `<MiB>`) must be numbers: the commands read them with
+ * Number(), and a typo would otherwise be ignored (`--limit abc` listed everything) or reach an
+ * SDK as NaN. A bad value is a usage error naming the option, exit 2.
+ */
+function checkNumbers(c: Command): void {
+  for (const opt of c.options) {
+    if (!/<(n|seconds|MiB)>/.test(opt.flags)) continue;
+    opt.argParser((value: string) => {
+      if (value.trim() === '' || !Number.isFinite(Number(value)) || Number(value) < 0)
+        throw new InvalidArgumentError('expected a non-negative number.');
+      return value;
+    });
+  }
+  for (const sub of c.commands) checkNumbers(sub);
 }
 
 interface TransferFlags {
@@ -403,8 +421,14 @@ async function transferAction(
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
-  program.exitOverride();
-  program.configureOutput({ outputError: (str, write) => write(str) });
+  // Subcommands copy these settings only when created, so set them on every command: otherwise a
+  // missing argument or unknown option exits 1 from inside commander instead of the usage code 2.
+  const configure = (c: Command): void => {
+    c.exitOverride();
+    c.configureOutput({ outputError: (str, write) => write(str) });
+    for (const sub of c.commands) configure(sub);
+  };
+  configure(program);
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
@@ -413,6 +437,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (err.exitCode === 0) return EXIT.OK; // --help, --version
       return EXIT.USAGE;
     }
+    // The reader of stdout went away (`polycloud cat big | head`): what it wanted has been written.
+    if ((err as { code?: unknown } | undefined)?.code === 'EPIPE') return EXIT.OK;
     const f = describeFailure(err);
     note(`polycloud: ${f.line}`);
     if (process.env.POLYCLOUD_DEBUG && err instanceof Error) note(err.stack ?? '');

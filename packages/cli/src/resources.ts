@@ -104,7 +104,12 @@ export async function describeCommand(arg: string, o: { json?: boolean; as?: str
   let capabilities: unknown;
   let capError: string | undefined;
   try {
-    if (service === 'blob') capabilities = (await openBucket(splitBucketUrl(url).bucketUrl)).capabilities;
+    // A file:// URL names the folder itself (no key part to split off), and opening one that is
+    // missing would create it.
+    if (service === 'blob' && schemeOf(url) === 'file') {
+      if (state.exists) capabilities = (await openBucket(url.href)).capabilities;
+    } else if (service === 'blob')
+      capabilities = (await openBucket(splitBucketUrl(url).bucketUrl)).capabilities;
     else if (service === 'queue') capabilities = (await openQueue(url.href)).capabilities;
     else capabilities = (await openKv(url.href)).capabilities;
   } catch (err) {
@@ -120,7 +125,8 @@ export async function describeCommand(arg: string, o: { json?: boolean; as?: str
     say('capabilities:');
     for (const [k, v] of Object.entries(capabilities as Record<string, unknown>))
       say(`  ${k}: ${JSON.stringify(v)}`);
-  } else if (capError) say(`capabilities: not available until it exists (${capError})`);
+  } else if (capError)
+    say(`capabilities: not available${state.exists ? '' : ' until it exists'} (${capError})`);
   if (!state.exists) say(`create it with: polycloud create ${showUrl(url)}`);
 }
 

@@ -94,6 +94,14 @@ export function describeFailure(err: unknown): { line: string; exit: number; cod
     };
   }
   const msg = err instanceof Error ? err.message : String(err);
+  // The AWS SDK's own config error, from commands that use its clients directly (describe, create).
+  if (msg === 'Region is missing') {
+    return {
+      line: 'INVALID_ARGUMENT: no AWS region is configured (hint: set AWS_REGION, or add ?region=<region> to the URL)',
+      exit: EXIT.USAGE,
+      code: 'INVALID_ARGUMENT',
+    };
+  }
   const netDown = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|fetch failed|socket hang up/i.test(msg);
   if (netDown) {
     return {
@@ -130,8 +138,9 @@ export function sayJson(value: unknown): void {
 
 /** Parses a URL argument, with a one-line usage error when it is not a URL. */
 export function parseUrl(arg: string, what = 'URL'): URL {
+  let url: URL;
   try {
-    return new URL(arg);
+    url = new URL(arg);
   } catch {
     throw new CliError(
       'INVALID_ARGUMENT',
@@ -139,6 +148,14 @@ export function parseUrl(arg: string, what = 'URL'): URL {
       'use scheme://name, e.g. s3://bucket, gs://bucket, azblob://container, sqs://queue, dynamodb://table, file:///dir',
     );
   }
+  // new URL drops everything after "#" into the fragment: `cp f s3://b/a#1.txt` would write key "a".
+  if (arg.includes('#'))
+    throw new CliError(
+      'INVALID_ARGUMENT',
+      `${arg}: "#" starts a URL fragment, so the name would be cut at it`,
+      'write "#" in keys as %23 (and "?" as %3F)',
+    );
+  return url;
 }
 
 /** The scheme without the colon. */

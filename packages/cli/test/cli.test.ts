@@ -1,8 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCli, jsonLines, polycloud } from './helpers.js';
+import { BIN, buildCli, jsonLines, polycloud } from './helpers.js';
 
 // Behaviour that needs no emulator: help, usage errors, local files, memory, conformance on memory.
 let tmp: string;
@@ -55,6 +57,26 @@ describe('polycloud (no emulator)', () => {
     expect(unknown.code).toBe(2);
   });
 
+  it('a missing argument, an unknown option or a non-numeric number option exits 2, as the help says', async () => {
+    for (const args of [['cat'], ['ls', '--bogus', 'mem://b'], ['kv', 'get', 'mem://t'], ['cp', 'x']]) {
+      const r = await polycloud(args);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr).toMatch(/^error: /);
+      expect(r.stdout).toBe('');
+    }
+    for (const args of [
+      ['kv', 'ls', 'mem://t', '--limit', 'abc'],
+      ['cp', '-r', '--parallel', 'x', tmp, 'mem://m/'],
+      ['kv', 'set', 'mem://t', 'k', '{}', '--ttl', 'soon'],
+    ]) {
+      const r = await polycloud(args);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr).toMatch(/^error: option '--\S+ <\w+>' argument '\w+' is invalid/);
+    }
+    const help = await polycloud(['ls', '--help']);
+    expect(help.code).toBe(0);
+  });
+
   it('an unknown scheme is a usage error naming the known ones', async () => {
     const r = await polycloud(['create', 'ftp://x']);
     expect(r.code).toBe(2);
@@ -100,10 +122,114 @@ describe('polycloud (no emulator)', () => {
     expect(r.stderr).toMatch(/^polycloud: NOT_FOUND: .*nope\.txt does not exist/);
   });
 
+  it('put and cat accept file:// and plain paths (stdin too); ls on a path says it needs a bucket', async () => {
+    const dir = join(tmp, 'put dir é');
+    const url = pathToFileURL(join(dir, 'a', 'p.txt')).href;
+    const put = await polycloud(['put', '-', url], { input: 'piped' });
+    expect(put.code).toBe(0);
+    expect(readFileSync(join(dir, 'a', 'p.txt'), 'utf8')).toBe('piped');
+    const cat = await polycloud(['cat', url]);
+    expect({ code: cat.code, out: cat.stdout }).toEqual({ code: 0, out: 'piped' });
+    writeFileSync(join(tmp, 'src.txt'), 'from a file');
+    expect((await polycloud(['put', join(tmp, 'src.txt'), `${join(dir, 'a')}/`])).code).toBe(0);
+    expect(readFileSync(join(dir, 'a', 'src.txt'), 'utf8')).toBe('from a file');
+    const missing = await polycloud(['cat', join(dir, 'nope')]);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/^polycloud: NOT_FOUND: .*nope does not exist/);
+    expect((await polycloud(['put', join(dir, 'nope'), 'mem://m/k'])).code).toBe(3);
+    expect((await polycloud(['cat', dir])).code).toBe(2);
+    const ls = await polycloud(['ls', pathToFileURL(dir).href]);
+    expect(ls.code).toBe(2);
+    expect(ls.stderr).toMatch(/is a path on this machine, not a bucket URL/);
+  });
+
+  it('AWS URLs without a configured region exit 2 saying how to set one', async () => {
+    for (const args of [
+      ['ls', 's3://b'],
+      ['queue', 'send', 'sqs://q', 'x'],
+      ['describe', 'sqs://q'],
+    ]) {
+      const r = await polycloud(args, { env: { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' } });
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr).toMatch(/^polycloud: INVALID_ARGUMENT: .*no AWS region is configured.*AWS_REGION/);
+    }
+  });
+
+  it('cp -r and sync from a missing folder exit 3; from a file, 2', async () => {
+    for (const args of [
+      ['sync', join(tmp, 'no-such-dir'), 'mem://m/'],
+      ['cp', '-r', join(tmp, 'no-such-dir'), 'mem://m/'],
+    ]) {
+      const r = await polycloud(args);
+      expect({ args, code: r.code }).toEqual({ args, code: 3 });
+      expect(r.stderr).toMatch(/^polycloud: NOT_FOUND: .*no-such-dir does not exist/);
+    }
+    writeFileSync(join(tmp, 'plain.txt'), 'x');
+    const file = await polycloud(['sync', join(tmp, 'plain.txt'), 'mem://m/']);
+    expect(file.code).toBe(2);
+    expect(file.stderr).toMatch(/plain\.txt is not a folder/);
+  });
+
+  it('queue send and kv set read stdin for "-", as put and cp do', async () => {
+    const qurl = `local://${join(tmp, 'dash.db')}?queue=q`;
+    const sent = await polycloud(['queue', 'send', qurl, '-', '--lines'], { input: '{"n":1}\n{"n":2}\n' });
+    expect(sent.code).toBe(0);
+    expect(jsonLines(sent.stdout)).toHaveLength(2);
+    const got = await polycloud(['queue', 'receive', qurl, '-n', '10', '--wait', '0']);
+    expect(jsonLines(got.stdout).map((m) => (m as { body: unknown }).body)).toEqual([{ n: 1 }, { n: 2 }]);
+    const kurl = `local://${join(tmp, 'dash.db')}?table=t`;
+    expect((await polycloud(['kv', 'set', kurl, 'k', '-'], { input: '{"v":true}\n' })).code).toBe(0);
+    const kv = await polycloud(['kv', 'get', kurl, 'k']);
+    expect(JSON.parse(kv.stdout)).toMatchObject({ key: 'k', value: { v: true } });
+  });
+
+  it('cat into a reader that stops early (| head) exits 0 without an error line', async () => {
+    const big = join(tmp, 'epipe.bin');
+    writeFileSync(big, Buffer.alloc(32 * 1024 * 1024, 1));
+    const child = spawn(process.execPath, [BIN, 'cat', big], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  });
+
+  it('describe file:///dir: missing (and left missing), then created with its capabilities', async () => {
+    const dir = join(tmp, 'described');
+    const url = pathToFileURL(dir).href;
+    const before = await polycloud(['describe', url, '--json']);
+    expect(before.code).toBe(0);
+    expect(JSON.parse(before.stdout)).toMatchObject({ exists: false });
+    expect(existsSync(dir)).toBe(false);
+    expect((await polycloud(['create', url])).code).toBe(0);
+    const after = JSON.parse((await polycloud(['describe', url, '--json'])).stdout);
+    expect(after).toMatchObject({ exists: true, capabilities: { putIfNoneMatch: true } });
+  });
+
+  it('a "#" in a URL is refused instead of cutting the key at it; %23 names it', async () => {
+    writeFileSync(join(tmp, 'hash.txt'), 'h');
+    const r = await polycloud(['cp', join(tmp, 'hash.txt'), 'mem://m/a#1.txt']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^polycloud: INVALID_ARGUMENT: .*"#" starts a URL fragment.*%23/);
+    const ok = await polycloud(['cp', join(tmp, 'hash.txt'), 'mem://m/a%231.txt']);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toContain('mem://m/a#1.txt');
+  });
+
   it('rm refuses without --yes when stdin is not a terminal', async () => {
     const r = await polycloud(['rm', 'mem://b/k']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/pass --yes/);
+  });
+
+  it('emulators up --only with a typo in an id exits 2 naming the known ids, and starts nothing', async () => {
+    const env = { POLYCLOUD_EMULATORS_STATE: join(tmp, 'no-state', 'state.json') };
+    const r = await polycloud(['emulators', 'up', '--detach', '--only', 'mot'], { env });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^polycloud: INVALID_ARGUMENT: unknown word "mot"; use emulator ids \(moto, /);
   });
 
   it('emulators up --only with other emulators already running fails instead of printing their variables', async () => {
