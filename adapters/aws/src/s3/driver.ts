@@ -873,7 +873,7 @@ export class S3BucketDriver implements BucketDriver {
     }
   }
 
-  /** The presigned URL plus the headers the request must send (content type, encryption). */
+  /** The presigned URL plus the encryption headers the request must send (core adds content-type). */
   async signedRequest(
     key: string,
     opts: {
@@ -887,12 +887,7 @@ export class S3BucketDriver implements BucketDriver {
     return {
       url,
       method: opts.method,
-      headers: {
-        ...(opts.method === 'PUT' && opts.contentType !== undefined
-          ? { 'content-type': opts.contentType }
-          : {}),
-        ...signedSseHeaders(opts.encryption).headers,
-      },
+      headers: signedSseHeaders(opts.encryption).headers,
     };
   }
 

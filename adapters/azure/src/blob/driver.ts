@@ -645,15 +645,8 @@ export class AzureBucketDriver implements BucketDriver {
     } else if (opts.encryption?.kmsKeyId !== undefined)
       enc['x-ms-encryption-scope'] = opts.encryption.kmsKeyId;
     if (opts.method !== 'PUT') return { url, method: opts.method, headers: enc };
-    return {
-      url,
-      method: 'PUT',
-      headers: {
-        'x-ms-blob-type': 'BlockBlob',
-        ...(opts.contentType === undefined ? {} : { 'content-type': opts.contentType }),
-        ...enc,
-      },
-    };
+    // content-type is added by core.
+    return { url, method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob', ...enc } };
   }
 
   private sasUrl(key: string, opts: DriverSignOptions, ctx: AzureErrorContext): Promise<string> {

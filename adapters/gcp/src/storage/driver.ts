@@ -631,7 +631,7 @@ export class GcsBucketDriver implements BucketDriver {
     }
   }
 
-  /** The signed URL plus the headers the request must send (content type, encryption). */
+  /** The signed URL plus the encryption headers the request must send (core adds content-type). */
   async signedRequest(
     key: string,
     opts: {
@@ -645,12 +645,7 @@ export class GcsBucketDriver implements BucketDriver {
     return {
       url,
       method: opts.method,
-      headers: {
-        ...(opts.method === 'PUT' && opts.contentType !== undefined
-          ? { 'content-type': opts.contentType }
-          : {}),
-        ...signedEncryptionHeaders(opts.encryption),
-      },
+      headers: signedEncryptionHeaders(opts.encryption),
     };
   }
 

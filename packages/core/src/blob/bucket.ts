@@ -622,15 +622,15 @@ export class Bucket<TNative = unknown> {
     const op = 'signedRequest';
     const args = this.signArgs(op, key, opts);
     const driver = this.driver;
+    // A PUT signed with a content type must send it, on every provider; a driver adds its own.
+    const base: Record<string, string> =
+      args.method === 'PUT' && args.contentType !== undefined ? { 'content-type': args.contentType } : {};
     return this.runner.run(op, key, undefined, async () => {
       if (driver.signedRequest) {
         const r = await driver.signedRequest(key, args);
-        return signedRequestOf(r.url, args.method, r.headers);
+        return signedRequestOf(r.url, args.method, { ...base, ...r.headers });
       }
-      const url = await driver.signedUrl!(key, args);
-      const headers: Record<string, string> =
-        args.method === 'PUT' && args.contentType !== undefined ? { 'content-type': args.contentType } : {};
-      return signedRequestOf(url, args.method, headers);
+      return signedRequestOf(await driver.signedUrl!(key, args), args.method, base);
     });
   }
 

@@ -146,9 +146,9 @@ export interface BucketDriver<TNative = unknown> {
 
   /**
    * Optional: the URL plus the headers the request must send, for providers whose signed
-   * requests need more than a URL (Azure's Put Blob needs `x-ms-blob-type`). Header names
-   * lower-case. Without it, `Bucket.signedRequest` uses `signedUrl` and adds `content-type`
-   * to a PUT signed with `contentType`.
+   * requests need more than a URL (Azure's Put Blob needs `x-ms-blob-type`, encryption keys).
+   * Header names lower-case. `Bucket.signedRequest` adds `content-type` to a PUT signed with
+   * `contentType` itself, with or without this method.
    */
   signedRequest?(key: string, opts: DriverSignOptions): Promise<SignedRequest>;
 
