@@ -63,7 +63,16 @@ export {
   type TestOptions,
 } from './suites/framework.js';
 export { functionsSuite, testApp as functionsTestApp } from './suites/functions.js';
-export { FUZZ_INPUTS, FUZZ_SEED, type FuzzHarness, fuzzSuite } from './suites/fuzz.js';
+export {
+  FUZZ_INPUTS,
+  FUZZ_SEED,
+  type FuzzHarness,
+  fuzzSuite,
+  hostile,
+  hostileKey,
+  optionsOf,
+  portable,
+} from './suites/fuzz.js';
 export {
   checkBytes,
   expectCode,

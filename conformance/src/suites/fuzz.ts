@@ -26,7 +26,7 @@ export const FUZZ_SEED = Number(process.env.POLYCLOUD_FUZZ_SEED ?? Date.now() % 
 export const FUZZ_INPUTS = Number(process.env.POLYCLOUD_FUZZ_INPUTS ?? 10_000);
 
 /** Runs `f` (sync throws included) and fails on anything but success or a PolycloudError. */
-async function portable(what: string, f: () => unknown): Promise<void> {
+export async function portable(what: string, f: () => unknown): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -59,14 +59,16 @@ export const hostile = fc.oneof(
   ),
   fc.integer({ min: -10, max: 100_000 }),
 );
-const optionsOf = (names: readonly string[]) =>
+/** An options argument: a dictionary of `names` and strangers with hostile values, or any hostile value. */
+export const optionsOf = (names: readonly string[]) =>
   fc.oneof(
     fc.dictionary(fc.constantFrom(...names, 'signal', 'nope', '__proto__', 'constructor'), hostile, {
       maxKeys: 4,
     }),
     hostile,
   );
-const key = fc.oneof(
+/** Object keys: binary strings, hostile values and known troublemakers. */
+export const hostileKey = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
   hostile,
   fc.constantFrom('', '.', '../x', 'a'.repeat(2000), 'a/b', '%2F', '\u0000', '\ud800'),
@@ -125,15 +127,20 @@ export function fuzzSuite(h: FuzzHarness): void {
           'expiresIn',
         ];
         await fc.assert(
-          fc.asyncProperty(key, fc.oneof(fc.string(), hostile), optionsOf(names), async (k, body, o) => {
-            const opts = offline(o) as never;
-            await portable('put', () => b.put(k as string, body as string, opts));
-            await portable('getBytes', () => b.getBytes(k as string, opts));
-            await portable('head', () => b.head(k as string, opts));
-            await portable('list', () => b.list(opts));
-            await portable('delete', () => b.delete(k as string, opts));
-            await portable('signedUrl', () => b.signedUrl(k as string, opts));
-          }),
+          fc.asyncProperty(
+            hostileKey,
+            fc.oneof(fc.string(), hostile),
+            optionsOf(names),
+            async (k, body, o) => {
+              const opts = offline(o) as never;
+              await portable('put', () => b.put(k as string, body as string, opts));
+              await portable('getBytes', () => b.getBytes(k as string, opts));
+              await portable('head', () => b.head(k as string, opts));
+              await portable('list', () => b.list(opts));
+              await portable('delete', () => b.delete(k as string, opts));
+              await portable('signedUrl', () => b.signedUrl(k as string, opts));
+            },
+          ),
           params,
         );
       }, 300_000);
@@ -173,7 +180,7 @@ export function fuzzSuite(h: FuzzHarness): void {
         closers.push(() => kv.close());
         const names = ['ifVersion', 'ifAbsent', 'ttlSeconds', 'prefix', 'cursor', 'limit'];
         await fc.assert(
-          fc.asyncProperty(key, hostile, optionsOf(names), async (k, v, o) => {
+          fc.asyncProperty(hostileKey, hostile, optionsOf(names), async (k, v, o) => {
             const opts = offline(o) as never;
             await portable('set', () => kv.set(k as string, v as never, opts));
             await portable('get', () => kv.get(k as string, opts));

@@ -1,3 +1,4 @@
+import { FUZZ_SEED, hostile, hostileKey, optionsOf, portable } from '@polycloud/conformance';
 import { memoryBucket, memoryKv, memoryQueue } from '@polycloud/memory';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -7,57 +8,14 @@ import { isPolycloudError, jsonCodec, openBucket, openKv, openQueue } from '../s
 // wrong types and unknown names, numbers out of range, malformed URLs and codec inputs. Every
 // call must settle, and every failure must be a PolycloudError inside the call's promise.
 // Seeded and printed: replay a failure with POLYCLOUD_FUZZ_SEED=<seed>.
-const seed = Number(process.env.POLYCLOUD_FUZZ_SEED ?? Date.now() % 2 ** 31);
+const seed = FUZZ_SEED;
 const runs = Number(process.env.POLYCLOUD_FUZZ_RUNS ?? 2000);
 console.log(`fuzz: seed ${seed}, ${runs} runs per property (POLYCLOUD_FUZZ_SEED=${seed} replays)`);
 const params = { seed, numRuns: runs, endOnFailure: true };
 
-/** Runs `f` (sync throws included) and fails on anything but success or a PolycloudError. */
-async function portable(what: string, f: () => unknown): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      (async () => f())(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: did not settle within 5 s (a hang)`)), 5000);
-      }),
-    ]);
-  } catch (e) {
-    if (!isPolycloudError(e)) throw new Error(`${what}: non-Polycloud error ${String(e)}`, { cause: e });
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Values of every kind, including the ones that broke things before (bigint, look-alike signals). */
-const hostile = fc.oneof(
-  fc.anything({ withBigInt: true, withTypedArray: true, withMap: true, withSet: true, withDate: true }),
-  fc.constantFrom(
-    {},
-    { aborted: false },
-    null,
-    Number.NaN,
-    -1,
-    2 ** 53,
-    Number.POSITIVE_INFINITY,
-    10n,
-    '',
-    '\r\n',
-  ),
-  fc.integer({ min: -10, max: 100_000 }),
-);
-const optionsOf = (names: readonly string[]) =>
-  fc.oneof(
-    fc.dictionary(fc.constantFrom(...names, 'signal', 'nope', '__proto__', 'constructor'), hostile, {
-      maxKeys: 4,
-    }),
-    hostile,
-  );
-const key = fc.oneof(
-  fc.string({ unit: 'binary', maxLength: 40 }),
-  hostile,
-  fc.constantFrom('', '.', '../x', 'a'.repeat(2000)),
-);
+// The hostile values, option and key arbitraries and the settle-or-PolycloudError check are the
+// conformance fuzz suite's, so both fuzz the same inputs.
+const key = hostileKey;
 
 describe(`fuzz (seed ${seed})`, () => {
   it('bucket calls: hostile keys and options', async () => {
