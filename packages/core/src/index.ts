@@ -9,6 +9,7 @@ export { type BlobReader, Bucket, type BucketOptions } from './blob/bucket.js';
 export type {
   BucketDriver,
   DriverBody,
+  DriverCopyOptions,
   DriverGetOptions,
   DriverPutOptions,
   DriverSignOptions,

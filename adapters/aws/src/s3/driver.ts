@@ -33,6 +33,7 @@ import {
   customerKeyRequiredMessage,
   DEFAULT_CONTENT_TYPE,
   type DriverBody,
+  type DriverCopyOptions,
   type DriverEncryption,
   type DriverPutOptions,
   defineCapabilities,
@@ -640,7 +641,7 @@ export class S3BucketDriver implements BucketDriver {
 
   // ---------------------------------------------------------------- copy
 
-  async copy(src: string, dst: string, opts: CopyOpts): Promise<BlobInfo> {
+  async copy(src: string, dst: string, opts: DriverCopyOptions): Promise<BlobInfo> {
     // Without ifMatch, a source replaced between our HEAD and the copy is simply copied again
     // (a protocol loop on SourceChanged only; transport failures go to the portable layer).
     for (let attempt = 1; ; attempt++) {
@@ -654,7 +655,7 @@ export class S3BucketDriver implements BucketDriver {
     }
   }
 
-  private async copyOnce(src: string, dst: string, opts: CopyOpts): Promise<BlobInfo> {
+  private async copyOnce(src: string, dst: string, opts: DriverCopyOptions): Promise<BlobInfo> {
     const op = 'copy';
     // HEAD the source first: its size picks CopyObject or UploadPartCopy, and pinning the copy
     // to the etag seen here makes the returned info describe exactly what was copied.
@@ -754,7 +755,7 @@ export class S3BucketDriver implements BucketDriver {
     src: string,
     dst: string,
     source: HeadObjectCommandOutput,
-    opts: CopyOpts,
+    opts: DriverCopyOptions,
   ): Promise<{
     ETag?: string | undefined;
     SSEKMSKeyId?: string | undefined;
@@ -955,14 +956,6 @@ function signedSseHeaders(enc: DriverEncryption | undefined): {
   }
   return { names: new Set(Object.keys(headers)), headers };
 }
-
-type CopyOpts = {
-  ifNoneMatch: '*' | undefined;
-  ifMatch: string | undefined;
-  signal: Sig;
-  encryption?: DriverEncryption | undefined;
-  sourceCustomerKey?: CustomerKey | undefined;
-};
 
 /** SSE-C request fields; the SDK sends them as headers, never in a URL. */
 function ssecHeaders(key: CustomerKey | undefined) {

@@ -27,6 +27,7 @@ import {
   customerKeyRequiredMessage,
   DEFAULT_CONTENT_TYPE,
   type DriverBody,
+  type DriverCopyOptions,
   type DriverEncryption,
   type DriverPutOptions,
   type DriverSignOptions,
@@ -528,17 +529,7 @@ export class AzureBucketDriver implements BucketDriver {
     }
   }
 
-  async copy(
-    src: string,
-    dst: string,
-    opts: {
-      ifNoneMatch: '*' | undefined;
-      ifMatch: string | undefined;
-      signal: AbortSignal | undefined;
-      encryption?: DriverEncryption | undefined;
-      sourceCustomerKey?: CustomerKey | undefined;
-    },
-  ): Promise<BlobInfo> {
+  async copy(src: string, dst: string, opts: DriverCopyOptions): Promise<BlobInfo> {
     if (opts.encryption !== undefined || opts.sourceCustomerKey !== undefined)
       return this.copyThrough(src, dst, opts);
     const ctx = this.ctx('copy', dst);
@@ -582,17 +573,7 @@ export class AzureBucketDriver implements BucketDriver {
    * takes neither, so the bytes stream through the client (a read with the source's key, a
    * block upload with the destination's encryption), headers and metadata carried over.
    */
-  private async copyThrough(
-    src: string,
-    dst: string,
-    opts: {
-      ifNoneMatch: '*' | undefined;
-      ifMatch: string | undefined;
-      signal: AbortSignal | undefined;
-      encryption?: DriverEncryption | undefined;
-      sourceCustomerKey?: CustomerKey | undefined;
-    },
-  ): Promise<BlobInfo> {
+  private async copyThrough(src: string, dst: string, opts: DriverCopyOptions): Promise<BlobInfo> {
     const read = await this.get(src, {
       range: undefined,
       ifMatch: opts.ifMatch,

@@ -20,6 +20,7 @@ import {
   customerKeyRequiredMessage,
   DEFAULT_CONTENT_TYPE,
   type DriverBody,
+  type DriverCopyOptions,
   type DriverEncryption,
   type DriverGetOptions,
   type DriverPutOptions,
@@ -485,17 +486,7 @@ export class GcsBucketDriver implements BucketDriver {
     }
   }
 
-  async copy(
-    src: string,
-    dst: string,
-    opts: {
-      ifNoneMatch: '*' | undefined;
-      ifMatch: string | undefined;
-      signal: AbortSignal | undefined;
-      encryption?: DriverEncryption | undefined;
-      sourceCustomerKey?: CustomerKey | undefined;
-    },
-  ): Promise<BlobInfo> {
+  async copy(src: string, dst: string, opts: DriverCopyOptions): Promise<BlobInfo> {
     const ctx = this.ctx('copy', dst);
     const qs: Record<string, string> = {};
     if (opts.ifMatch !== undefined) {

@@ -37,6 +37,17 @@ export interface DriverGetOptions {
  */
 export type DriverBody = Uint8Array | Readable;
 
+/** Options the portable layer hands a driver's `copy`, already validated. */
+export interface DriverCopyOptions {
+  readonly ifNoneMatch: '*' | undefined;
+  readonly ifMatch: string | undefined;
+  readonly signal: AbortSignal | undefined;
+  /** Encryption of the destination (validated; only with the matching capability). */
+  readonly encryption?: DriverEncryption | undefined;
+  /** The source's customer key. */
+  readonly sourceCustomerKey?: CustomerKey | undefined;
+}
+
 /** Options the portable layer hands a driver's `put`, already validated and normalised. */
 export interface DriverPutOptions {
   readonly contentType: string | undefined;
@@ -124,19 +135,7 @@ export interface BucketDriver<TNative = unknown> {
   }): Promise<ListPage>;
 
   /** Server-side copy within the bucket; content, headers and metadata are copied. */
-  copy(
-    src: string,
-    dst: string,
-    opts: {
-      ifNoneMatch: '*' | undefined;
-      ifMatch: string | undefined;
-      signal: AbortSignal | undefined;
-      /** Encryption of the destination (validated; only with the matching capability). */
-      encryption?: DriverEncryption | undefined;
-      /** The source's customer key. */
-      sourceCustomerKey?: CustomerKey | undefined;
-    },
-  ): Promise<BlobInfo>;
+  copy(src: string, dst: string, opts: DriverCopyOptions): Promise<BlobInfo>;
 
   /**
    * Required when capabilities.signedUrlMethods is non-empty. A URL for `opts.method` on `key`;

@@ -5,7 +5,12 @@
  * without the blob streaming and multipart modules. Importing it costs less start-up than
  * `@polycloud/core/driver`, which exports all of this too.
  */
-export type { BucketDriver, DriverPutOptions, DriverSignOptions } from '../blob/driver.js';
+export type {
+  BucketDriver,
+  DriverCopyOptions,
+  DriverPutOptions,
+  DriverSignOptions,
+} from '../blob/driver.js';
 export type { NormalizedBody } from '../body.js';
 export { defineCapabilities, requireCapability } from '../capabilities.js';
 export {
