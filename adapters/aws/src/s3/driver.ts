@@ -838,6 +838,19 @@ export class S3BucketDriver implements BucketDriver {
       encryption?: DriverEncryption | undefined;
     },
   ): Promise<string> {
+    return this.presign(key, opts, 'signedUrl');
+  }
+
+  private async presign(
+    key: string,
+    opts: {
+      method: SignedUrlMethod;
+      expiresIn: number;
+      contentType: string | undefined;
+      encryption?: DriverEncryption | undefined;
+    },
+    operation: 'signedUrl' | 'signedRequest',
+  ): Promise<string> {
     const Bucket = this.name;
     const sse = signedSseHeaders(opts.encryption);
     const options = {
@@ -849,8 +862,7 @@ export class S3BucketDriver implements BucketDriver {
       ...(sse.names.size > 0 ? { unhoistableHeaders: sse.names } : {}),
     };
     try {
-      // Loaded on first use: most applications never sign a URL, and importing it costs start-up.
-      const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
+      const { getSignedUrl } = await this.presigner(key, operation);
       if (opts.method === 'GET') {
         const c = new GetObjectCommand({ Bucket, Key: key, ...ssecHeaders(opts.encryption?.customerKey) });
         c.middlewareStack.add(stripChecksumHeaders, STRIP_OPTIONS);
@@ -870,7 +882,33 @@ export class S3BucketDriver implements BucketDriver {
       c.middlewareStack.add(stripChecksumHeaders, STRIP_OPTIONS);
       return await getSignedUrl(this.client, c, options);
     } catch (err) {
-      throw this.err(err, 'signedUrl', key);
+      if (isPolycloudError(err)) throw err;
+      throw this.err(err, operation, key);
+    }
+  }
+
+  /**
+   * Loaded on first use: most applications never sign a URL, and importing it costs start-up.
+   * It is an optional peer dependency, so its absence gets an answer that names the package.
+   */
+  private async presigner(key: string, operation: string) {
+    try {
+      return await import('@aws-sdk/s3-request-presigner');
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw err;
+      throw pcError(
+        'UNSUPPORTED',
+        `${operation} on blob "${this.name}" key "${key}" (aws) needs the optional peer dependency @aws-sdk/s3-request-presigner, which is not installed: run \`npm install @aws-sdk/s3-request-presigner\``,
+        {
+          provider: 'aws',
+          service: 'blob',
+          operation,
+          resource: { name: this.name, key },
+          cause: err,
+          retryable: false,
+        },
+      );
     }
   }
 
@@ -884,7 +922,7 @@ export class S3BucketDriver implements BucketDriver {
       encryption?: DriverEncryption | undefined;
     },
   ): Promise<SignedRequest> {
-    const url = await this.signedUrl(key, opts);
+    const url = await this.presign(key, opts, 'signedRequest');
     return {
       url,
       method: opts.method,
