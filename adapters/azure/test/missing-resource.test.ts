@@ -49,3 +49,36 @@ describe.skipIf(notRun !== undefined)('a missing container, queue or table', () 
     },
   );
 });
+
+describe.skipIf(notRun !== undefined)('examples/quickstart on a missing Azure queue', () => {
+  it('prints one line naming the queue and the polycloud create command, exit 2 (no wait for jobs never sent)', async () => {
+    const { execFile } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const repo = fileURLToPath(new URL('../../../', import.meta.url));
+    const queue = `pc-qs-${rand()}`;
+    const r = await new Promise<{ code: unknown; stdout: string; stderr: string }>((resolve) =>
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', `${repo}examples/quickstart/src/main.ts`],
+        {
+          cwd: repo,
+          env: {
+            ...process.env,
+            TSX_TSCONFIG_PATH: `${repo}tsconfig.test.json`,
+            AZURE_STORAGE_CONNECTION_STRING: connectionString,
+            UPLOADS_URL: `mem://uploads`,
+            JOBS_URL: `azqueue://${queue}`,
+            COUNTERS_URL: 'mem://counters',
+          },
+          timeout: 60_000,
+        },
+        (err, stdout, stderr) => resolve({ code: err ? err.code : 0, stdout, stderr }),
+      ),
+    );
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `quickstart: the queue "${queue}" (azqueue://${queue}) does not exist (NOT_FOUND). ` +
+        `Create it with: npx polycloud create 'azqueue://${queue}'`,
+    ]);
+    expect(r.code).toBe(2);
+  }, 90_000);
+});

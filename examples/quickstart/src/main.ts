@@ -50,6 +50,9 @@ const run = (await counters.increment('runs')).value;
 const keys: string[] = [];
 for await (const item of uploads.entries({ prefix: 'inbox/' })) keys.push(item.key);
 const sent = await jobs.sendBatch(keys.map((upload) => ({ body: { upload } })));
+// sendBatch answers per message; a queue that is missing fails every one of them, and waiting
+// below for jobs that were never queued would never end.
+for (const r of sent) if (!r.ok) throw r.error;
 
 // 3. Work the queue: 4 handlers at a time, acked on success, retried on failure.
 let processed = 0;
