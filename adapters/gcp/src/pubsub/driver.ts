@@ -192,7 +192,11 @@ export async function readSubscriptionConfig(
   subscription: string,
   signal?: AbortSignal,
 ): Promise<SubscriptionConfig> {
-  const [md] = await client.subscription(subscription).getMetadata(deadlineOf(signal, undefined));
+  // gax's retries are off here too: they would turn a refused connection into a TIMEOUT after
+  // the whole open bound, where every other adapter answers UNAVAILABLE at once.
+  const [md] = await client
+    .subscription(subscription)
+    .getMetadata({ retry: null, ...deadlineOf(signal, undefined) });
   return {
     deadLetter: Boolean(md.deadLetterPolicy?.deadLetterTopic),
     messageOrdering: md.enableMessageOrdering === true,
