@@ -76,6 +76,24 @@ describe.skipIf(!endpoint)(`Bigtable adapter on the emulator${notRun ? ` (${notR
     await admin.close();
   });
 
+  it('a list cursor this store did not return (malformed, or of another prefix) is INVALID_ARGUMENT', async () => {
+    const kv = open(`cur-${rand()}`);
+    await kv.setMany(['a/1', 'a/2', 'a/3', 'b/1'].map((key) => ({ key, value: 1 })));
+    const page = await kv.list({ prefix: 'a/', limit: 2 });
+    expect(page.cursor).toBeDefined();
+    expect((await kv.list({ prefix: 'a/', cursor: page.cursor! })).entries.map((e) => e.key)).toEqual([
+      'a/3',
+    ]);
+    for (const [prefix, cursor] of [
+      ['a/', 'garbage!!'],
+      ['a/', `${page.cursor}=`],
+      ['b/', page.cursor!],
+    ] as const) {
+      const err = await kv.list({ prefix, cursor }).catch((e: unknown) => e);
+      expect(isPolycloudError(err, 'INVALID_ARGUMENT'), `${prefix} ${cursor}: ${String(err)}`).toBe(true);
+    }
+  });
+
   it('namespaces that are byte-prefixes of each other stay isolated', async () => {
     const base = `ns-${rand()}`;
     const names = [base, `${base}\u0000`, `${base}\u0000x`, `${base}\u0001`, `${base}x`, `${base}/`];

@@ -330,6 +330,7 @@ export class AzureKvDriver implements KvDriver {
     cursor: string | undefined;
   }> {
     const ctx = this.ctx('list');
+    if (opts.cursor !== undefined) this.checkCursor(opts.cursor, ctx);
     const range = prefixRange(opts.prefix);
     // Encoded keys hold only [-0-9A-Za-z_], so they need no quoting inside the filter.
     let filter = `PartitionKey eq '${this.partitionKey.replace(/'/g, "''")}'`;
@@ -565,6 +566,36 @@ export class AzureKvDriver implements KvDriver {
         cause,
         retryable: false,
       },
+    );
+  }
+
+  /**
+   * The cursor is the Table SDK's continuation token (base64 JSON naming the next partition and
+   * row); the SDK would fail on anything else with a bare JSON parse error.
+   */
+  private checkCursor(cursor: string, ctx: AzureErrorContext): void {
+    let token: unknown;
+    let cause: unknown;
+    try {
+      token = JSON.parse(Buffer.from(cursor, 'base64').toString('latin1'));
+    } catch (err) {
+      cause = err;
+    }
+    const t = token as { nextPartitionKey?: unknown; nextRowKey?: unknown } | null | undefined;
+    if (
+      typeof t === 'object' &&
+      t !== null &&
+      // Opaque on the service (an encoded form of the key), so only its shape is checked.
+      typeof t.nextPartitionKey === 'string' &&
+      t.nextPartitionKey !== '' &&
+      (t.nextRowKey === undefined || typeof t.nextRowKey === 'string')
+    ) {
+      return;
+    }
+    throw pcError(
+      'INVALID_ARGUMENT',
+      `list on kv "${this.name}": the cursor is not one this store returned; pass page.cursor unchanged`,
+      { ...this.errCtx(ctx), ...(cause === undefined ? {} : { cause }), retryable: false },
     );
   }
 

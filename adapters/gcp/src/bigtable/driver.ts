@@ -330,14 +330,24 @@ export class BigtableKvDriver implements KvDriver {
     const end = prefixEnd(start);
     const range: Record<string, Buffer> = { startKeyClosed: start };
     if (opts.cursor !== undefined) {
-      let after: Buffer;
+      let after: Buffer | undefined;
+      let cause: unknown;
       try {
         after = Buffer.from(fromBase64Url(opts.cursor));
       } catch (err) {
-        throw invalidArgument(`list on kv "${this.name}": the cursor is not one this store returned`, {
-          ...this.errCtx(ctx),
-          cause: err,
-        });
+        cause = err;
+      }
+      // A cursor is the last key of a page of this prefix, base64url as this driver writes it:
+      // anything else (edited, from another listing) would silently list the wrong range.
+      if (
+        after === undefined ||
+        toBase64Url(after) !== opts.cursor ||
+        !after.subarray(0, Buffer.byteLength(opts.prefix)).equals(Buffer.from(opts.prefix, 'utf8'))
+      ) {
+        throw invalidArgument(
+          `list on kv "${this.name}": the cursor is not one this store returned for this prefix; pass page.cursor unchanged`,
+          { ...this.errCtx(ctx), ...(cause === undefined ? {} : { cause }) },
+        );
       }
       const from = Buffer.concat([this.prefix, after]);
       if (Buffer.compare(from, start) >= 0) {
