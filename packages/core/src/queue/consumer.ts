@@ -374,6 +374,10 @@ export function startConsumer<T>(
       empties = 0;
       for (const m of msgs) start(m);
       if (msgs.length >= want && want === batchSize && pollers < maxPollers) spawn(true);
+      // An in-process queue (memory) answers receive, ack and nack in microtasks only: without a
+      // turn of the event loop here, a handler that keeps failing with no retry delay would
+      // redeliver forever without ever letting a timer (or a signal handler) run.
+      await new Promise<void>((r) => setImmediate(r));
     }
   };
 
