@@ -71,7 +71,28 @@ export async function deleteCommand(
       note(`${o.dryRun ? 'would empty' : 'emptied'} ${showUrl(url)} (${n} objects)`);
     }
   }
-  await p.delete(url, { ...provOpts(o), force: o.force === true });
+  try {
+    await p.delete(url, { ...provOpts(o), force: o.force === true });
+  } catch (err) {
+    if (p.kind === 'bucket' && !o.force && isBucketNotEmpty(err)) {
+      throw new CliError(
+        'PRECONDITION_FAILED',
+        `${showUrl(url)} is not empty, so it was not deleted`,
+        `pass --force to delete every object first (it asks unless --yes): polycloud delete ${showUrl(url)} --force`,
+      );
+    }
+    throw err;
+  }
+}
+
+/** The service refused to delete a bucket that still holds objects (S3 BucketNotEmpty, Cloud Storage 409). */
+function isBucketNotEmpty(err: unknown): boolean {
+  const e = err as { name?: unknown; Code?: unknown; code?: unknown; message?: unknown };
+  return (
+    e?.name === 'BucketNotEmpty' ||
+    e?.Code === 'BucketNotEmpty' ||
+    (typeof e?.message === 'string' && /\b(is not empty|must be empty)\b/i.test(e.message))
+  );
 }
 
 function provOpts(o: {

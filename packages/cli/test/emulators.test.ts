@@ -363,6 +363,20 @@ describe('examples/quickstart on missing resources', () => {
   }, 120_000);
 });
 
+describe.each([`s3://pc-ne-${suffix}`, `gs://pc-ne-${suffix}`])('delete of a non-empty %s', (b) => {
+  it('without --force: PRECONDITION_FAILED (exit 5) naming --force; with --force --yes: deleted', async () => {
+    expect((await run(['create', b])).code).toBe(0);
+    expect((await run(['put', '-', `${b}/k`], 'x')).code).toBe(0);
+    const refused = await run(['delete', b]);
+    expect(refused.code).toBe(5);
+    expect(refused.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^polycloud: PRECONDITION_FAILED: .* is not empty.*--force/),
+    ]);
+    expect((await run(['cat', `${b}/k`])).stdout).toBe('x');
+    expect((await run(['delete', b, '--force', '--yes'])).code).toBe(0);
+  }, 120_000);
+});
+
 describe('sync failures', () => {
   it('lists each failed object on one line, summarises, and exits 1', async () => {
     const dir = join(tmp, 'fail-src');
