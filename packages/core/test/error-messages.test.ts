@@ -27,6 +27,26 @@ describe('validation errors name the call and the resource', () => {
     );
   });
 
+  it('blob: a body stream of the caller that fails names the key too', async () => {
+    await using b = await openBucket('mem://msg-bucket');
+    for (const body of [
+      new ReadableStream<Uint8Array>({
+        pull(c) {
+          c.error(new Error('source broke'));
+        },
+      }),
+      (async function* () {
+        yield new Uint8Array(1);
+        throw new Error('source broke');
+      })(),
+    ]) {
+      const err = await b.put('k2', body).catch((e: unknown) => e);
+      expect(isPolycloudError(err)).toBe(true);
+      expect((err as Error).message).toMatch(/^put on blob "msg-bucket" key "k2".*source broke/);
+    }
+    expect(await b.exists('k2')).toBe(false);
+  });
+
   it('queue: a body the JSON codec cannot encode', async () => {
     await using q = await openQueue('mem://msg-queue');
     await located(() => q.send(undefined), 'send on queue "msg-queue": ', 'not JSON-serialisable');

@@ -198,7 +198,8 @@ export class CallRunner {
     // A native transport failure that escaped a driver (a body stream cut off) is UNAVAILABLE.
     const transport = transportFailure(err, `${operation} on ${this.service} "${this.name}"`);
     if (transport) return transport.withContext(this.ctx(operation, key));
-    return pcError('UNKNOWN', `${operation} on ${this.service} "${this.name}" failed: ${describe(err)}`, {
+    const site = `${operation} on ${this.service} "${this.name}"${key === undefined ? '' : ` key "${key}"`}`;
+    return pcError('UNKNOWN', `${site} failed: ${describe(err)}`, {
       ...this.ctx(operation, key),
       cause: err,
       retryable: false,
