@@ -109,6 +109,11 @@ describe('options are validated before any I/O (issue 18.4, 18.5)', () => {
     expectCode(await errorOf(openBucket('mem://x', { timeoutMs: -5 })), 'INVALID_ARGUMENT');
     expectCode(await errorOf(openBucket('mem://x', { attemptTimeoutMs: Number.NaN })), 'INVALID_ARGUMENT');
     expectCode(await errorOf(openBucket('mem://x', { retry: { maxAttempts: 0 } })), 'INVALID_ARGUMENT');
+    // A misspelt retry setting is refused like any unknown option, not dropped.
+    const misspelt = { retry: { attempts: 2 } as never };
+    expectCode(await errorOf(openBucket('mem://x', misspelt)), 'INVALID_ARGUMENT');
+    expectCode(await errorOf(openQueue('mem://x', misspelt)), 'INVALID_ARGUMENT');
+    expectCode(await errorOf(openKv('mem://x', misspelt)), 'INVALID_ARGUMENT');
   });
 });
 

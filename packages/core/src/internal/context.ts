@@ -93,6 +93,16 @@ export class CallRunner {
     if (opts.retry !== undefined && (opts.retry === null || typeof opts.retry !== 'object')) {
       throw pcError('INVALID_ARGUMENT', `retry for ${service} "${name}" must be an object`, ctx);
     }
+    // A misspelt setting would otherwise be dropped without a word, like any unknown option.
+    for (const k of Object.keys(opts.retry ?? {})) {
+      if (!(k in DEFAULT_RETRY)) {
+        throw pcError(
+          'INVALID_ARGUMENT',
+          `retry for ${service} "${name}": unknown setting "${k}"; allowed: ${Object.keys(DEFAULT_RETRY).join(', ')}`,
+          ctx,
+        );
+      }
+    }
     this.retry = { ...DEFAULT_RETRY, ...opts.retry };
     const r = this.retry;
     if (
