@@ -16,6 +16,7 @@ import {
   openBucket,
   openKv,
   openQueue,
+  registerScheme,
 } from '../src/index.js';
 
 async function errorOf(p: Promise<unknown> | (() => unknown)): Promise<unknown> {
@@ -114,6 +115,21 @@ describe('options are validated before any I/O (issue 18.4, 18.5)', () => {
     expectCode(await errorOf(openBucket('mem://x', misspelt)), 'INVALID_ARGUMENT');
     expectCode(await errorOf(openQueue('mem://x', misspelt)), 'INVALID_ARGUMENT');
     expectCode(await errorOf(openKv('mem://x', misspelt)), 'INVALID_ARGUMENT');
+    const notACodec = { codec: { encode: 1 } as never };
+    expectCode(await errorOf(openQueue('mem://x', notACodec)), 'INVALID_ARGUMENT');
+    // ...and before the adapter opens anything (opening may be I/O: a subscription read).
+    let opened = 0;
+    registerScheme('probeopen', {
+      openQueueDriver: async () => {
+        opened++;
+        throw new Error('the adapter was asked to open');
+      },
+      examples: { queue: 'probeopen://q' },
+    });
+    for (const bad of [misspelt, notACodec, { retry: { maxAttempts: 0 } }]) {
+      expectCode(await errorOf(openQueue('probeopen://q', bad)), 'INVALID_ARGUMENT');
+    }
+    expect(opened).toBe(0);
   });
 });
 

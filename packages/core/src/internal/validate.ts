@@ -120,6 +120,39 @@ export function checkOpenArgs(url: unknown, opts: unknown, service: 'blob' | 'qu
       );
     }
   }
+  // Settings the object would refuse are refused here too, before the adapter does any I/O.
+  const o = (opts ?? {}) as { retry?: unknown; codec?: unknown };
+  if (o.retry !== undefined) {
+    const r = o.retry as Record<string, unknown> | null;
+    const bad =
+      typeof r !== 'object' ||
+      r === null ||
+      Object.keys(r).some((k) => !['maxAttempts', 'initialDelayMs', 'maxDelayMs'].includes(k)) ||
+      (r.maxAttempts !== undefined && (!Number.isInteger(r.maxAttempts) || (r.maxAttempts as number) < 1)) ||
+      [r.initialDelayMs, r.maxDelayMs].some(
+        (d) => d !== undefined && (typeof d !== 'number' || !Number.isFinite(d) || d < 0),
+      );
+    if (bad) {
+      throw invalidArgument(
+        `open: retry must be { maxAttempts?: integer >= 1, initialDelayMs?: ms >= 0, maxDelayMs?: ms >= 0 }, got ${describeValue(o.retry)}`,
+        ctx,
+      );
+    }
+  }
+  if (service === 'queue' && o.codec !== undefined) {
+    const c = o.codec as { encode?: unknown; decode?: unknown } | null;
+    if (
+      typeof c !== 'object' ||
+      c === null ||
+      typeof c.encode !== 'function' ||
+      typeof c.decode !== 'function'
+    ) {
+      throw invalidArgument(
+        'openQueue: codec must be an object with encode(value) and decode(bytes) functions (e.g. jsonCodec, textCodec, bytesCodec)',
+        ctx,
+      );
+    }
+  }
   let parsed: URL;
   try {
     parsed = typeof url === 'string' ? new URL(url) : url;

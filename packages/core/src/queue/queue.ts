@@ -194,6 +194,20 @@ export class Queue<T = unknown, TNative = unknown> {
     this.name = driver.name;
     this.provider = driver.provider;
     this.codec = opts.codec ?? (jsonCodec as Codec<T>);
+    // A codec without both functions would fail every send or every received message later,
+    // far from the mistake: refuse it where it is given.
+    const c = this.codec as Partial<Codec<T>> | null;
+    if (
+      typeof c !== 'object' ||
+      c === null ||
+      typeof c.encode !== 'function' ||
+      typeof c.decode !== 'function'
+    ) {
+      throw invalidArgument(
+        `queue "${driver.name}": codec must be an object with encode(value) and decode(bytes) functions (e.g. jsonCodec, textCodec, bytesCodec)`,
+        { provider: driver.provider, service: 'queue', operation: 'open', resource: { name: driver.name } },
+      );
+    }
     RAW_SENDERS.set(this, async (msg, signal) => {
       const [r] = await this.sendEncoded('send', [msg], signal);
       if ('error' in r!) throw r.error;
