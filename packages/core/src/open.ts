@@ -206,6 +206,24 @@ function parseUrl(input: string | URL, service: Service): { url: URL; entry: Sch
   return { url, entry };
 }
 
+/**
+ * What to install when an adapter cannot be loaded: the package Node could not find (the
+ * adapter itself, or the SDK peer dependency it imports), or, when a file inside an installed
+ * package is missing, that the package is not built.
+ */
+function missingModuleMessage(service: Service, module: string, pkg: string, err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const spec = /Cannot find (?:package|module) '([^']+)'/.exec(text)?.[1];
+  if (spec !== undefined && /^(\/|\.|file:)/.test(spec)) {
+    return `the ${service} adapter ${module} is installed but a file of it is missing (${spec}): build it (\`npm run build\` in its repository) or reinstall ${pkg}`;
+  }
+  if (spec !== undefined && spec !== pkg && !spec.startsWith(`${pkg}/`)) {
+    const peer = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
+    return `the ${service} adapter ${module} needs ${peer}, which is not installed: run \`npm install ${peer}\``;
+  }
+  return `the ${service} adapter ${module} is not installed (or one of its SDK peer dependencies is missing): run \`npm install ${pkg}\` and its peer dependencies`;
+}
+
 async function load<T>(entry: SchemeEntry, service: Service, fn: string): Promise<T> {
   const given = entry.direct?.[service];
   if (given !== undefined) return given as T;
@@ -222,7 +240,7 @@ async function load<T>(entry: SchemeEntry, service: Service, fn: string): Promis
     throw pcError(
       missing ? 'UNSUPPORTED' : 'INTERNAL',
       missing
-        ? `the ${service} adapter ${entry.module} is not installed (or one of its SDK peer dependencies is missing): run \`npm install ${pkg}\` and its peer dependencies`
+        ? missingModuleMessage(service, entry.module, pkg, err)
         : `loading ${entry.module} failed: ${err instanceof Error ? err.message : String(err)}`,
       { service, operation: 'open', cause: err, retryable: false },
     );

@@ -27,6 +27,33 @@ describe('opening by URL', () => {
     expect((err as Error).message).toContain('npm install @polycloud/aws');
   });
 
+  it('names the missing SDK peer dependency, or the missing file of an unbuilt adapter', async () => {
+    const failWith = (message: string) =>
+      setModuleLoader(async () => {
+        throw Object.assign(new Error(message), { code: 'ERR_MODULE_NOT_FOUND' });
+      });
+    failWith(
+      "Cannot find package '@google-cloud/bigtable' imported from /app/node_modules/@polycloud/gcp/dist/bigtable/driver.js",
+    );
+    let err = await errorOf(openKv('bigtable://projects/p/instances/i/tables/t'));
+    expect(isPolycloudError(err, 'UNSUPPORTED')).toBe(true);
+    expect((err as Error).message).toBe(
+      'the kv adapter @polycloud/gcp/bigtable needs @google-cloud/bigtable, which is not installed: run `npm install @google-cloud/bigtable`',
+    );
+    failWith("Cannot find package 'some-peer' imported from /x.js");
+    err = await errorOf(openQueue('azqueue://jobs'));
+    expect((err as Error).message).toContain(
+      'needs some-peer, which is not installed: run `npm install some-peer`',
+    );
+    failWith(
+      "Cannot find module '/repo/adapters/aws/dist/s3/index.js' imported from /repo/packages/core/dist/internal/loader.js",
+    );
+    err = await errorOf(openBucket('s3://bucket'));
+    expect(isPolycloudError(err, 'UNSUPPORTED')).toBe(true);
+    expect((err as Error).message).toContain('is installed but a file of it is missing');
+    expect((err as Error).message).toContain('npm run build');
+  });
+
   it('rejects unknown schemes and schemes of another service', async () => {
     expect(isPolycloudError(await errorOf(openBucket('ftp://x')), 'INVALID_ARGUMENT')).toBe(true);
     expect(isPolycloudError(await errorOf(openQueue('s3://x')), 'INVALID_ARGUMENT')).toBe(true);
