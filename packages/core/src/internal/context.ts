@@ -68,12 +68,22 @@ export class CallRunner {
    */
   readonly netScope: boolean;
 
+  /**
+   * The driver declared that its calls settle within the turn of the event loop that started
+   * them (no I/O, timers or waiting on the caller). An attempt bound only starts counting after
+   * that turn, so it can never fire for such a call: without a caller signal or `timeoutMs` its
+   * attempts run with no signal, no controller and no bound.
+   */
+  readonly settlesAtOnce: boolean;
+
   constructor(
     readonly provider: string,
     readonly service: Service,
     readonly name: string,
     opts: PortableOptions = {},
+    settlesAtOnce = false,
   ) {
+    this.settlesAtOnce = settlesAtOnce;
     this.netScope = !IN_PROCESS_PROVIDERS.has(provider);
     const ctx = this.ctx('open');
     if (opts === null || typeof opts !== 'object') {
@@ -273,10 +283,12 @@ class Run<T> {
 
   private once(): Promise<T> {
     const { opts, runner } = this;
+    const outer = this.deadline?.signal;
+    if (outer === undefined && runner.settlesAtOnce) return this.fn(undefined, this.telemetry);
     return runAttempt(
       this.fn,
       this.telemetry,
-      this.deadline?.signal,
+      outer,
       opts.attemptTimeoutMs ?? runner.attemptTimeoutMs,
       opts.discard,
       this,
