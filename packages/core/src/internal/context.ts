@@ -1,6 +1,6 @@
 import { transportFailure } from '../driver/errors.js';
 import { abortError, isPolycloudError, PolycloudError, pcError } from '../errors.js';
-import { type CallTelemetry, startCall } from '../telemetry.js';
+import { type CallTelemetry, quietCall, startCall } from '../telemetry.js';
 import { abortHttpOn } from './http-abort.js';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy, shouldRetry } from './retry.js';
 import { ABORT_GRACE_MS, type LinkedSignal, linkSignals, markAttempt, sleep } from './signal.js';
@@ -188,13 +188,15 @@ export class CallRunner {
       return Promise.reject(err);
     }
     // One span per portable call, retries included (a no-op without @opentelemetry/api).
-    const call = startCall({
-      provider: this.provider,
-      service: this.service,
-      operation,
-      name: this.name,
-      key,
-    });
+    const call =
+      quietCall(this.service) ??
+      startCall({
+        provider: this.provider,
+        service: this.service,
+        operation,
+        name: this.name,
+        key,
+      });
     if (call instanceof Promise) return call.then((t) => run.start(t));
     return run.start(call);
   }
