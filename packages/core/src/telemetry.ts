@@ -322,7 +322,9 @@ function w3c(ctx: Otel.SpanContext): string {
 /** Adds payload bytes to the bytes counter (no-op without OpenTelemetry). */
 export function recordBytes(site: Pick<CallSite, 'provider' | 'service' | 'operation'>, n: number): void {
   if (!api || !(n > 0)) return;
-  instrumentsOf(api).bytes.add(n, {
+  const ins = instrumentsOf(api);
+  if (ins.noopMeter) return; // the no-op counter would drop it
+  ins.bytes.add(n, {
     'polycloud.provider': site.provider,
     'polycloud.service': site.service,
     'polycloud.operation': site.operation,
