@@ -261,12 +261,31 @@ async function bigtable(s: BenchSettings): Promise<Row[]> {
           list: (prefix, limit) => table.getRows({ prefix: rk(prefix), limit }),
           contract: {
             // One ReadModifyWriteRow: the counter, a version step, and the expiry read back (+0).
+            // Through the client's own request(): row.createRules drops an increment of 0.
             increment: (k) =>
-              table.row(rk(k)).createRules([
-                { column: 'kv:n', increment: 1 },
-                { column: 'kv:ver', increment: 1 + Math.floor(Math.random() * 2 ** 30) },
-                { column: 'kv:exp', increment: 0 },
-              ]),
+              new Promise((resolve, reject) =>
+                client.request(
+                  {
+                    client: 'BigtableClient',
+                    method: 'readModifyWriteRow',
+                    reqOpts: {
+                      tableName: table.name,
+                      rowKey: Buffer.from(rk(k)),
+                      rules: [
+                        { familyName: 'kv', columnQualifier: Buffer.from('n'), incrementAmount: 1 },
+                        {
+                          familyName: 'kv',
+                          columnQualifier: Buffer.from('ver'),
+                          incrementAmount: 1 + Math.floor(Math.random() * 2 ** 30),
+                        },
+                        { familyName: 'kv', columnQualifier: Buffer.from('exp'), incrementAmount: 0 },
+                      ],
+                    },
+                    gaxOpts: { retry: null },
+                  },
+                  (err: Error | null, res?: unknown) => (err ? reject(err) : resolve(res)),
+                ),
+              ),
             list: async (prefix, limit) => {
               const [rows] = await table.getRows({ prefix: rk(prefix), limit });
               return rows.map((r) => ({
