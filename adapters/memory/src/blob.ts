@@ -127,6 +127,9 @@ export class MemoryBucketDriver implements BucketDriver {
   readonly capabilities = MEMORY_BUCKET_CAPABILITIES;
   readonly name: string;
 
+  /** A put of bytes is a synchronous copy and Map write: see BucketDriver.settlesSynchronously. */
+  readonly settlesSynchronously = true;
+
   constructor(readonly store: MemoryBucketStore) {
     this.name = store.name;
   }

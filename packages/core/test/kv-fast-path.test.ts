@@ -1,7 +1,7 @@
 // The kv store's per-call shortcuts must give the same answers as the full checks they skip.
-import { MemoryKvDriver, MemoryKvNamespace } from '@polycloud/memory';
+import { MemoryBucketDriver, MemoryBucketStore, MemoryKvDriver, MemoryKvNamespace } from '@polycloud/memory';
 import { describe, expect, it } from 'vitest';
-import { type KvDriver, KvStore, type KvValue } from '../src/index.js';
+import { Bucket, type KvDriver, KvStore, type KvValue } from '../src/index.js';
 import { checkKvValue, kvValueBound, kvValueSize } from '../src/kv/value.js';
 
 const samples: unknown[] = [
@@ -130,5 +130,38 @@ describe('settlesSynchronously', () => {
     expect(new MemoryKvDriver(new MemoryKvNamespace('fast-path-decl', 'default')).settlesSynchronously).toBe(
       true,
     );
+  });
+});
+
+describe('BucketDriver.settlesSynchronously', () => {
+  const bucketWith = (sync: boolean, opts: { timeoutMs?: number } = {}) => {
+    const driver = new MemoryBucketDriver(new MemoryBucketStore(`fast-path-blob-${sync}-${Math.random()}`));
+    const signals: (AbortSignal | undefined)[] = [];
+    const put = driver.put.bind(driver);
+    Object.defineProperty(driver, 'settlesSynchronously', { value: sync });
+    driver.put = (key, body, o) => {
+      signals.push(o.signal);
+      return put(key, body, o);
+    };
+    return { bucket: new Bucket(driver, opts), signals };
+  };
+
+  it('a bytes put on a synchronous driver runs without an attempt signal', async () => {
+    const { bucket, signals } = bucketWith(true);
+    await bucket.put('k', 'v');
+    expect(signals).toEqual([undefined]);
+    expect(await bucket.getText('k')).toBe('v');
+  });
+
+  it('a timeoutMs, a caller signal or a driver that does not declare it keeps the attempt signal', async () => {
+    const timed = bucketWith(true, { timeoutMs: 5_000 });
+    await timed.bucket.put('k', 'v');
+    const signalled = bucketWith(true);
+    await signalled.bucket.put('k', 'v', { signal: new AbortController().signal });
+    const plain = bucketWith(false);
+    await plain.bucket.put('k', 'v');
+    for (const s of [timed.signals[0], signalled.signals[0], plain.signals[0]]) {
+      expect(s).toBeInstanceOf(AbortSignal);
+    }
   });
 });

@@ -301,6 +301,7 @@ export class Bucket<TNative = unknown> {
         // A conditional create that timed out may have succeeded; retrying would report a
         // false conflict. Streams cannot be replayed.
         retry: final.kind === 'bytes',
+        settlesAtOnce: final.kind === 'bytes' && this.driver.settlesSynchronously === true,
         idempotent: opts.ifNoneMatch === undefined && opts.ifMatch === undefined,
         // A streamed upload has no per-attempt bound (only timeoutMs): its length is the
         // caller's. A buffered one gets the attempt bound plus 1 s per MiB.

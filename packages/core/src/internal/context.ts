@@ -47,6 +47,8 @@ export interface RunOptions<T> {
   deadline?: LinkedSignal;
   /** Releases a result that arrived after the attempt timed out or was aborted. */
   discard?: (late: T) => void;
+  /** This call's driver work settles within the turn that starts it (default: the runner's). */
+  settlesAtOnce?: boolean;
 }
 
 type Service = 'blob' | 'queue' | 'kv';
@@ -286,7 +288,9 @@ class Run<T> {
   private once(): Promise<T> {
     const { opts, runner } = this;
     const outer = this.deadline?.signal;
-    if (outer === undefined && runner.settlesAtOnce) return this.fn(undefined, this.telemetry);
+    if (outer === undefined && (opts.settlesAtOnce ?? runner.settlesAtOnce)) {
+      return this.fn(undefined, this.telemetry);
+    }
     return runAttempt(
       this.fn,
       this.telemetry,
