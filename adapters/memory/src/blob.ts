@@ -127,7 +127,7 @@ export class MemoryBucketDriver implements BucketDriver {
   readonly capabilities = MEMORY_BUCKET_CAPABILITIES;
   readonly name: string;
 
-  /** A put of bytes is a synchronous copy and Map write: see BucketDriver.settlesSynchronously. */
+  /** A bytes put and opening a read are synchronous Map work: see BucketDriver.settlesSynchronously. */
   readonly settlesSynchronously = true;
 
   constructor(readonly store: MemoryBucketStore) {

@@ -143,14 +143,19 @@ describe('BucketDriver.settlesSynchronously', () => {
       signals.push(o.signal);
       return put(key, body, o);
     };
+    const read = driver.read.bind(driver);
+    driver.read = (key, o) => {
+      signals.push(o.signal);
+      return read(key, o);
+    };
     return { bucket: new Bucket(driver, opts), signals };
   };
 
-  it('a bytes put on a synchronous driver runs without an attempt signal', async () => {
+  it('a bytes put and a read on a synchronous driver run without an attempt signal', async () => {
     const { bucket, signals } = bucketWith(true);
     await bucket.put('k', 'v');
-    expect(signals).toEqual([undefined]);
     expect(await bucket.getText('k')).toBe('v');
+    expect(signals).toEqual([undefined, undefined]);
   });
 
   it('a timeoutMs, a caller signal or a driver that does not declare it keeps the attempt signal', async () => {
@@ -160,7 +165,10 @@ describe('BucketDriver.settlesSynchronously', () => {
     await signalled.bucket.put('k', 'v', { signal: new AbortController().signal });
     const plain = bucketWith(false);
     await plain.bucket.put('k', 'v');
-    for (const s of [timed.signals[0], signalled.signals[0], plain.signals[0]]) {
+    await plain.bucket.getBytes('k');
+    await timed.bucket.getBytes('k');
+    expect(plain.signals).toHaveLength(2);
+    for (const s of [...timed.signals, signalled.signals[0], ...plain.signals]) {
       expect(s).toBeInstanceOf(AbortSignal);
     }
   });

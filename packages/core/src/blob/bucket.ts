@@ -378,7 +378,7 @@ export class Bucket<TNative = unknown> {
         key,
         opts.signal,
         (signal) => open({ range, ifMatch: opts.ifMatch, signal, ...keyOpt }),
-        { deadline, discard },
+        { deadline, discard, settlesAtOnce: driver.settlesSynchronously === true },
       );
     } catch (err) {
       deadline?.dispose();
