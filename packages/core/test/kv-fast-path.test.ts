@@ -10,6 +10,8 @@ const samples: unknown[] = [
   0,
   -1.7976931348623157e308,
   5e-324,
+  -0.0000012345678901234567,
+  Array.from({ length: 50 }, () => -0.0000012345678901234567),
   '',
   'plain',
   '\u0000\u001f"\\\n',
@@ -61,6 +63,9 @@ describe('kvValueBound', () => {
     await expect(kv.set('k', 'y'.repeat(500_000))).rejects.toThrow(
       /the value is 500002 bytes, over this provider's limit of 409600/,
     );
+    // 15,800 numbers of 25 characters: 410,801 bytes of JSON, just over the limit.
+    const longNumbers = Array.from({ length: 15_800 }, () => -0.0000012345678901234567);
+    await expect(kv.set('k', longNumbers)).rejects.toThrow(/the value is 410801 bytes/);
     await expect(kv.set('k', { when: new Date(0) } as never)).rejects.toThrow(
       /set on kv "fast-path-size" key "k": value\.when is a Date, not plain data/,
     );

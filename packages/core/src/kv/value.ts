@@ -45,7 +45,7 @@ export function kvValueSize(value: KvValue): number {
  * {@link checkKvValue} accepts. One walk without messages or paths, so a store checks and sizes
  * a value on every write without serialising it: only a value whose bound exceeds a limit needs
  * the exact size. The bound counts every string UTF-16 unit as 6 bytes (the longest JSON escape)
- * and every number as 24 characters (the longest a double prints as).
+ * and every number as 25 characters (the longest a double prints as, e.g. -0.0000012345678901234567).
  */
 export function kvValueBound(value: unknown): number | undefined {
   if (value instanceof Uint8Array) return value.byteLength;
@@ -60,7 +60,7 @@ function jsonBound(v: unknown, parents: object[]): number | undefined {
     case 'boolean':
       return 5;
     case 'number':
-      return Number.isFinite(v) ? 24 : undefined;
+      return Number.isFinite(v) ? 25 : undefined;
     case 'object':
       break;
     default:
