@@ -127,6 +127,9 @@ export class MemoryBucketDriver implements BucketDriver {
   readonly capabilities = MEMORY_BUCKET_CAPABILITIES;
   readonly name: string;
 
+  /** A bytes put and opening a read are synchronous Map work: see BucketDriver.settlesSynchronously. */
+  readonly settlesSynchronously = true;
+
   constructor(readonly store: MemoryBucketStore) {
     this.name = store.name;
   }

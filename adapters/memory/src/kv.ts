@@ -114,6 +114,8 @@ type Sig = { signal: AbortSignal | undefined };
 export class MemoryKvDriver implements KvDriver {
   readonly provider = PROVIDER;
   readonly capabilities = MEMORY_KV_CAPABILITIES;
+  /** Every call is a synchronous Map operation: see KvDriver.settlesSynchronously. */
+  readonly settlesSynchronously = true;
   readonly name: string;
   readonly namespace: string;
 

@@ -38,6 +38,8 @@ export function validateKey(key: unknown, maxBytes: number, ctx: KeyContext): as
       errCtx(ctx, key),
     );
   }
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short keys need no byte count.
+  if (key.length * 3 <= maxBytes) return;
   const bytes = utf8Length(key);
   if (bytes > maxBytes) {
     throw invalidArgument(

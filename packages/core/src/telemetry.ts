@@ -84,6 +84,10 @@ interface Instruments {
   readonly duration: Otel.Histogram;
   readonly retries: Otel.Counter;
   readonly bytes: Otel.Counter;
+  /** Made by the no-op meter (no MeterProvider registered when they were created). */
+  readonly noopMeter: boolean;
+  /** The no-op tracer provider a ProxyTracerProvider delegates to while no SDK is registered. */
+  readonly noopTracerProvider: Otel.TracerProvider | undefined;
 }
 let instruments: Instruments | undefined;
 
@@ -91,6 +95,9 @@ function instrumentsOf(a: Api): Instruments {
   if (instruments) return instruments;
   const meter = a.metrics.getMeter('@polycloud/core');
   instruments = {
+    noopMeter: typeof a.createNoopMeter === 'function' && meter === a.createNoopMeter(),
+    noopTracerProvider:
+      typeof a.ProxyTracerProvider === 'function' ? new a.ProxyTracerProvider().getDelegate() : undefined,
     tracer: a.trace.getTracer('@polycloud/core'),
     duration: meter.createHistogram('polycloud.client.operation.duration', {
       unit: 's',
@@ -173,6 +180,25 @@ const NOOP: CallTelemetry = { inject() {}, retry() {}, end() {} };
 export function startCall(site: CallSite): CallTelemetry | Promise<CallTelemetry> {
   if (api === undefined) return loadApi().then(() => begin(site));
   return begin(site);
+}
+
+/**
+ * NOOP when a call's telemetry could not be observed, so callers need not even describe the
+ * call: no debug logger, and OpenTelemetry either not installed or installed with neither a
+ * tracer nor a meter provider registered (its spans would not record, its instruments would
+ * drop every value). Queue calls always get their telemetry: a send injects the active trace
+ * context even without an SDK. Undefined: use startCall.
+ */
+export function quietCall(service: Service): CallTelemetry | undefined {
+  if (logger !== undefined || api === undefined || service === 'queue') return undefined;
+  if (api === null) return NOOP;
+  const ins = instrumentsOf(api);
+  if (!ins.noopMeter || ins.noopTracerProvider === undefined) return undefined;
+  // Checked on every call: an SDK registered later gets the spans of every call after it.
+  const tp = api.trace.getTracerProvider();
+  return tp instanceof api.ProxyTracerProvider && tp.getDelegate() === ins.noopTracerProvider
+    ? NOOP
+    : undefined;
 }
 
 function begin(site: CallSite): CallTelemetry {
@@ -296,7 +322,9 @@ function w3c(ctx: Otel.SpanContext): string {
 /** Adds payload bytes to the bytes counter (no-op without OpenTelemetry). */
 export function recordBytes(site: Pick<CallSite, 'provider' | 'service' | 'operation'>, n: number): void {
   if (!api || !(n > 0)) return;
-  instrumentsOf(api).bytes.add(n, {
+  const ins = instrumentsOf(api);
+  if (ins.noopMeter) return; // the no-op counter would drop it
+  ins.bytes.add(n, {
     'polycloud.provider': site.provider,
     'polycloud.service': site.service,
     'polycloud.operation': site.operation,

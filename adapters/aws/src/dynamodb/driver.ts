@@ -100,21 +100,26 @@ type Item = Record<string, AttributeValue>;
 class Expr {
   readonly names: Record<string, string> = {};
   readonly values: Record<string, AttributeValue> = {};
+  private readonly placeholders = new Map<string, string>();
+  private valueCount = 0;
   name(attr: string): string {
-    const k = `#${Object.keys(this.names).length}`;
-    for (const [p, a] of Object.entries(this.names)) if (a === attr) return p;
-    this.names[k] = attr;
+    let k = this.placeholders.get(attr);
+    if (k === undefined) {
+      k = `#${this.placeholders.size}`;
+      this.placeholders.set(attr, k);
+      this.names[k] = attr;
+    }
     return k;
   }
   value(v: AttributeValue): string {
-    const k = `:${Object.keys(this.values).length}`;
+    const k = `:${this.valueCount++}`;
     this.values[k] = v;
     return k;
   }
   params() {
     return {
-      ...(Object.keys(this.names).length > 0 ? { ExpressionAttributeNames: this.names } : {}),
-      ...(Object.keys(this.values).length > 0 ? { ExpressionAttributeValues: this.values } : {}),
+      ...(this.placeholders.size > 0 ? { ExpressionAttributeNames: this.names } : {}),
+      ...(this.valueCount > 0 ? { ExpressionAttributeValues: this.values } : {}),
     };
   }
 }
@@ -553,7 +558,8 @@ export class DynamoKvDriver implements KvDriver {
       const now = Date.now();
       const e = new Expr();
       const update = `ADD ${e.name(this.a.value)} ${e.value({ N: String(by) })} SET ${e.name(this.a.version)} = ${e.value({ S: version })}`;
-      const condition = `attribute_not_exists(${e.name(this.a.partitionKey)}) OR ${this.notExpired(e, now)}`;
+      // A missing item passes too (it has no expiry attribute): ADD then creates it.
+      const condition = this.notExpired(e, now);
       try {
         const out = await this.client.send(
           new UpdateItemCommand({
@@ -562,7 +568,8 @@ export class DynamoKvDriver implements KvDriver {
             UpdateExpression: update,
             ConditionExpression: condition,
             ...e.params(),
-            ReturnValues: 'ALL_NEW',
+            // Only the counter is read back; the version is the one this call wrote.
+            ReturnValues: 'UPDATED_NEW',
           }),
           { abortSignal: opts.signal },
         );

@@ -87,6 +87,9 @@ const PUT_OPTIONS = [
   'signal',
 ] as const;
 
+/** beforeCommit when the put has no digests to verify. */
+const noop = (): void => {};
+
 /** Put options sent as HTTP headers, checked for characters a header cannot carry. */
 const HEADER_OPTIONS = [
   'contentType',
@@ -164,14 +167,10 @@ export class Bucket<TNative = unknown> {
     const ctx = this.runner.ctx(op, key);
     checkOptions(opts, PUT_OPTIONS, ctx);
     const caps = this.capabilities;
-    const need = (flag: boolean, name: string) =>
-      requireCapability(flag, name, {
-        provider: this.provider,
-        service: 'blob',
-        operation: op,
-        name: this.name,
-        key,
-      });
+    // The capability context is built only for a capability that is missing.
+    const need = (flag: boolean, name: string) => {
+      if (!flag) requireCapability(flag, name, this.capCtx(op, key));
+    };
     for (const h of HEADER_OPTIONS) {
       checkString(opts[h], h, ctx);
       const v = opts[h];
@@ -248,7 +247,7 @@ export class Bucket<TNative = unknown> {
         );
       }
     };
-    let beforeCommit = () => {};
+    let beforeCommit = noop;
     if (wantDigest.md5 || wantDigest.crc32c) {
       const digests = new BodyDigests(wantDigest);
       if (normalized.kind === 'bytes') {
@@ -293,11 +292,16 @@ export class Bucket<TNative = unknown> {
     };
     const final = normalized;
     const putKey = encryption?.customerKey;
-    const info = await this.runner
-      .run(op, key, opts.signal, (signal) => this.driver.put(key, final, { ...driverOpts, signal }), {
+    const running = this.runner.run(
+      op,
+      key,
+      opts.signal,
+      (signal) => this.driver.put(key, final, { ...driverOpts, signal }),
+      {
         // A conditional create that timed out may have succeeded; retrying would report a
         // false conflict. Streams cannot be replayed.
         retry: final.kind === 'bytes',
+        settlesAtOnce: final.kind === 'bytes' && this.driver.settlesSynchronously === true,
         idempotent: opts.ifNoneMatch === undefined && opts.ifMatch === undefined,
         // A streamed upload has no per-attempt bound (only timeoutMs): its length is the
         // caller's. A buffered one gets the attempt bound plus 1 s per MiB.
@@ -305,10 +309,14 @@ export class Bucket<TNative = unknown> {
           final.kind === 'bytes' && this.runner.attemptTimeoutMs > 0
             ? this.runner.attemptTimeoutMs + Math.ceil(final.data.byteLength / 1024)
             : 0,
-      })
-      .catch((err: unknown) => {
-        throw scrubKey(err, putKey);
-      });
+      },
+    );
+    // Without a customer key there is nothing to scrub from an error.
+    const info = await (putKey === undefined
+      ? running
+      : running.catch((err: unknown) => {
+          throw scrubKey(err, putKey);
+        }));
     recordBytes(this.sites.put, info.size);
     return info;
   }
@@ -370,7 +378,7 @@ export class Bucket<TNative = unknown> {
         key,
         opts.signal,
         (signal) => open({ range, ifMatch: opts.ifMatch, signal, ...keyOpt }),
-        { deadline, discard },
+        { deadline, discard, settlesAtOnce: driver.settlesSynchronously === true },
       );
     } catch (err) {
       deadline?.dispose();

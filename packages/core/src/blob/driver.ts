@@ -90,6 +90,14 @@ export interface BucketDriver<TNative = unknown> {
   /** The bucket/container name. */
   readonly name: string;
   readonly capabilities: BucketCapabilities;
+  /**
+   * True when a `put` of a bytes body and the opening of a read (`get`/`read`; the body is
+   * bounded separately) settle within the turn of the event loop that made them (no I/O, no
+   * timers, no waiting on other tasks), as the in-memory driver's do. The portable layer then
+   * runs those calls without a per-attempt signal and bound when the caller gives no signal or
+   * `timeoutMs`: that bound could never fire. Streamed puts always keep theirs.
+   */
+  readonly settlesSynchronously?: boolean;
 
   /**
    * Writes an object. `body.kind === 'bytes'` is a single-shot upload. A stream body is longer

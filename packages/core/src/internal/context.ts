@@ -1,6 +1,6 @@
 import { transportFailure } from '../driver/errors.js';
 import { abortError, isPolycloudError, PolycloudError, pcError } from '../errors.js';
-import { type CallTelemetry, startCall } from '../telemetry.js';
+import { type CallTelemetry, quietCall, startCall } from '../telemetry.js';
 import { abortHttpOn } from './http-abort.js';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy, shouldRetry } from './retry.js';
 import { ABORT_GRACE_MS, type LinkedSignal, linkSignals, markAttempt, sleep } from './signal.js';
@@ -47,6 +47,8 @@ export interface RunOptions<T> {
   deadline?: LinkedSignal;
   /** Releases a result that arrived after the attempt timed out or was aborted. */
   discard?: (late: T) => void;
+  /** This call's driver work settles within the turn that starts it (default: the runner's). */
+  settlesAtOnce?: boolean;
 }
 
 type Service = 'blob' | 'queue' | 'kv';
@@ -68,12 +70,22 @@ export class CallRunner {
    */
   readonly netScope: boolean;
 
+  /**
+   * The driver declared that its calls settle within the turn of the event loop that started
+   * them (no I/O, timers or waiting on the caller). An attempt bound only starts counting after
+   * that turn, so it can never fire for such a call: without a caller signal or `timeoutMs` its
+   * attempts run with no signal, no controller and no bound.
+   */
+  readonly settlesAtOnce: boolean;
+
   constructor(
     readonly provider: string,
     readonly service: Service,
     readonly name: string,
     opts: PortableOptions = {},
+    settlesAtOnce = false,
   ) {
+    this.settlesAtOnce = settlesAtOnce;
     this.netScope = !IN_PROCESS_PROVIDERS.has(provider);
     const ctx = this.ctx('open');
     if (opts === null || typeof opts !== 'object') {
@@ -188,13 +200,15 @@ export class CallRunner {
       return Promise.reject(err);
     }
     // One span per portable call, retries included (a no-op without @opentelemetry/api).
-    const call = startCall({
-      provider: this.provider,
-      service: this.service,
-      operation,
-      name: this.name,
-      key,
-    });
+    const call =
+      quietCall(this.service) ??
+      startCall({
+        provider: this.provider,
+        service: this.service,
+        operation,
+        name: this.name,
+        key,
+      });
     if (call instanceof Promise) return call.then((t) => run.start(t));
     return run.start(call);
   }
@@ -284,10 +298,14 @@ class Run<T> {
 
   private once(): Promise<T> {
     const { opts, runner } = this;
+    const outer = this.deadline?.signal;
+    if (outer === undefined && (opts.settlesAtOnce ?? runner.settlesAtOnce)) {
+      return this.fn(undefined, this.telemetry);
+    }
     return runAttempt(
       this.fn,
       this.telemetry,
-      this.deadline?.signal,
+      outer,
       opts.attemptTimeoutMs ?? runner.attemptTimeoutMs,
       opts.discard,
       this,
@@ -350,47 +368,51 @@ function runAttempt<T>(
   call: { what(): string },
   netScope: boolean,
 ): Promise<T> {
-  if (outer === undefined && !(attemptMs > 0 && Number.isFinite(attemptMs))) {
-    return fn(undefined, telemetry);
-  }
-  const controller = new AbortController();
-  const s = controller.signal;
-  return new Promise<T>((resolve, reject) => {
-    let settled = false;
-    let grace: NodeJS.Timeout | undefined;
-    const onOuter = () => abort(outer!.reason);
-    const unlink = () => {
-      if (bound !== undefined) unwatch(bound);
-      outer?.removeEventListener('abort', onOuter);
-    };
-    const giveUp = () => {
-      if (settled) return;
-      settled = true;
-      unlink();
-      reject(abortError(s, call.what()));
-    };
-    const abort = (reason: unknown) => {
-      if (settled || s.aborted) return;
-      controller.abort(reason);
-      grace = setTimeout(giveUp, ABORT_GRACE_MS);
-    };
-    const bound: Bound | undefined =
-      attemptMs > 0 && Number.isFinite(attemptMs)
-        ? {
-            ms: attemptMs,
-            at: 0,
-            state: 0,
-            fire: () =>
-              abort(new DOMException(`${call.what()} timed out after ${attemptMs} ms`, 'TimeoutError')),
-          }
-        : undefined;
+  const bounded = attemptMs > 0 && Number.isFinite(attemptMs);
+  if (outer === undefined && !bounded) return fn(undefined, telemetry);
+  return new Attempt<T>(outer, bounded ? attemptMs : 0, discard, call).start(fn, telemetry, netScope);
+}
+
+/**
+ * The state of one bounded attempt. One object is the attempt's bound (on the shared clock) and
+ * its listener on the call's deadline (`handleEvent`), so an attempt costs a controller, this
+ * object and its promise, not a closure per step.
+ */
+class Attempt<T> implements Bound {
+  readonly controller = new AbortController();
+  at = 0;
+  state: 0 | 1 | 2 = 0;
+  private settled = false;
+  private grace: NodeJS.Timeout | undefined;
+  private resolve!: (v: T) => void;
+  private reject!: (err: unknown) => void;
+
+  constructor(
+    private readonly outer: AbortSignal | undefined,
+    /** The attempt's bound in ms; 0: none (only the call's deadline ends it). */
+    readonly ms: number,
+    private readonly discard: ((late: T) => void) | undefined,
+    private readonly call: { what(): string },
+  ) {}
+
+  start(
+    fn: (signal: AbortSignal | undefined, call: CallTelemetry) => Promise<T>,
+    telemetry: CallTelemetry,
+    netScope: boolean,
+  ): Promise<T> {
+    const s = this.controller.signal;
+    const { outer } = this;
+    const result = new Promise<T>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
     if (outer !== undefined) {
-      if (outer.aborted) abort(outer.reason);
-      else outer.addEventListener('abort', onOuter, { once: true });
+      if (outer.aborted) this.abort(outer.reason);
+      else outer.addEventListener('abort', this, { once: true });
     }
-    if (!s.aborted && bound !== undefined) watch(bound);
+    if (!s.aborted && this.ms > 0) watch(this);
     // gRPC drivers pass the remaining time to calls that take no signal (see remainingMs).
-    markAttempt(s, outer, bound);
+    markAttempt(s, outer, this.ms > 0 ? this : undefined);
     let p: Promise<T>;
     try {
       // Requests of SDKs that ignore the signal end with the attempt (see http-abort.ts).
@@ -399,25 +421,60 @@ function runAttempt<T>(
       p = Promise.reject(err);
     }
     p.then(
-      (v) => {
-        if (grace !== undefined) clearTimeout(grace);
-        if (settled) {
-          discard?.(v);
-          return;
-        }
-        settled = true;
-        unlink();
-        resolve(v);
-      },
-      (e: unknown) => {
-        if (grace !== undefined) clearTimeout(grace);
-        if (settled) return;
-        settled = true;
-        unlink();
-        reject(s.aborted ? abortError(s, call.what()) : e);
-      },
+      (v) => this.done(v),
+      (e: unknown) => this.failed(e),
     );
-  });
+    return result;
+  }
+
+  /** The call's deadline aborted (an EventListener object, so no closure per attempt). */
+  handleEvent(): void {
+    this.abort(this.outer!.reason);
+  }
+
+  /** The bound passed (called by the shared clock). */
+  fire(): void {
+    this.abort(new DOMException(`${this.call.what()} timed out after ${this.ms} ms`, 'TimeoutError'));
+  }
+
+  private abort(reason: unknown): void {
+    if (this.settled || this.controller.signal.aborted) return;
+    this.controller.abort(reason);
+    // The driver gets ABORT_GRACE_MS to honour the signal and clean up before the caller hears.
+    this.grace = setTimeout(() => this.giveUp(), ABORT_GRACE_MS);
+  }
+
+  private giveUp(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.unlink();
+    this.reject(abortError(this.controller.signal, this.call.what()));
+  }
+
+  private unlink(): void {
+    if (this.ms > 0) unwatch(this);
+    this.outer?.removeEventListener('abort', this);
+  }
+
+  private done(v: T): void {
+    if (this.grace !== undefined) clearTimeout(this.grace);
+    if (this.settled) {
+      this.discard?.(v);
+      return;
+    }
+    this.settled = true;
+    this.unlink();
+    this.resolve(v);
+  }
+
+  private failed(e: unknown): void {
+    if (this.grace !== undefined) clearTimeout(this.grace);
+    if (this.settled) return;
+    this.settled = true;
+    this.unlink();
+    const s = this.controller.signal;
+    this.reject(s.aborted ? abortError(s, this.call.what()) : e);
+  }
 }
 
 /** An attempt's time bound: `fire` runs once `ms` have passed. */

@@ -24,6 +24,22 @@ export function checkOptions(opts: unknown, allowed: readonly string[], ctx: Ctx
   if ('signal' in opts) checkSignal((opts as { signal?: unknown }).signal, ctx);
 }
 
+/**
+ * Whether {@link checkOptions} would accept `opts`, without building anything: callers on a hot
+ * path run it first and build the error context for checkOptions only when it says no.
+ */
+export function optionsOk(opts: unknown, allowed: readonly string[]): boolean {
+  if (opts === undefined) return true;
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) return false;
+  for (const k in opts) {
+    if (!Object.hasOwn(opts, k)) continue;
+    if (!allowed.includes(k)) return false;
+  }
+  if (!('signal' in opts)) return true;
+  const signal = (opts as { signal?: unknown }).signal;
+  return signal === undefined || signal instanceof AbortSignal;
+}
+
 export function checkInt(
   value: unknown,
   name: string,

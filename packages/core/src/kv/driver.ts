@@ -24,6 +24,13 @@ export interface KvDriver<TNative = unknown> {
   readonly name: string;
   readonly namespace: string;
   readonly capabilities: KvCapabilities;
+  /**
+   * True when every call settles within the turn of the event loop that made it (no I/O, no
+   * timers, no waiting on other tasks), as the in-memory driver's do. The portable layer then
+   * skips the per-attempt signal and bound when the caller gives no signal or `timeoutMs`: such
+   * a bound could never fire. Leave it unset for anything that waits.
+   */
+  readonly settlesSynchronously?: boolean;
 
   /** The entry, or undefined when missing. May return an expired entry; the caller hides it. */
   get(key: string, opts: Sig): Promise<DriverKvEntry | undefined>;

@@ -2,7 +2,7 @@ import { type KvCapabilities, requireCapability } from '../capabilities.js';
 import { invalidArgument, pcError } from '../errors.js';
 import { CallRunner, type PortableOptions } from '../internal/context.js';
 import { perItem } from '../internal/per-item.js';
-import { checkInt, checkOptions, checkString } from '../internal/validate.js';
+import { checkInt, checkOptions, checkString, optionsOk } from '../internal/validate.js';
 import { validateKey, validatePrefix } from '../keys.js';
 import type { DriverKvEntry, KvDriver } from './driver.js';
 import type {
@@ -15,7 +15,7 @@ import type {
   KvValue,
   KvValueOf,
 } from './types.js';
-import { checkKvValue, kvValueSize } from './value.js';
+import { checkKvValue, kvValueBound, kvValueSize } from './value.js';
 
 /** Options for a KvStore: retry policy and default timeout of every call (see PortableOptions). */
 export type KvStoreOptions = PortableOptions;
@@ -41,6 +41,10 @@ export class KvStore<V extends KvValueOf<V> = KvValue, TNative = unknown> {
   readonly namespace: string;
   readonly provider: string;
   private readonly runner: CallRunner;
+  private readonly keyCtxs = new Map<
+    string,
+    { provider: string; service: 'kv'; operation: string; name: string }
+  >();
 
   constructor(
     private readonly driver: KvDriver<TNative>,
@@ -50,7 +54,13 @@ export class KvStore<V extends KvValueOf<V> = KvValue, TNative = unknown> {
     this.name = driver.name;
     this.namespace = driver.namespace;
     this.provider = driver.provider;
-    this.runner = new CallRunner(driver.provider, 'kv', driver.name, opts);
+    this.runner = new CallRunner(
+      driver.provider,
+      'kv',
+      driver.name,
+      opts,
+      driver.settlesSynchronously === true,
+    );
   }
 
   /** The entry, or undefined when missing or expired. */
@@ -58,7 +68,7 @@ export class KvStore<V extends KvValueOf<V> = KvValue, TNative = unknown> {
     const op = 'get';
     this.runner.ensureOpen(op);
     this.key(key, op);
-    checkOptions(opts, SIGNAL_ONLY, this.runner.ctx(op, key));
+    if (!optionsOk(opts, SIGNAL_ONLY)) checkOptions(opts, SIGNAL_ONLY, this.runner.ctx(op, key));
     const e = await this.runner.run(op, key, opts.signal, (signal) => this.driver.get(key, { signal }));
     return this.live(e);
   }
@@ -68,7 +78,7 @@ export class KvStore<V extends KvValueOf<V> = KvValue, TNative = unknown> {
     const op = 'getMany';
     this.runner.ensureOpen(op);
     this.keys(keys, op);
-    checkOptions(opts, ['signal'], this.runner.ctx(op));
+    if (!optionsOk(opts, SIGNAL_ONLY)) checkOptions(opts, SIGNAL_ONLY, this.runner.ctx(op));
     const out: (KvEntry<V> | undefined)[] = [];
     const size = Math.max(1, this.capabilities.maxBatchSize);
     for (let i = 0; i < keys.length; i += size) {
@@ -89,20 +99,9 @@ export class KvStore<V extends KvValueOf<V> = KvValue, TNative = unknown> {
     const op = 'set';
     this.runner.ensureOpen(op);
     this.key(key, op);
-    const ctx = this.runner.ctx(op, key);
-    checkOptions(opts, SET_OPTIONS, ctx);
+    if (!optionsOk(opts, SET_OPTIONS)) checkOptions(opts, SET_OPTIONS, this.runner.ctx(op, key));
     this.value(value, op, key);
-    if (opts.ifVersion !== undefined) {
-      checkString(opts.ifVersion, 'ifVersion', ctx);
-      requireCapability(this.capabilities.ifVersion, 'ifVersion', this.capCtx(op, key));
-    }
-    if (opts.ifAbsent !== undefined && typeof opts.ifAbsent !== 'boolean') {
-      throw invalidArgument('set: ifAbsent must be a boolean', ctx);
-    }
-    if (opts.ifAbsent) requireCapability(this.capabilities.ifAbsent, 'ifAbsent', this.capCtx(op, key));
-    if (opts.ifAbsent && opts.ifVersion !== undefined) {
-      throw invalidArgument('set: ifAbsent and ifVersion cannot be combined', ctx);
-    }
+    if (opts.ifVersion !== undefined || opts.ifAbsent !== undefined) this.conditions(opts, op, key);
     const expiresAt = this.expiry(opts.ttlSeconds, op, key);
     const conditional = opts.ifAbsent === true || opts.ifVersion !== undefined;
     return this.runner.run(
@@ -279,11 +278,15 @@ export class KvStore<V extends KvValueOf<V> = KvValue, TNative = unknown> {
     const op = 'increment';
     this.runner.ensureOpen(op);
     this.key(key, op);
-    const ctx = this.runner.ctx(op, key);
-    checkOptions(opts, ['signal'], ctx);
-    requireCapability(this.capabilities.increment, 'increment', this.capCtx(op, key));
+    if (!optionsOk(opts, SIGNAL_ONLY)) checkOptions(opts, SIGNAL_ONLY, this.runner.ctx(op, key));
+    if (!this.capabilities.increment) {
+      requireCapability(this.capabilities.increment, 'increment', this.capCtx(op, key));
+    }
     if (typeof by !== 'number' || !Number.isSafeInteger(by)) {
-      throw invalidArgument(`increment: by must be a safe integer, got ${String(by)}`, ctx);
+      throw invalidArgument(
+        `increment: by must be a safe integer, got ${String(by)}`,
+        this.runner.ctx(op, key),
+      );
     }
     // Not idempotent: retry only what the service rejected before acting.
     return this.runner.run(op, key, opts.signal, (signal) => this.driver.increment(key, by, { signal }), {
@@ -315,6 +318,22 @@ export class KvStore<V extends KvValueOf<V> = KvValue, TNative = unknown> {
     await this.close();
   }
 
+  /** set's ifVersion / ifAbsent checks, in the order the messages promise. */
+  private conditions(opts: KvSetOptions, op: string, key: string): void {
+    const ctx = this.runner.ctx(op, key);
+    if (opts.ifVersion !== undefined) {
+      checkString(opts.ifVersion, 'ifVersion', ctx);
+      requireCapability(this.capabilities.ifVersion, 'ifVersion', this.capCtx(op, key));
+    }
+    if (opts.ifAbsent !== undefined && typeof opts.ifAbsent !== 'boolean') {
+      throw invalidArgument('set: ifAbsent must be a boolean', ctx);
+    }
+    if (opts.ifAbsent) requireCapability(this.capabilities.ifAbsent, 'ifAbsent', this.capCtx(op, key));
+    if (opts.ifAbsent && opts.ifVersion !== undefined) {
+      throw invalidArgument('set: ifAbsent and ifVersion cannot be combined', ctx);
+    }
+  }
+
   private live(e: DriverKvEntry | undefined): KvEntry<V> | undefined {
     if (!e) return undefined;
     if (e.expiresAt !== undefined && e.expiresAt.getTime() <= Date.now()) return undefined;
@@ -335,22 +354,27 @@ export class KvStore<V extends KvValueOf<V> = KvValue, TNative = unknown> {
   }
 
   private value(value: unknown, op: string, key: string) {
-    const ctx = this.runner.ctx(op, key);
-    try {
-      checkKvValue(value, `${op} on kv "${this.name}" key "${key}"`);
-    } catch (err) {
-      throw this.runner.normalize(err, op, key);
+    // One walk checks the value and bounds its size; messages and the exact size only on need.
+    const bound = kvValueBound(value);
+    if (bound === undefined) {
+      try {
+        checkKvValue(value, `${op} on kv "${this.name}" key "${key}"`);
+      } catch (err) {
+        throw this.runner.normalize(err, op, key);
+      }
     }
     if (value instanceof Uint8Array && !this.capabilities.binaryValues) {
       requireCapability(false, 'binaryValues', this.capCtx(op, key));
     }
-    const size = kvValueSize(value);
-    if (size > this.capabilities.maxValueBytes) {
-      throw pcError(
-        'PAYLOAD_TOO_LARGE',
-        `${op} on kv "${this.name}" key "${key}": the value is ${size} bytes, over this provider's limit of ${this.capabilities.maxValueBytes}`,
-        { ...ctx, retryable: false },
-      );
+    if (bound === undefined || bound > this.capabilities.maxValueBytes) {
+      const size = kvValueSize(value as KvValue);
+      if (size > this.capabilities.maxValueBytes) {
+        throw pcError(
+          'PAYLOAD_TOO_LARGE',
+          `${op} on kv "${this.name}" key "${key}": the value is ${size} bytes, over this provider's limit of ${this.capabilities.maxValueBytes}`,
+          { ...this.runner.ctx(op, key), retryable: false },
+        );
+      }
     }
   }
 
@@ -366,8 +390,14 @@ export class KvStore<V extends KvValueOf<V> = KvValue, TNative = unknown> {
     return new Date(Date.now() + ttl * 1000);
   }
 
+  /** Built once per operation name: validateKey reads it only to word a failure. */
   private keyCtx(operation: string) {
-    return { provider: this.provider, service: 'kv' as const, operation, name: this.name };
+    let c = this.keyCtxs.get(operation);
+    if (c === undefined) {
+      c = { provider: this.provider, service: 'kv' as const, operation, name: this.name };
+      this.keyCtxs.set(operation, c);
+    }
+    return c;
   }
 
   private capCtx(operation: string, key?: string) {

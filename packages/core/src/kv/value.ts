@@ -40,6 +40,55 @@ export function kvValueSize(value: KvValue): number {
   return utf8Length(JSON.stringify(value));
 }
 
+/**
+ * An upper bound of {@link kvValueSize} (exact for bytes), or undefined when `value` is not one
+ * {@link checkKvValue} accepts. One walk without messages or paths, so a store checks and sizes
+ * a value on every write without serialising it: only a value whose bound exceeds a limit needs
+ * the exact size. The bound counts every string UTF-16 unit as 6 bytes (the longest JSON escape)
+ * and every number as 25 characters (the longest a double prints as, e.g. -0.0000012345678901234567).
+ */
+export function kvValueBound(value: unknown): number | undefined {
+  if (value instanceof Uint8Array) return value.byteLength;
+  return jsonBound(value, []);
+}
+
+function jsonBound(v: unknown, parents: object[]): number | undefined {
+  if (v === null) return 4;
+  switch (typeof v) {
+    case 'string':
+      return 6 * v.length + 2;
+    case 'boolean':
+      return 5;
+    case 'number':
+      return Number.isFinite(v) ? 25 : undefined;
+    case 'object':
+      break;
+    default:
+      return undefined;
+  }
+  const o = v as object;
+  if (parents.includes(o)) return undefined;
+  parents.push(o);
+  let n = 2;
+  if (Array.isArray(o)) {
+    for (let i = 0; i < o.length; i++) {
+      const b = jsonBound(o[i], parents);
+      if (b === undefined) return undefined;
+      n += b + 1;
+    }
+  } else {
+    const proto = Object.getPrototypeOf(o);
+    if (proto !== Object.prototype && proto !== null) return undefined;
+    for (const k of Object.keys(o)) {
+      const b = jsonBound((o as Record<string, unknown>)[k], parents);
+      if (b === undefined) return undefined;
+      n += 6 * k.length + 4 + b;
+    }
+  }
+  parents.pop();
+  return n;
+}
+
 /** Throws INVALID_ARGUMENT unless `value` survives a JSON round trip unchanged (or is bytes). */
 export function checkKvValue(value: unknown, where: string): asserts value is KvValue {
   if (value instanceof Uint8Array) return;
