@@ -34,7 +34,12 @@ export function normalizeBody(body: BodyInput): NormalizedBody {
   if (typeof Blob !== 'undefined' && body instanceof Blob) {
     return { kind: 'stream', stream: body.stream() as ReadableStream<Uint8Array>, size: body.size };
   }
-  if (isWebStream(body)) return { kind: 'stream', stream: checkedChunks(body), size: undefined };
+  if (isWebStream(body)) {
+    // A byte stream yields only bytes by construction, and stays one so the upload can read it
+    // straight into its part buffers (see `byobReader`).
+    if (isByteStream(body)) return { kind: 'stream', stream: body, size: undefined };
+    return { kind: 'stream', stream: checkedChunks(body), size: undefined };
+  }
   if (isNodeReadable(body)) {
     const web = Readable.toWeb(
       body instanceof Readable ? body : Readable.from(body),
@@ -87,6 +92,85 @@ export async function streamToBytes(
     off += c.byteLength;
   }
   return out;
+}
+
+/**
+ * A BYOB reader on `stream` when it is a byte stream (`type: 'bytes'`: fetch bodies, Blob
+ * streams, `FileHandle.readableWebStream()`), else undefined and `stream` is left unlocked.
+ * Reading with it fills the reader's buffer: a source that honours `byobRequest` writes into it
+ * with no chunk allocated at all, one that enqueues has its chunk copied in. A read transfers the
+ * buffer it is given (use the returned view's buffer afterwards); give it views at offset 0, as
+ * Node's `FileHandle.readableWebStream()` misreads any other (nodejs/node#58817).
+ */
+export function byobReader(stream: ReadableStream<Uint8Array>): ReadableStreamBYOBReader | undefined {
+  try {
+    return stream.getReader({ mode: 'byob' });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `stream` is an unlocked byte stream (`type: 'bytes'`). */
+export function isByteStream(stream: ReadableStream<unknown>): boolean {
+  const reader = byobReader(stream as ReadableStream<Uint8Array>);
+  reader?.releaseLock();
+  return reader !== undefined;
+}
+
+/**
+ * A byte stream that yields `head` and then what `reader` reads, calling `onChunk` on every
+ * range it hands out (in order). A BYOB consumer's buffer goes down to `reader` as is, so a
+ * stack of these still fills the consumer's buffer without an intermediate chunk.
+ */
+export function forwardBytes(
+  reader: ReadableStreamBYOBReader,
+  opts: {
+    head?: Uint8Array | undefined;
+    onChunk?: ((chunk: Uint8Array) => void) | undefined;
+    /** Called once `reader` reports its end. */
+    onEnd?: (() => void) | undefined;
+  } = {},
+): ReadableStream<Uint8Array> {
+  let head = opts.head !== undefined && opts.head.byteLength > 0 ? opts.head : undefined;
+  return new ReadableStream({
+    type: 'bytes',
+    // A default reader downstream (e.g. a driver's feed loop) gets chunks of this size.
+    autoAllocateChunkSize: 64 * 1024,
+    async pull(c) {
+      // autoAllocateChunkSize guarantees a request for every pull.
+      const req = c.byobRequest!;
+      const view = req.view!;
+      if (head !== undefined) {
+        const n = Math.min(view.byteLength, head.byteLength);
+        const out = new Uint8Array(view.buffer, view.byteOffset, n);
+        out.set(head.subarray(0, n));
+        head = n < head.byteLength ? head.subarray(n) : undefined;
+        opts.onChunk?.(out);
+        req.respond(n);
+        return;
+      }
+      const { done, value } = await reader.read(
+        new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
+      );
+      // The read transferred the request's buffer: hand it back through respondWithNewView.
+      if (value === undefined) {
+        // Only when the source was cancelled under us; the request's buffer is gone with it.
+        c.error(new TypeError('the body stream was cancelled while it was being read'));
+        return;
+      }
+      if (done) {
+        opts.onEnd?.();
+        c.close();
+        req.respondWithNewView(value);
+        return;
+      }
+      opts.onChunk?.(value);
+      req.respondWithNewView(value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
 }
 
 /** Strings and Buffers from Node streams become Uint8Array; anything else is a clear error. */
