@@ -154,6 +154,45 @@ describe('Bucket.put with a byte stream body', () => {
     }
   }
 
+  it('a byte stream that fails mid-upload fails the put and leaves nothing', async () => {
+    const bucket = memoryBucket({ partSize: 1024 });
+    let sent = 0;
+    const failing = new ReadableStream({
+      type: 'bytes',
+      pull(c) {
+        if (sent >= 3000) throw new Error('source broke');
+        c.enqueue(pattern(sent, 500));
+        sent += 500;
+      },
+    }) as ReadableStream<Uint8Array>;
+    await expect(bucket.put('x', failing)).rejects.toThrow('source broke');
+    expect(await bucket.exists('x')).toBe(false);
+  });
+
+  it('aborting a put of an endless byte stream rejects with CANCELLED and cancels the source', async () => {
+    const bucket = memoryBucket({ partSize: 1024 });
+    const ac = new AbortController();
+    let cancelled = false;
+    let sent = 0;
+    const endless = new ReadableStream({
+      type: 'bytes',
+      async pull(c) {
+        await new Promise((r) => setTimeout(r, 1));
+        if (sent > 4096) ac.abort();
+        c.enqueue(new Uint8Array(256));
+        sent += 256;
+      },
+      cancel() {
+        cancelled = true;
+      },
+    }) as ReadableStream<Uint8Array>;
+    await expect(bucket.put('y', endless, { signal: ac.signal })).rejects.toMatchObject({
+      code: 'CANCELLED',
+    });
+    expect(cancelled).toBe(true);
+    expect(await bucket.exists('y')).toBe(false);
+  });
+
   it('a FileHandle web stream (Node byte stream that fills the reader buffer)', async () => {
     const file = path.join(tmpdir(), `pc-byte-stream-${process.pid}.bin`);
     const want = pattern(3, 300_000);
