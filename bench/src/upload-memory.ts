@@ -381,7 +381,17 @@ async function child(cfg: ChildConfig): Promise<UploadResult> {
   peakLive = base.heapUsed + base.arrayBuffers;
 
   const key = `bench/upload/${cfg.uploader}`;
-  const timer = cfg.mode === 'natural' ? setInterval(sample, 5) : undefined;
+  // The file sources have no per-chunk hook: gc-probed runs force a full GC every 50 ms instead.
+  const fileSource = cfg.source === 'file' || cfg.source === 'filehandle';
+  const timer =
+    cfg.mode === 'natural'
+      ? setInterval(sample, 5)
+      : fileSource
+        ? setInterval(() => {
+            gc();
+            sample();
+          }, 50)
+        : undefined;
   measuring = true;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
