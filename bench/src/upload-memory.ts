@@ -149,7 +149,17 @@ export async function measureUpload(
     child.once('error', reject);
     child.once('exit', resolve);
   });
-  const last = out.trim().split('\n').at(-1) ?? '';
+  const lines = out.trim().split('\n');
+  const last = lines.at(-1) ?? '';
+  // V8 traces (BENCH_UPLOAD_NODE_FLAGS="--trace-gc --trace-incremental-marking") go to stdout
+  // before the result line: kept in a log next to the emulators'.
+  if (lines.length > 1) {
+    const dir = path.join(os.tmpdir(), 'polycloud-bench');
+    await fs.mkdir(dir, { recursive: true });
+    const log = path.join(dir, `upload-${target.provider}-${uploader}-${mode}-${child.pid}.log`);
+    await fs.writeFile(log, `${lines.slice(0, -1).join('\n')}\n`);
+    process.stderr.write(`  · child output (V8 traces): ${log}\n`);
+  }
   if (code !== 0 || !last.startsWith('{')) {
     throw new Error(
       `${target.provider} ${uploader} upload child exited with ${code}: ${out.trim().slice(-2000)}`,
