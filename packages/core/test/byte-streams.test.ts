@@ -125,7 +125,12 @@ describe('forwardBytes', () => {
           buf = new Uint8Array(value.buffer);
         }
       } else {
-        for await (const c of s) out.push(...c);
+        const r = s.getReader();
+        for (;;) {
+          const { done, value } = await r.read();
+          if (done) break;
+          out.push(...value);
+        }
       }
       expect(Uint8Array.from(out)).toEqual(pattern(0, 5000));
       expect(seen.reduce((a, b) => a + b, 0)).toBe(5000);
@@ -137,7 +142,7 @@ describe('Bucket.put with a byte stream body', () => {
   for (const byob of [true, false]) {
     for (const total of [0, 900, 1024, 1025, 5000]) {
       it(`${byob ? 'byobRequest' : 'enqueueing'} source of ${total} B (partSize 1024), with and without md5`, async () => {
-        const bucket = memoryBucket({ partSize: 1024 });
+        const bucket = memoryBucket(undefined, { partSize: 1024 });
         const want = pattern(0, total);
         await bucket.put('k', byteSource(total, 300, byob));
         expect(await bucket.getBytes('k')).toEqual(want);
@@ -155,7 +160,7 @@ describe('Bucket.put with a byte stream body', () => {
   }
 
   it('a byte stream that fails mid-upload fails the put and leaves nothing', async () => {
-    const bucket = memoryBucket({ partSize: 1024 });
+    const bucket = memoryBucket(undefined, { partSize: 1024 });
     let sent = 0;
     const failing = new ReadableStream({
       type: 'bytes',
@@ -170,7 +175,7 @@ describe('Bucket.put with a byte stream body', () => {
   });
 
   it('aborting a put of an endless byte stream rejects with CANCELLED and cancels the source', async () => {
-    const bucket = memoryBucket({ partSize: 1024 });
+    const bucket = memoryBucket(undefined, { partSize: 1024 });
     const ac = new AbortController();
     let cancelled = false;
     let sent = 0;
@@ -199,7 +204,7 @@ describe('Bucket.put with a byte stream body', () => {
     await writeFile(file, want);
     const fh = await open(file);
     try {
-      const bucket = memoryBucket({ partSize: 64 * 1024 });
+      const bucket = memoryBucket(undefined, { partSize: 64 * 1024 });
       const body = fh.readableWebStream() as unknown as ReadableStream<Uint8Array>;
       await bucket.put('f', body);
       const got = await bucket.getBytes('f');
