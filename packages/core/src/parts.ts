@@ -1,6 +1,9 @@
 import { byobReader } from './body.js';
 import { isPolycloudError, pcError } from './errors.js';
 
+/** Bytes asked for per read of a byte stream (one syscall's worth for a file). */
+const BYOB_READ_BYTES = 256 * 1024;
+
 /**
  * Splits a stream into parts of exactly `partSize` bytes (the last may be shorter) and uploads
  * them with at most `concurrency` in flight. Memory stays near partSize × (concurrency + 1):
@@ -19,9 +22,6 @@ import { isPolycloudError, pcError } from './errors.js';
  * const parts = await uploadParts(stream, { partSize: 8 << 20, concurrency: 4, signal },
  *   (part, n, signal) => s3.uploadPart({ PartNumber: n, Body: part }, { abortSignal: signal }));
  */
-/** Bytes asked for per read of a byte stream (one syscall's worth for a file). */
-const BYOB_READ_BYTES = 256 * 1024;
-
 export async function uploadParts<R>(
   stream: ReadableStream<Uint8Array>,
   opts: {
