@@ -36,7 +36,7 @@ export function normalizeBody(body: BodyInput): NormalizedBody {
   }
   if (isWebStream(body)) {
     // A byte stream yields only bytes by construction, and stays one so the upload can read it
-    // straight into its part buffers (see `byobReader`).
+    // with a BYOB reader (see `byobReader`).
     if (isByteStream(body)) return { kind: 'stream', stream: body, size: undefined };
     const reader = body.getReader();
     return {
