@@ -13,6 +13,10 @@
  * source produces. No collection is forced during a natural run.
  */
 import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +27,15 @@ import type { Row } from './results.js';
 import type { S3Target } from './s3env.js';
 
 export type UploadProvider = 'aws' | 'gcp' | 'azure';
+/**
+ * What the upload reads (`BENCH_UPLOAD_SOURCE`): `web` a generated ReadableStream of fresh 64 KiB
+ * chunks (the default, what a generated or transformed Web stream gives); `bytes` a generated
+ * byte stream whose source writes into the reader's buffer (`byobRequest`, 64 KiB views for
+ * default readers); `file` `fs.createReadStream` of a temp file (a Node Readable, 64 KiB
+ * chunks); `filehandle` `FileHandle.readableWebStream()` of the same file (a Node byte stream).
+ */
+export type UploadSource = 'web' | 'bytes' | 'file' | 'filehandle';
+export const UPLOAD_SOURCES: readonly UploadSource[] = ['web', 'bytes', 'file', 'filehandle'];
 export type Uploader = 'polycloud' | 'raw';
 
 /** Where a child uploads to: enough to build the same client in a fresh process. */
@@ -50,6 +63,7 @@ interface ChildConfig {
   readonly totalBytes: number;
   readonly partSize: number;
   readonly concurrency: number;
+  readonly source: UploadSource;
 }
 
 export interface UploadResult {
@@ -59,6 +73,7 @@ export interface UploadResult {
   readonly totalBytes: number;
   readonly partSize: number;
   readonly concurrency: number;
+  readonly source: UploadSource;
   readonly seconds: number;
   /** Client CPU (user + system) of the child during the upload, seconds. */
   readonly cpuSeconds: number;
@@ -91,6 +106,15 @@ const CHUNK = 64 * 1024;
 const CONFIG_VARIABLE = 'POLYCLOUD_BENCH_UPLOAD';
 const CONTENT_TYPE = 'application/octet-stream';
 
+/** `BENCH_UPLOAD_SOURCE`, default `web`. */
+export function uploadSource(): UploadSource {
+  const v = process.env.BENCH_UPLOAD_SOURCE ?? 'web';
+  if (!(UPLOAD_SOURCES as readonly string[]).includes(v)) {
+    throw new Error(`BENCH_UPLOAD_SOURCE: one of ${UPLOAD_SOURCES.join(', ')} (got "${v}")`);
+  }
+  return v as UploadSource;
+}
+
 /** Runs one upload in a child process and returns what it measured. */
 export async function measureUpload(
   s: BenchSettings,
@@ -106,6 +130,7 @@ export async function measureUpload(
     totalBytes,
     partSize: s.uploadPartSize,
     concurrency: s.uploadConcurrency,
+    source: uploadSource(),
   };
   const file = fileURLToPath(import.meta.url);
   // process.execArgv carries tsx's loader; TSX_TSCONFIG_PATH (inherited) its path mapping.
@@ -124,7 +149,17 @@ export async function measureUpload(
     child.once('error', reject);
     child.once('exit', resolve);
   });
-  const last = out.trim().split('\n').at(-1) ?? '';
+  const lines = out.trim().split('\n');
+  const last = lines.at(-1) ?? '';
+  // V8 traces (BENCH_UPLOAD_NODE_FLAGS="--trace-gc --trace-incremental-marking") go to stdout
+  // before the result line: kept in a log next to the emulators'.
+  if (lines.length > 1) {
+    const dir = path.join(os.tmpdir(), 'polycloud-bench');
+    await fs.mkdir(dir, { recursive: true });
+    const log = path.join(dir, `upload-${target.provider}-${uploader}-${mode}-${child.pid}.log`);
+    await fs.writeFile(log, `${lines.slice(0, -1).join('\n')}\n`);
+    process.stderr.write(`  · child output (V8 traces): ${log}\n`);
+  }
   if (code !== 0 || !last.startsWith('{')) {
     throw new Error(
       `${target.provider} ${uploader} upload child exited with ${code}: ${out.trim().slice(-2000)}`,
@@ -136,7 +171,7 @@ export async function measureUpload(
 /** What a child needs per provider: the two upload paths, a size check and clean-up. */
 interface Side {
   polycloud: Bucket<unknown>;
-  raw(key: string, body: ReadableStream<Uint8Array>): Promise<unknown>;
+  raw(key: string, body: ReadableStream<Uint8Array> | Readable): Promise<unknown>;
   size(key: string): Promise<number | undefined>;
   remove(key: string): Promise<void>;
   close(): Promise<void>;
@@ -179,7 +214,7 @@ async function sideFor(cfg: ChildConfig): Promise<Side> {
       // what a resumed session re-sends); the SDK sends one chunk at a time.
       raw: (key, body) =>
         pipeline(
-          Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>),
+          nodeReadable(body),
           raw.file(key).createWriteStream({
             resumable: true,
             chunkSize: partSize,
@@ -203,14 +238,9 @@ async function sideFor(cfg: ChildConfig): Promise<Side> {
   return {
     polycloud: azureBucket({ client: container, partSize, concurrency }) as Bucket<unknown>,
     raw: (key, body) =>
-      container
-        .getBlockBlobClient(key)
-        .uploadStream(
-          Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>),
-          partSize,
-          concurrency,
-          { blobHTTPHeaders: { blobContentType: CONTENT_TYPE } },
-        ),
+      container.getBlockBlobClient(key).uploadStream(nodeReadable(body), partSize, concurrency, {
+        blobHTTPHeaders: { blobContentType: CONTENT_TYPE },
+      }),
     size: async (key) => (await container.getBlobClient(key).getProperties()).contentLength,
     remove: async (key) => {
       await container.getBlobClient(key).delete();
@@ -218,6 +248,11 @@ async function sideFor(cfg: ChildConfig): Promise<Side> {
     close: async () => {},
   };
 }
+
+const nodeReadable = (body: ReadableStream<Uint8Array> | Readable): Readable =>
+  body instanceof Readable
+    ? body
+    : Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
 
 async function child(cfg: ChildConfig): Promise<UploadResult> {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -239,27 +274,90 @@ async function child(cfg: ChildConfig): Promise<UploadResult> {
     if (live > peakLive) peakLive = live;
   };
 
-  /** `total` bytes in fresh 64 KiB chunks, length not announced (like a pipe or a socket). */
-  const source = (total: number) => {
+  /** Sampling hook run before each 64 KiB the generated sources produce. */
+  const beforeChunk = (sent: number) => {
+    if (cfg.mode === 'natural') sample();
+    else if (measuring && pulls++ % (MiB / CHUNK) === 0) {
+      gc();
+      sample();
+      // BENCH_UPLOAD_SNAPSHOT=<file>: one heap snapshot the first time more than
+      // concurrency + 1.5 parts are live after a full GC, to see what retains them.
+      const snap = process.env.BENCH_UPLOAD_SNAPSHOT;
+      if (
+        snap &&
+        !snapped &&
+        process.memoryUsage().arrayBuffers - base0 > cfg.partSize * (cfg.concurrency + 1.5)
+      ) {
+        snapped = true;
+        process.stderr.write(`heap snapshot at ${sent} bytes: ${writeHeapSnapshot(snap)}\n`);
+      }
+    }
+  };
+
+  // The file sources read one temp file of the largest size; written before the baseline.
+  const file = path.join(os.tmpdir(), `polycloud-bench-upload-${process.pid}.bin`);
+  if (cfg.source === 'file' || cfg.source === 'filehandle') {
+    const block = new Uint8Array(MiB);
+    const fd = await fs.open(file, 'w');
+    try {
+      for (let off = 0; off < cfg.totalBytes; off += MiB) {
+        block.fill((off / MiB) & 0xff);
+        await fd.write(block, 0, Math.min(MiB, cfg.totalBytes - off));
+      }
+    } finally {
+      await fd.close();
+    }
+  }
+
+  /** `total` bytes of the configured kind, length not announced (like a pipe or a socket). */
+  const source = async (total: number): Promise<ReadableStream<Uint8Array> | Readable> => {
     let sent = 0;
+    if (cfg.source === 'file') return createReadStream(file, { start: 0, end: total - 1 });
+    if (cfg.source === 'filehandle') {
+      const fh = await fs.open(file);
+      // autoClose (Node >= 23.8) closes the file at the end; older typings do not know it.
+      const opts = { autoClose: true } as Parameters<typeof fh.readableWebStream>[0];
+      const web = fh.readableWebStream(opts) as unknown as ReadableStream<Uint8Array>;
+      // A byte stream of the file's first `total` bytes: forward reads until `total`.
+      if (total >= cfg.totalBytes) return web;
+      const reader = web.getReader();
+      return new ReadableStream<Uint8Array>({
+        async pull(c) {
+          const { done, value } = await reader.read();
+          if (done || sent >= total) {
+            c.close();
+            await reader.cancel().catch(() => {});
+            return;
+          }
+          const n = Math.min(value.byteLength, total - sent);
+          sent += n;
+          c.enqueue(value.subarray(0, n));
+        },
+      });
+    }
+    if (cfg.source === 'bytes') {
+      return new ReadableStream({
+        type: 'bytes',
+        autoAllocateChunkSize: CHUNK,
+        pull(c) {
+          const req = c.byobRequest!;
+          if (sent >= total) {
+            c.close();
+            req.respond(0);
+            return;
+          }
+          beforeChunk(sent);
+          const v = req.view!;
+          const n = Math.min(CHUNK, v.byteLength, total - sent);
+          new Uint8Array(v.buffer, v.byteOffset, n).fill((sent / CHUNK) & 0xff);
+          sent += n;
+          req.respond(n);
+        },
+      }) as ReadableStream<Uint8Array>;
+    }
     return new ReadableStream<Uint8Array>({
       pull(c) {
-        if (cfg.mode === 'natural') sample();
-        else if (measuring && pulls++ % (MiB / CHUNK) === 0) {
-          gc();
-          sample();
-          // BENCH_UPLOAD_SNAPSHOT=<file>: one heap snapshot the first time more than
-          // concurrency + 1.5 parts are live after a full GC, to see what retains them.
-          const snap = process.env.BENCH_UPLOAD_SNAPSHOT;
-          if (
-            snap &&
-            !snapped &&
-            process.memoryUsage().arrayBuffers - base0 > cfg.partSize * (cfg.concurrency + 1.5)
-          ) {
-            snapped = true;
-            process.stderr.write(`heap snapshot at ${sent} bytes: ${writeHeapSnapshot(snap)}\n`);
-          }
-        }
+        beforeChunk(sent);
         if (sent >= total) {
           c.close();
           return;
@@ -273,8 +371,9 @@ async function child(cfg: ChildConfig): Promise<UploadResult> {
   };
 
   const upload = async (key: string, total: number) => {
-    if (cfg.uploader === 'polycloud') await side.polycloud.put(key, source(total));
-    else await side.raw(key, source(total));
+    const body = await source(total);
+    if (cfg.uploader === 'polycloud') await side.polycloud.put(key, body);
+    else await side.raw(key, body);
   };
 
   // Warm-up on the same path (connection, SDK code) with a streamed body of more than one part,
@@ -292,7 +391,18 @@ async function child(cfg: ChildConfig): Promise<UploadResult> {
   peakLive = base.heapUsed + base.arrayBuffers;
 
   const key = `bench/upload/${cfg.uploader}`;
-  const timer = cfg.mode === 'natural' ? setInterval(sample, 5) : undefined;
+  // The file sources have no per-chunk hook: gc-probed runs force a full GC every 250 ms instead
+  // (every 50 ms slowed a 128 MiB Cloud Storage upload to 0.4 MiB/s, which only meant more GCs).
+  const fileSource = cfg.source === 'file' || cfg.source === 'filehandle';
+  const timer =
+    cfg.mode === 'natural'
+      ? setInterval(sample, 5)
+      : fileSource
+        ? setInterval(() => {
+            gc();
+            sample();
+          }, 250)
+        : undefined;
   measuring = true;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -310,6 +420,7 @@ async function child(cfg: ChildConfig): Promise<UploadResult> {
     throw new Error(`uploaded object has ${size} bytes, expected ${cfg.totalBytes}`);
   }
   await side.remove(key);
+  await fs.rm(file, { force: true });
   await side.polycloud.close();
   await side.close();
   return {
@@ -319,6 +430,7 @@ async function child(cfg: ChildConfig): Promise<UploadResult> {
     totalBytes: cfg.totalBytes,
     partSize: cfg.partSize,
     concurrency: cfg.concurrency,
+    source: cfg.source,
     seconds,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     baselineRss: base.rss,
@@ -378,6 +490,9 @@ export function uploadRows(results: readonly UploadResult[]): Row[] {
     const raw = nat.filter((r) => r.uploader === 'raw');
     if (pc.length === 0 || raw.length === 0) continue;
     const { totalBytes, partSize, concurrency } = pc[0]!;
+    // The default source keeps the historical operation names; another is named in them.
+    const src = pc[0]!.source ?? 'web';
+    const tag = src === 'web' ? '' : ` [${src}]`;
     const perGiB = (rs: readonly UploadResult[], f: (r: UploadResult) => number) =>
       sum(rs.map(f)) / (sum(rs.map((r) => r.totalBytes)) / (1024 * MiB));
     // In ABBA order (raw, polycloud, polycloud, raw) the i-th polycloud run sits next to the
@@ -398,7 +513,7 @@ export function uploadRows(results: readonly UploadResult[]): Row[] {
     };
     rows.push({
       ...common,
-      operation: 'put stream (unknown length)',
+      operation: `put stream (unknown length)${tag}`,
       ratio: time.pc / time.raw,
       noise: minMax(blockRatios((r) => r.seconds)),
       polycloud: time.pc * 1000,
@@ -413,14 +528,14 @@ export function uploadRows(results: readonly UploadResult[]): Row[] {
         noise: minMax(blockRatios((r) => r.cpuSeconds)),
       },
       ops: nat.length,
-      note: `part ${partSize / MiB} MiB × ${concurrency}; natural runs, fresh child process each; time and CPU per GiB; band: adjacent raw/polycloud pairs`,
+      note: `source ${src}; part ${partSize / MiB} MiB × ${concurrency}; natural runs, fresh child process each; time and CPU per GiB; band: adjacent raw/polycloud pairs`,
     });
     const bound = rssBound(partSize, concurrency);
     const pcRss = pc.map((r) => r.peakRssGrowth);
     const rawRss = raw.map((r) => r.peakRssGrowth);
     rows.push({
       ...common,
-      operation: 'put stream peak RSS growth',
+      operation: `put stream peak RSS growth${tag}`,
       ratio: Math.max(...pcRss) / bound,
       noise: minMax(pcRss.map((x) => x / bound)),
       polycloud: Math.max(...pcRss) / MiB,
@@ -441,7 +556,7 @@ export function uploadRows(results: readonly UploadResult[]): Row[] {
       rows.push({
         ...common,
         size: pProbe.totalBytes,
-        operation: 'put stream live after GC, peak',
+        operation: `put stream live after GC, peak${tag}`,
         ratio,
         noise: [ratio, ratio],
         polycloud: pProbe.peakLiveGrowth / MiB,

@@ -208,6 +208,33 @@ export class GeneratedBody {
     });
   }
 
+  /**
+   * The body as a byte stream (`type: 'bytes'`) of unknown length whose source writes into the
+   * reader's buffer, as `FileHandle.readableWebStream()` does; default readers get 64 KiB views.
+   */
+  byteStream(): ReadableStream<Uint8Array> {
+    let pending: Uint8Array | undefined;
+    return new ReadableStream({
+      type: 'bytes',
+      autoAllocateChunkSize: 64 * KiB,
+      pull: (c) => {
+        // autoAllocateChunkSize: every pull has a request.
+        const req = c.byobRequest!;
+        const view = req.view!;
+        pending ??= this.next();
+        if (pending === undefined) {
+          c.close();
+          req.respond(0);
+          return;
+        }
+        const n = Math.min(view.byteLength, pending.byteLength);
+        new Uint8Array(view.buffer, view.byteOffset, n).set(pending.subarray(0, n));
+        pending = n < pending.byteLength ? pending.subarray(n) : undefined;
+        req.respond(n);
+      },
+    }) as ReadableStream<Uint8Array>;
+  }
+
   /** The body as an async iterable of chunks. */
   async *iterable(): AsyncGenerator<Uint8Array> {
     for (;;) {

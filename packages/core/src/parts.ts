@@ -1,10 +1,18 @@
+import { byobReader } from './body.js';
 import { isPolycloudError, pcError } from './errors.js';
+
+/** Bytes asked for per read of a byte stream (one syscall's worth for a file). */
+const BYOB_READ_BYTES = 256 * 1024;
 
 /**
  * Splits a stream into parts of exactly `partSize` bytes (the last may be shorter) and uploads
  * them with at most `concurrency` in flight. Memory stays near partSize × (concurrency + 1):
  * reading stops while every upload slot is busy, and a part's bytes are released (or, with
  * `reuseBuffers`, reused) as soon as its upload resolves.
+ *
+ * A byte stream (`type: 'bytes'`) is read with a BYOB reader into one reused buffer, so a source
+ * that honours `byobRequest` (`FileHandle.readableWebStream()`) allocates no chunk at all: the
+ * upload then makes no garbage for the collector, only the part copy every stream gets.
  *
  * Drivers with a multipart API (S3 parts, Azure blocks) call this from `put` and then commit.
  * If any part fails or the signal aborts, the remaining uploads are cancelled and the error is
@@ -73,28 +81,51 @@ export async function uploadParts<R>(
     inFlight.add(tracked);
   };
 
-  const reader = stream.getReader();
+  const byob = byobReader(stream);
+  const chunks = byob ? undefined : stream.getReader();
+  const reader = (byob ?? chunks)!;
   let buf = new Uint8Array(partSize);
   let filled = 0;
+  /** Sends the full part and takes the next buffer; false when the upload is failing. */
+  const partFull = async () => {
+    while (inFlight.size >= concurrency) await Promise.race(inFlight);
+    if (failure !== undefined || inner.signal.aborted) return false;
+    launch(buf);
+    buf = spare.pop() ?? new Uint8Array(partSize);
+    filled = 0;
+    return true;
+  };
+  /** Copies `value` into parts, sending each full one; false when the upload is failing. */
+  const take = async (value: Uint8Array) => {
+    let off = 0;
+    while (off < value.byteLength) {
+      const n = Math.min(partSize - filled, value.byteLength - off);
+      buf.set(value.subarray(off, off + n), filled);
+      filled += n;
+      off += n;
+      totalBytes += n;
+      if (filled === partSize && !(await partFull())) return false;
+    }
+    return true;
+  };
   try {
-    for (;;) {
-      if (failure !== undefined || inner.signal.aborted) break;
-      const { done, value } = await reader.read();
-      if (done) break;
-      let off = 0;
-      while (off < value.byteLength) {
-        const n = Math.min(partSize - filled, value.byteLength - off);
-        buf.set(value.subarray(off, off + n), filled);
-        filled += n;
-        off += n;
-        totalBytes += n;
-        if (filled === partSize) {
-          while (inFlight.size >= concurrency) await Promise.race(inFlight);
-          if (failure !== undefined || inner.signal.aborted) break;
-          launch(buf);
-          buf = spare.pop() ?? new Uint8Array(partSize);
-          filled = 0;
-        }
+    if (byob) {
+      // Always at offset 0: Node's FileHandle.readableWebStream() fails on a view into the
+      // middle of a buffer (nodejs/node#58817), so parts are filled from this, not read into.
+      let scratch = new Uint8Array(Math.min(partSize, BYOB_READ_BYTES));
+      for (;;) {
+        if (failure !== undefined || inner.signal.aborted) break;
+        const { done, value } = await byob.read(scratch);
+        if (value === undefined) break;
+        // The read transferred the buffer; the view it returns is on the same memory.
+        scratch = new Uint8Array(value.buffer as ArrayBuffer);
+        if (!(await take(value)) || done) break;
+      }
+    } else if (chunks) {
+      for (;;) {
+        if (failure !== undefined || inner.signal.aborted) break;
+        const { done, value } = await chunks.read();
+        if (done || !(await take(value))) break;
       }
     }
     if (

@@ -1,4 +1,4 @@
-import { type BodyInput, type NormalizedBody, normalizeBody } from '../body.js';
+import { type BodyInput, byobReader, forwardBytes, type NormalizedBody, normalizeBody } from '../body.js';
 import { type BucketCapabilities, requireCapability } from '../capabilities.js';
 import { mapLimit } from '../driver/concurrency.js';
 import { abortError, invalidArgument, isPolycloudError, type PolycloudError, pcError } from '../errors.js';
@@ -255,17 +255,21 @@ export class Bucket<TNative = unknown> {
         verify(digests);
       } else {
         let ended = false;
-        const counted = normalized.stream.pipeThrough(
-          new TransformStream<Uint8Array, Uint8Array>({
-            transform(chunk, c) {
-              digests.update(chunk);
-              c.enqueue(chunk);
-            },
-            flush() {
-              ended = true;
-            },
-          }),
-        );
+        const byob = byobReader(normalized.stream);
+        // A byte stream stays one, so the upload still reads it into its part buffers.
+        const counted = byob
+          ? forwardBytes(byob, { onChunk: (chunk) => digests.update(chunk), onEnd: () => (ended = true) })
+          : normalized.stream.pipeThrough(
+              new TransformStream<Uint8Array, Uint8Array>({
+                transform(chunk, c) {
+                  digests.update(chunk);
+                  c.enqueue(chunk);
+                },
+                flush() {
+                  ended = true;
+                },
+              }),
+            );
         normalized = { kind: 'stream', stream: counted, size: normalized.size };
         beforeCommit = () => {
           if (!ended) throw pcError('INTERNAL', 'beforeCommit called before the body was fully read', ctx);
@@ -811,6 +815,8 @@ async function peek(
   limit: number,
   signal?: AbortSignal,
 ): Promise<NormalizedBody> {
+  const byob = byobReader(body.stream);
+  if (byob) return peekBytes(byob, limit, body.size, signal);
   const reader = body.stream.getReader();
   const head: Uint8Array[] = [];
   let total = 0;
@@ -851,4 +857,46 @@ async function peek(
     },
   });
   return { kind: 'stream', stream, size: body.size };
+}
+
+/**
+ * `peek` for a byte stream: reads into one growing buffer (no chunk list to join) and, when the
+ * body is longer than `limit`, returns a byte stream again, so the upload keeps reading it with a
+ * BYOB reader.
+ */
+async function peekBytes(
+  reader: ReadableStreamBYOBReader,
+  limit: number,
+  size: number | undefined,
+  signal?: AbortSignal,
+): Promise<NormalizedBody> {
+  // Reads go into `scratch` at offset 0 (see uploadParts: nodejs/node#58817), then into `buf`.
+  let scratch = new Uint8Array(Math.min(limit + 1, 64 * 1024));
+  let buf = new Uint8Array(scratch.byteLength);
+  let total = 0;
+  for (;;) {
+    if (signal?.aborted) {
+      await reader.cancel(signal.reason).catch(() => {});
+      throw signal.reason;
+    }
+    const { done, value } = await reader.read(scratch);
+    if (value === undefined) throw new TypeError('the body stream was cancelled while it was being read');
+    // The read transferred the buffer; the view it returns is on the same memory.
+    scratch = new Uint8Array(value.buffer as ArrayBuffer);
+    if (total + value.byteLength > buf.byteLength) {
+      const grown = new Uint8Array(
+        Math.max(total + value.byteLength, Math.min(limit + 1, buf.byteLength * 2)),
+      );
+      grown.set(buf.subarray(0, total));
+      buf = grown;
+    }
+    buf.set(value, total);
+    total += value.byteLength;
+    if (done) {
+      reader.releaseLock();
+      return { kind: 'bytes', data: buf.subarray(0, total) };
+    }
+    if (total > limit) break;
+  }
+  return { kind: 'stream', stream: forwardBytes(reader, { head: buf.subarray(0, total) }), size };
 }
