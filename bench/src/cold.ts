@@ -9,7 +9,7 @@
  * then the reverse); the figures are medians, the noise band the spread of per-round ratios.
  * Goal: the adapter costs at most 5 ms more than its SDK client.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -66,6 +66,33 @@ function packedApp(): string {
   return app;
 }
 
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
+
+/**
+ * Instructions (millions) the process executes to `import(spec)`, counted by valgrind's
+ * callgrind: unlike time, the count does not move with the machine's load. Opt-in
+ * (`BENCH_COLD_INSTRUCTIONS=1`; about 10–60 s per process), one process per side.
+ */
+function importInstructions(spec: string, cwd: string): number {
+  const run = spawnSync(
+    'valgrind',
+    [
+      '--tool=callgrind',
+      '--callgrind-out-file=/dev/null',
+      '--smc-check=all-non-file',
+      process.execPath,
+      '--input-type=module',
+      '-e',
+      `await import(${JSON.stringify(spec)})`,
+    ],
+    { cwd, env: { ...process.env, NODE_OPTIONS: '' }, encoding: 'utf8' },
+  );
+  const m = /Collected : (\d+)/.exec(run.stderr ?? '');
+  if (run.status !== 0 || m === null)
+    throw new Error(`valgrind failed for ${spec}: ${run.error ?? run.stderr}`);
+  return Number(m[1]) / 1e6;
+}
+
 export async function coldRows(s: BenchSettings): Promise<Row[]> {
   progress('cold: building the adapters (tsc -b, incremental) and their packed layout');
   execFileSync(
@@ -112,6 +139,12 @@ function coldPairs(s: BenchSettings, app: string): Row[] {
       ratios.push(round[1]!.wall / round[0]!.wall);
     }
     const [r, p, d] = wall.map((w) => median(w));
+    let instructions = '';
+    if (process.env.BENCH_COLD_INSTRUCTIONS === '1') {
+      const [ri, pi, di] = sides.map((side) => importInstructions(side.spec, side.cwd));
+      instructions = `; instructions (callgrind, millions) ${ri!.toFixed(1)} → packed ${signed(pi! - ri!)}, dist ${signed(di! - ri!)}`;
+      progress(`cold ${subpath}: instructions${instructions.slice('; instructions'.length)}`);
+    }
     const cpuPacked = median(cpuExtra[0]!);
     const cpuDist = median(cpuExtra[1]!);
     rows.push({
@@ -128,10 +161,10 @@ function coldPairs(s: BenchSettings, app: string): Row[] {
       // "at most 5 ms more than the SDK client alone", as a ratio for this row
       goal: Number(((r! + 5) / r!).toFixed(3)),
       ops: s.coldRuns,
-      note: `packed layout +${(p! - r!).toFixed(1)} ms wall, main-thread CPU +${cpuPacked.toFixed(1)} ms (medians of ${s.coldRuns} fresh processes each); repository dist/ (tsc output) +${(d! - r!).toFixed(1)} ms wall, CPU +${cpuDist.toFixed(1)} ms`,
+      note: `packed layout ${signed(p! - r!)} ms wall, main-thread CPU ${signed(cpuPacked)} ms (medians of ${s.coldRuns} fresh processes each); repository dist/ (tsc output) ${signed(d! - r!)} ms wall, CPU ${signed(cpuDist)} ms${instructions}`,
     });
     progress(
-      `cold ${subpath}: ${p!.toFixed(1)} ms vs ${sdk} ${r!.toFixed(1)} ms (+${(p! - r!).toFixed(1)}; CPU +${cpuPacked.toFixed(1)}); tsc dist +${(d! - r!).toFixed(1)} (CPU +${cpuDist.toFixed(1)})`,
+      `cold ${subpath}: ${p!.toFixed(1)} ms vs ${sdk} ${r!.toFixed(1)} ms (${signed(p! - r!)}; CPU ${signed(cpuPacked)}); tsc dist ${signed(d! - r!)} (CPU ${signed(cpuDist)})`,
     );
   }
   return rows;
