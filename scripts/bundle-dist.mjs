@@ -117,7 +117,6 @@ async function bundlePackage(pkgDir) {
       platform: 'node',
       // Every bare specifier (core from an adapter, the SDKs, node: built-ins) stays an import.
       external: (id) => !id.startsWith('.') && !path.isAbsolute(id),
-      treeshake: { moduleSideEffects: false },
       logLevel: 'warn',
     });
     await bundle.write({
