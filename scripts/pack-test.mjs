@@ -140,8 +140,24 @@ step(`import ${importable.length} entry points from ESM`, () => {
 const mods = [${importable.map((_, i) => `m${i}`).join(', ')}];
 const empty = mods.map((m, i) => [${JSON.stringify(importable)}[i], Object.keys(m).length]).filter(([, n]) => n === 0);
 if (empty.length) { console.error('no exports:', empty); process.exit(1); }
+// Each package is packed as one bundle build (scripts/bundle-dist.mjs): a name that several of
+// its entry points export must be the same object in all of them (one class, one registry).
+const names = ${JSON.stringify(importable)};
+const seen = new Map();
+const twice = [];
+mods.forEach((m, i) => {
+  const pkg = names[i].split('/').slice(0, 2).join('/');
+  for (const [k, v] of Object.entries(m)) {
+    if (typeof v !== 'function' && (typeof v !== 'object' || v === null)) continue;
+    const key = pkg + ' ' + k;
+    if (seen.has(key) && seen.get(key) !== v) twice.push(key);
+    else seen.set(key, v);
+  }
+});
+if (twice.length) { console.error('defined more than once:', twice); process.exit(1); }
 const { openBucket } = await import('@polycloud/core');
 const b = await openBucket('mem://pack-test');
+if (!(b instanceof (await import('@polycloud/core/blob')).Bucket)) { console.error('two Bucket classes'); process.exit(1); }
 await b.put('k', 'v');
 if ((await b.getText('k')) !== 'v') process.exit(1);
 console.log('esm ok');`;

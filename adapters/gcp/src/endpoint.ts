@@ -1,4 +1,4 @@
-import { urlBool } from '@polycloud/core/driver';
+import { urlBool } from '@polycloud/core/driver/base';
 
 /**
  * `{ allowInsecureHttp }` from the URL parameter (which wins) or `driverOptions.allowInsecureHttp`,
