@@ -103,7 +103,6 @@ export class ResumingBody {
   /** The whole rest of the body in one array (a copy the caller owns). */
   async readAll(): Promise<Uint8Array> {
     const chunks: Uint8Array[] = [];
-    const before = this.delivered;
     for (;;) {
       if (this.finished) break;
       try {
@@ -128,7 +127,7 @@ export class ResumingBody {
         await this.recover(err);
       }
     }
-    return joinOwned(chunks, this.delivered - before);
+    return joinOwned(chunks);
   }
 
   async cancel(reason?: unknown): Promise<void> {
@@ -363,13 +362,23 @@ export function discardBody(body: AnyBody, reason?: unknown): Promise<void> {
   return body.locked ? Promise.resolve() : body.cancel(reason).catch(() => {});
 }
 
-/** One array the caller owns: never a view into a buffer shared with other data. */
-function joinOwned(chunks: readonly Uint8Array[], total: number): Uint8Array {
+/**
+ * One array the caller owns: never a view into a buffer shared with other data. The copy goes
+ * into memory that is not zeroed first (every byte is written; `total` is recounted here so a
+ * miscount can never expose stale memory): zeroing 16–64 MiB before overwriting it cost a
+ * whole extra pass over the body, which the SDKs' own collectors (Buffer.concat) do not make.
+ */
+function joinOwned(chunks: readonly Uint8Array[]): Uint8Array {
   if (chunks.length === 1) {
     const c = chunks[0]!;
     if (c.byteOffset === 0 && c.byteLength === c.buffer.byteLength && c.constructor === Uint8Array) return c;
   }
-  const out = new Uint8Array(total);
+  let total = 0;
+  for (const c of chunks) total += c.byteLength;
+  if (total === 0) return new Uint8Array(0);
+  // allocUnsafeSlow: its own ArrayBuffer of exactly `total` bytes, never from Node's shared pool.
+  const mem = Buffer.allocUnsafeSlow(total);
+  const out = new Uint8Array(mem.buffer, mem.byteOffset, total);
   let off = 0;
   for (const c of chunks) {
     out.set(c, off);
