@@ -49,7 +49,10 @@ export class ResumingBody {
   private pull: Pull | undefined;
   private delivered = 0;
   private resumes = 0;
-  private idleTimer: NodeJS.Timeout | undefined;
+  /** When the idle bound trips (performance.now() ms), while on the shared idle clock. */
+  idleAt = 0;
+  /** Whether this body is on the shared idle clock (see `watchIdle`). */
+  idleWatched = false;
   /** Set while a read waits on the source; the idle timer only trips a waiting read. */
   private waiting = false;
   /** Why the source was abandoned under a waiting read (idle, abort); thrown instead of its result. */
@@ -152,7 +155,7 @@ export class ResumingBody {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    if (this.idleWatched) unwatchIdle(this);
     this.cleanup();
     this.src.done?.(this.delivered);
   }
@@ -164,18 +167,21 @@ export class ResumingBody {
     void this.release(reason);
   }
 
+  /** Starts (or restarts) the idle bound: `idleMs` from now. */
   private armIdle(): void {
-    if (this.src.idleMs <= 0) return;
-    // One timer per body, re-armed per read: a timer per chunk would cost more than the chunk.
-    if (this.idleTimer === undefined) {
-      this.idleTimer = setTimeout(() => {
-        if (this.waiting) {
-          this.trip(
-            pcError('TIMEOUT', `${this.src.what}: no bytes for ${this.src.idleMs} ms`, { retryable: true }),
-          );
-        }
-      }, this.src.idleMs);
-    } else this.idleTimer.refresh();
+    const ms = this.src.idleMs;
+    if (ms <= 0) return;
+    this.idleAt = performance.now() + ms;
+    if (!this.idleWatched) watchIdle(this);
+  }
+
+  /** The shared idle clock found no bytes for `idleMs`: a waiting read is cut. */
+  onIdle(): void {
+    if (this.waiting && !this.finished) {
+      this.trip(
+        pcError('TIMEOUT', `${this.src.what}: no bytes for ${this.src.idleMs} ms`, { retryable: true }),
+      );
+    }
   }
 
   private takeTrip(): unknown {
@@ -216,7 +222,7 @@ export class ResumingBody {
       const onData = (c: Uint8Array) => {
         chunks.push(c);
         this.delivered += c.byteLength;
-        this.idleTimer?.refresh();
+        if (this.idleWatched) this.idleAt = performance.now() + this.src.idleMs;
       };
       const onEnd = () => {
         ended = true;
@@ -297,6 +303,50 @@ export class ResumingBody {
 
 const EMPTY = new Uint8Array(0);
 const ignore = () => {};
+
+/**
+ * Idle bounds of all bodies share one timer instead of a setTimeout each: a get that ends
+ * within its bound (nearly all) then costs a Set entry and a clock read per chunk, not a timer
+ * list created, scheduled and torn down per body (the same reason the call runner shares its
+ * attempt clock). The clock is armed for the earliest bound, re-armed when it fires, left to
+ * run out (unref'd) when no body is watched, and ref'd while one is, as a per-body timer was.
+ */
+const idleBodies = new Set<ResumingBody>();
+let idleClock: NodeJS.Timeout | undefined;
+let idleClockAt = Number.POSITIVE_INFINITY;
+
+function watchIdle(b: ResumingBody): void {
+  b.idleWatched = true;
+  idleBodies.add(b);
+  if (idleClock === undefined || b.idleAt < idleClockAt) {
+    if (idleClock !== undefined) clearTimeout(idleClock);
+    idleClockAt = b.idleAt;
+    idleClock = setTimeout(idleSweep, Math.max(0, b.idleAt - performance.now()));
+  } else if (idleBodies.size === 1) idleClock.ref();
+}
+
+function unwatchIdle(b: ResumingBody): void {
+  b.idleWatched = false;
+  if (idleBodies.delete(b) && idleBodies.size === 0) idleClock?.unref();
+}
+
+function idleSweep(): void {
+  idleClock = undefined;
+  idleClockAt = Number.POSITIVE_INFINITY;
+  const now = performance.now();
+  let next = Number.POSITIVE_INFINITY;
+  for (const b of idleBodies) {
+    if (b.idleAt <= now + 1) {
+      // Off the clock until its next read or chunk re-arms it (a per-body timer fired once, too).
+      unwatchIdle(b);
+      b.onIdle();
+    } else if (b.idleAt < next) next = b.idleAt;
+  }
+  if (next !== Number.POSITIVE_INFINITY && idleClock === undefined) {
+    idleClockAt = next;
+    idleClock = setTimeout(idleSweep, Math.max(0, next - now));
+  }
+}
 
 /**
  * Takes charge of a body: a Node stream gets an 'error' listener at once, so a connection cut
