@@ -72,11 +72,17 @@ async function run(variants: V, bucket: Bucket<unknown>): Promise<void> {
     session.disconnect();
   }
   const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
-  const base = med(cpu[names[0]!]!);
-  for (const nm of names)
+  // Per-block ratios to the first variant (neighbours in time share the machine's load), then
+  // their median and quartiles: steadier on a loaded machine than a ratio of medians.
+  const first = names[0]!;
+  for (const nm of names) {
+    const r = cpu[nm]!.map((c, b) => c / cpu[first]![b]!).sort((x, y) => x - y);
+    const q = (f: number) => r[Math.min(r.length - 1, Math.floor(f * r.length))]!;
     console.log(
-      `${provider} ${op} ${size}: ${nm.padEnd(14)} cpu med ${med(cpu[nm]!).toFixed(0)} µs (${(med(cpu[nm]!) / base).toFixed(3)})  wall med ${med(wall[nm]!).toFixed(0)} µs`,
+      `${provider} ${op} ${size}: ${nm.padEnd(14)} cpu med ${med(cpu[nm]!).toFixed(0)} µs, ratio ${q(0.5).toFixed(3)} ` +
+        `[q1 ${q(0.25).toFixed(3)} .. q3 ${q(0.75).toFixed(3)}]  wall med ${med(wall[nm]!).toFixed(0)} µs`,
     );
+  }
 }
 
 function post(s: Session, method: string, params?: object): Promise<unknown> {
