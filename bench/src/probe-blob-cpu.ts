@@ -17,7 +17,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } fro
 import { BlobServiceClient } from '@azure/storage-blob';
 import { s3Bucket } from '@polycloud/aws/s3';
 import { azureBucket } from '@polycloud/azure/blob';
-import type { Bucket } from '@polycloud/core';
+import { Bucket, type BucketDriver } from '@polycloud/core';
 import { gcsBucket, storageClient } from '@polycloud/gcp/storage';
 import { abortHttpOn } from '../../packages/core/src/internal/http-abort.js';
 import { cpuMicros, randomBytes } from './common.js';
@@ -91,6 +91,26 @@ function post(s: Session, method: string, params?: object): Promise<unknown> {
   );
 }
 
+/**
+ * The same driver under a second Bucket: with its `signalEndsRequests` overridden (attempts
+ * inside core's node:http safety net, as before the driver declared it) or other options.
+ */
+const variants = new Map<string, Bucket<unknown>>();
+function variant(b: Bucket<unknown>, over: Partial<BucketDriver>, opts: object = {}): Bucket<unknown> {
+  const id = JSON.stringify([over, opts]);
+  let v = variants.get(id);
+  if (v === undefined) {
+    const driver = (b as unknown as { driver: BucketDriver }).driver;
+    const d = Object.create(
+      driver,
+      Object.fromEntries(Object.entries(over).map(([k, x]) => [k, { value: x }])),
+    );
+    v = new Bucket(d as BucketDriver, opts);
+    variants.set(id, v);
+  }
+  return v;
+}
+
 const sig = () => new AbortController().signal;
 
 function stubHandler(small: Uint8Array) {
@@ -155,6 +175,8 @@ async function main() {
             .read(k, { signal: undefined, range: undefined, ifMatch: undefined })
             .then((r) => collect(r.body)),
         polycloud: (k) => bucket.getBytes(k),
+        pcSafetyNet: (k) => variant(bucket, { signalEndsRequests: false }).getBytes(k),
+        pcNoIdle: (k) => variant(bucket, {}, { idleTimeoutMs: 0 }).getBytes(k),
       },
       bucket,
     );
@@ -197,6 +219,8 @@ async function main() {
                 return abortHttpOn(s, () => get(k, s));
               },
               polycloud: (k) => bucket.getBytes(k),
+              pcSafetyNet: (k) => variant(bucket, { signalEndsRequests: false }).getBytes(k),
+              pcNoIdle: (k) => variant(bucket, {}, { idleTimeoutMs: 0 }).getBytes(k),
             }
           : {
               raw: (k, b) => put(k, b),
@@ -266,6 +290,8 @@ async function main() {
                 return abortHttpOn(s, () => get(k, s));
               },
               polycloud: (k) => bucket.getBytes(k),
+              pcSafetyNet: (k) => variant(bucket, { signalEndsRequests: false }).getBytes(k),
+              pcNoIdle: (k) => variant(bucket, {}, { idleTimeoutMs: 0 }).getBytes(k),
             }
           : {
               raw: (k, b) => put(k, b),
