@@ -4,7 +4,27 @@
  * raw, ...) with the same number of operations each, so linear drift of a shared machine or of
  * the emulator hits both sides alike. Each ABBA block gives one ratio; their spread is the noise.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { cpuMicros, median, quantile, sortedCopy } from './common.js';
+
+/**
+ * A full GC on demand (`global.gc` when the process runs with --expose-gc, else the same
+ * function taken from a fresh context after setting the flag at run time).
+ */
+function loadGc(): () => void {
+  const existing = (globalThis as { gc?: () => void }).gc;
+  if (typeof existing === 'function') return existing;
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+/**
+ * Called before every measured round: each round starts with an empty young generation and no
+ * garbage of the other side's round, so a side pays only for the collections its own
+ * allocations cause (without it, whichever side runs next inherits the previous round's GC debt).
+ */
+export const fullGc: () => void = loadGc();
 
 /** One operation by worker `w`. */
 export type Call = (w: number) => Promise<unknown>;
@@ -67,10 +87,24 @@ export async function round(
 
 export async function abba(sides: Record<Side, Call>, o: AbbaOptions): Promise<Comparison> {
   const { concurrency } = o;
+  // Warm-up in two steps: a few operations per side to calibrate (as many as workers), then,
+  // where one operation is short next to the cell, an ABBA block of an eighth of the cell's
+  // time per round, so that code only one side runs (polycloud's layer, or the raw idiom) is
+  // optimised before anything counts (a handful of calls leaves it in the interpreter). The
+  // rounds are then sized from the warm figures.
   const warm = Math.max(2, concurrency);
   const wr = await round(sides.raw, warm, concurrency);
   const wp = await round(sides.polycloud, warm, concurrency);
-  const perOp = Math.max(wr.wallMs, wp.wallMs, 0.001) / warm;
+  let perOp = Math.max(wr.wallMs, wp.wallMs, 0.001) / warm;
+  if (concurrency * perOp * 8 <= o.cellMs) {
+    const ops = Math.ceil(o.cellMs / 8 / perOp / concurrency) * concurrency;
+    let wall = 0;
+    for (const side of ['raw', 'polycloud', 'polycloud', 'raw'] as const) {
+      fullGc();
+      wall += (await round(sides[side], ops, concurrency)).wallMs;
+    }
+    perOp = Math.max(wall / (4 * ops), 0.001);
+  }
   // Too slow for the budget: fewer (but whole ABBA) rounds rather than a blown time limit.
   let rounds = o.rounds;
   while (rounds > 2 && concurrency * perOp * rounds > o.cellMs * 1.5) rounds -= 2;
@@ -92,6 +126,7 @@ export async function abba(sides: Record<Side, Call>, o: AbbaOptions): Promise<C
     const wall: Record<Side, number> = { raw: 0, polycloud: 0 };
     const cpu: Record<Side, number> = { raw: 0, polycloud: 0 };
     for (const side of order) {
+      fullGc();
       const got = await round(sides[side], opsPerRound, concurrency);
       acc[side].ops += opsPerRound;
       acc[side].wallMs += got.wallMs;

@@ -42,10 +42,13 @@ async function grid(s: BenchSettings, t: BlobTarget): Promise<Row[]> {
   const getKey = (size: number) => `bench/get/${size}`;
   for (const size of s.blobSizes) await t.bucket.put(getKey(size), randomBytes(size));
   const bodies = new Map(s.blobSizes.map((size) => [size, randomBytes(size)]));
-  // Connections and code paths warm before the first measured cell.
-  for (let i = 0; i < 8; i++) {
-    await t.rawGet(getKey(s.blobSizes[0]!));
-    await t.bucket.getBytes(getKey(s.blobSizes[0]!));
+  // Connections and code paths (put and get, both sides) warm before the first measured cell.
+  const first = s.blobSizes[0]!;
+  for (let i = 0; i < 16; i++) {
+    await t.rawPut(putKey(first, 0), bodies.get(first)!);
+    await t.bucket.put(putKey(first, 0), bodies.get(first)!);
+    await t.rawGet(getKey(first));
+    await t.bucket.getBytes(getKey(first));
   }
   for (const size of s.blobSizes) {
     for (const concurrency of s.blobConcurrency) {

@@ -123,6 +123,8 @@ export class S3BucketDriver implements BucketDriver {
   readonly provider = 'aws';
   readonly name: string;
   readonly capabilities = S3_CAPABILITIES;
+  /** Every S3 call passes the attempt's signal, and the SDK's HTTP handler destroys the request on abort. */
+  readonly signalEndsRequests = true;
   private readonly client: S3Client;
   private readonly ownsClient: boolean;
   private readonly copyThreshold: number;

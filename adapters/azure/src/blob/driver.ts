@@ -163,6 +163,8 @@ export class AzureBucketDriver implements BucketDriver {
   readonly provider = PROVIDER;
   readonly name: string;
   readonly capabilities: BucketCapabilities;
+  /** Every Azure call passes the attempt's signal, and the pipeline's HTTP client ends the request on abort. */
+  readonly signalEndsRequests = true;
   private delegationKey: { key: UserDelegationKey; expiresOn: number } | undefined;
 
   constructor(

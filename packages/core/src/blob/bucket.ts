@@ -129,7 +129,14 @@ export class Bucket<TNative = unknown> {
     this.capabilities = driver.capabilities;
     this.name = driver.name;
     this.provider = driver.provider;
-    this.runner = new CallRunner(driver.provider, 'blob', driver.name, opts);
+    this.runner = new CallRunner(
+      driver.provider,
+      'blob',
+      driver.name,
+      opts,
+      false,
+      driver.signalEndsRequests === true,
+    );
     this.partSize = Math.max(opts.partSize ?? 8 * 1024 * 1024, driver.capabilities.minPartBytes);
     this.concurrency = opts.concurrency ?? 4;
     const site = (operation: string): ByteSite => ({ provider: driver.provider, service: 'blob', operation });

@@ -98,6 +98,13 @@ export interface BucketDriver<TNative = unknown> {
    * `timeoutMs`: that bound could never fire. Streamed puts always keep theirs.
    */
   readonly settlesSynchronously?: boolean;
+  /**
+   * True when every request the driver makes takes the signal it is given (the SDK destroys
+   * the request when it aborts): attempts then skip core's node:http safety net, whose
+   * async-context scope and per-request listener cost CPU on every call. Leave it unset for an
+   * SDK that ignores signals on some request.
+   */
+  readonly signalEndsRequests?: boolean;
 
   /**
    * Writes an object. `body.kind === 'bytes'` is a single-shot upload. A stream body is longer

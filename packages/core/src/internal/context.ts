@@ -66,7 +66,8 @@ export class CallRunner {
 
   /**
    * Whether attempts run inside the node:http safety net (http-abort.ts): not for the in-process
-   * adapters, which make no requests (the async-context frame per call is measurable there).
+   * adapters, which make no requests (the async-context frame per call is measurable there),
+   * nor for drivers whose SDK ends every request on the signal they pass.
    */
   readonly netScope: boolean;
 
@@ -84,9 +85,11 @@ export class CallRunner {
     readonly name: string,
     opts: PortableOptions = {},
     settlesAtOnce = false,
+    /** The driver's SDK ends every request when its signal aborts: no safety net needed. */
+    signalEndsRequests = false,
   ) {
     this.settlesAtOnce = settlesAtOnce;
-    this.netScope = !IN_PROCESS_PROVIDERS.has(provider);
+    this.netScope = !signalEndsRequests && !IN_PROCESS_PROVIDERS.has(provider);
     const ctx = this.ctx('open');
     if (opts === null || typeof opts !== 'object') {
       throw pcError('INVALID_ARGUMENT', `options for ${service} "${name}" must be an object`, ctx);

@@ -49,7 +49,10 @@ export class ResumingBody {
   private pull: Pull | undefined;
   private delivered = 0;
   private resumes = 0;
-  private idleTimer: NodeJS.Timeout | undefined;
+  /** When the idle bound trips (performance.now() ms), while on the shared idle clock. */
+  idleAt = 0;
+  /** Whether this body is on the shared idle clock (see `watchIdle`). */
+  idleWatched = false;
   /** Set while a read waits on the source; the idle timer only trips a waiting read. */
   private waiting = false;
   /** Why the source was abandoned under a waiting read (idle, abort); thrown instead of its result. */
@@ -103,7 +106,6 @@ export class ResumingBody {
   /** The whole rest of the body in one array (a copy the caller owns). */
   async readAll(): Promise<Uint8Array> {
     const chunks: Uint8Array[] = [];
-    const before = this.delivered;
     for (;;) {
       if (this.finished) break;
       try {
@@ -128,7 +130,7 @@ export class ResumingBody {
         await this.recover(err);
       }
     }
-    return joinOwned(chunks, this.delivered - before);
+    return joinOwned(chunks);
   }
 
   async cancel(reason?: unknown): Promise<void> {
@@ -153,7 +155,7 @@ export class ResumingBody {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    if (this.idleWatched) unwatchIdle(this);
     this.cleanup();
     this.src.done?.(this.delivered);
   }
@@ -165,18 +167,21 @@ export class ResumingBody {
     void this.release(reason);
   }
 
+  /** Starts (or restarts) the idle bound: `idleMs` from now. */
   private armIdle(): void {
-    if (this.src.idleMs <= 0) return;
-    // One timer per body, re-armed per read: a timer per chunk would cost more than the chunk.
-    if (this.idleTimer === undefined) {
-      this.idleTimer = setTimeout(() => {
-        if (this.waiting) {
-          this.trip(
-            pcError('TIMEOUT', `${this.src.what}: no bytes for ${this.src.idleMs} ms`, { retryable: true }),
-          );
-        }
-      }, this.src.idleMs);
-    } else this.idleTimer.refresh();
+    const ms = this.src.idleMs;
+    if (ms <= 0) return;
+    this.idleAt = performance.now() + ms;
+    if (!this.idleWatched) watchIdle(this);
+  }
+
+  /** The shared idle clock found no bytes for `idleMs`: a waiting read is cut. */
+  onIdle(): void {
+    if (this.waiting && !this.finished) {
+      this.trip(
+        pcError('TIMEOUT', `${this.src.what}: no bytes for ${this.src.idleMs} ms`, { retryable: true }),
+      );
+    }
   }
 
   private takeTrip(): unknown {
@@ -217,7 +222,7 @@ export class ResumingBody {
       const onData = (c: Uint8Array) => {
         chunks.push(c);
         this.delivered += c.byteLength;
-        this.idleTimer?.refresh();
+        if (this.idleWatched) this.idleAt = performance.now() + this.src.idleMs;
       };
       const onEnd = () => {
         ended = true;
@@ -300,6 +305,50 @@ const EMPTY = new Uint8Array(0);
 const ignore = () => {};
 
 /**
+ * Idle bounds of all bodies share one timer instead of a setTimeout each: a get that ends
+ * within its bound (nearly all) then costs a Set entry and a clock read per chunk, not a timer
+ * list created, scheduled and torn down per body (the same reason the call runner shares its
+ * attempt clock). The clock is armed for the earliest bound, re-armed when it fires, left to
+ * run out (unref'd) when no body is watched, and ref'd while one is, as a per-body timer was.
+ */
+const idleBodies = new Set<ResumingBody>();
+let idleClock: NodeJS.Timeout | undefined;
+let idleClockAt = Number.POSITIVE_INFINITY;
+
+function watchIdle(b: ResumingBody): void {
+  b.idleWatched = true;
+  idleBodies.add(b);
+  if (idleClock === undefined || b.idleAt < idleClockAt) {
+    if (idleClock !== undefined) clearTimeout(idleClock);
+    idleClockAt = b.idleAt;
+    idleClock = setTimeout(idleSweep, Math.max(0, b.idleAt - performance.now()));
+  } else if (idleBodies.size === 1) idleClock.ref();
+}
+
+function unwatchIdle(b: ResumingBody): void {
+  b.idleWatched = false;
+  if (idleBodies.delete(b) && idleBodies.size === 0) idleClock?.unref();
+}
+
+function idleSweep(): void {
+  idleClock = undefined;
+  idleClockAt = Number.POSITIVE_INFINITY;
+  const now = performance.now();
+  let next = Number.POSITIVE_INFINITY;
+  for (const b of idleBodies) {
+    if (b.idleAt <= now + 1) {
+      // Off the clock until its next read or chunk re-arms it (a per-body timer fired once, too).
+      unwatchIdle(b);
+      b.onIdle();
+    } else if (b.idleAt < next) next = b.idleAt;
+  }
+  if (next !== Number.POSITIVE_INFINITY && idleClock === undefined) {
+    idleClockAt = next;
+    idleClock = setTimeout(idleSweep, Math.max(0, next - now));
+  }
+}
+
+/**
  * Takes charge of a body: a Node stream gets an 'error' listener at once, so a connection cut
  * while the caller has not started reading fails the read instead of crashing the process.
  */
@@ -363,13 +412,23 @@ export function discardBody(body: AnyBody, reason?: unknown): Promise<void> {
   return body.locked ? Promise.resolve() : body.cancel(reason).catch(() => {});
 }
 
-/** One array the caller owns: never a view into a buffer shared with other data. */
-function joinOwned(chunks: readonly Uint8Array[], total: number): Uint8Array {
+/**
+ * One array the caller owns: never a view into a buffer shared with other data. The copy goes
+ * into memory that is not zeroed first (every byte is written; `total` is recounted here so a
+ * miscount can never expose stale memory): zeroing 16–64 MiB before overwriting it cost a
+ * whole extra pass over the body, which the SDKs' own collectors (Buffer.concat) do not make.
+ */
+function joinOwned(chunks: readonly Uint8Array[]): Uint8Array {
   if (chunks.length === 1) {
     const c = chunks[0]!;
     if (c.byteOffset === 0 && c.byteLength === c.buffer.byteLength && c.constructor === Uint8Array) return c;
   }
-  const out = new Uint8Array(total);
+  let total = 0;
+  for (const c of chunks) total += c.byteLength;
+  if (total === 0) return new Uint8Array(0);
+  // allocUnsafeSlow: its own ArrayBuffer of exactly `total` bytes, never from Node's shared pool.
+  const mem = Buffer.allocUnsafeSlow(total);
+  const out = new Uint8Array(mem.buffer, mem.byteOffset, total);
   let off = 0;
   for (const c of chunks) {
     out.set(c, off);
