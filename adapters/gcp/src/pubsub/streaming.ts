@@ -74,7 +74,9 @@ const REPORT_AFTER = 3;
 /** Bound on the nack that gives back undelivered messages at close. */
 const CLOSE_NACK_MS = 2_000;
 /** How long close() lets a half-closed stream finish before cancelling it. */
-const CLOSE_GRACE_MS = 500;
+const CLOSE_GRACE_MS = 1_000;
+/** Messages arriving this soon after the streams resumed count as having waited in buffers. */
+const STALE_AFTER_RESUME_MS = 1_000;
 /** Ack ids per modifyAckDeadline request. */
 const MODIFY_BATCH = 1000;
 
@@ -107,6 +109,7 @@ export class StreamingPullReceiver implements DriverReceiver {
   private failure: unknown;
   private closed = false;
   private paused = false;
+  private resumedAt = 0;
   private stub: Promise<SubscriberStub> | undefined;
   private readonly keepalive: NodeJS.Timeout;
   private readonly lease: NodeJS.Timeout;
@@ -191,7 +194,9 @@ export class StreamingPullReceiver implements DriverReceiver {
     for (const w of this.waiters) w();
     for (const s of this.streams) {
       if (!s) continue;
-      // Half-close first (the server then ends the call); cancel what does not end soon.
+      // Half-close first (the server then ends the call) and read what is still on the way,
+      // so it can be given back; cancel what does not end soon.
+      s.resume();
       s.end();
       const t = setTimeout(() => s.cancel(), CLOSE_GRACE_MS);
       t.unref();
@@ -255,19 +260,20 @@ export class StreamingPullReceiver implements DriverReceiver {
     let lastError: unknown;
     stream.on('data', (res) => {
       this.failures[i] = 0;
+      // What arrives while or right after the streams were paused may have waited in gRPC's
+      // and HTTP/2's buffers (a server that ignores flow control keeps sending): its lease
+      // started earlier than we can tell, so it is refreshed before it is handed out.
       const now = Date.now();
+      const leased = this.paused || now - this.resumedAt < STALE_AFTER_RESUME_MS ? 0 : now;
       for (const p of res.receivedMessages ?? []) {
         const ackId = p.ackId ?? '';
         if (!ackId) continue;
         const bytes = p.message?.data?.length ?? 0;
-        this.buffer.push({ p, ackId, leased: now, bytes });
+        this.buffer.push({ p, ackId, leased, bytes });
         this.bufferedBytes += bytes;
       }
-      // Delivered after close: give it back at once rather than let its lease run out.
-      if (this.closed) {
-        void this.nackBuffered();
-        return;
-      }
+      // Delivered after close: close() gives it back once the streams have ended.
+      if (this.closed) return;
       if (this.buffer.length > 0) for (const w of [...this.waiters]) w();
       this.pauseIfFull();
     });
@@ -337,6 +343,7 @@ export class StreamingPullReceiver implements DriverReceiver {
     if (!this.paused) return;
     if (this.buffer.length >= this.opts.maxOutstanding || this.bufferedBytes >= this.maxBytes) return;
     this.paused = false;
+    this.resumedAt = Date.now();
     for (const s of this.streams) s?.resume();
   }
 
