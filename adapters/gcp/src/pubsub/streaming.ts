@@ -149,6 +149,8 @@ export class StreamingPullReceiver implements DriverReceiver {
       await this.waitForMessages(opts);
       if (this.buffer.length === 0) this.throwFailure();
     }
+    // A stopping consumer takes nothing: what stays buffered is given back by close().
+    if (opts.signal?.aborted) return [];
     const taken = this.buffer.splice(0, opts.maxMessages);
     for (const b of taken) this.bufferedBytes -= b.bytes;
     this.resumeIfRoom();
@@ -168,6 +170,10 @@ export class StreamingPullReceiver implements DriverReceiver {
           opts.signal,
         );
       } catch (err) {
+        // Not handed out: back to the front, to be taken again or given back by close().
+        this.buffer.unshift(...taken);
+        for (const b of taken) this.bufferedBytes += b.bytes;
+        this.pauseIfFull();
         throw gcpError(err, this.host.ctx('receive'), 'grpc');
       }
     }
