@@ -301,8 +301,11 @@ export class StreamingPullReceiver implements DriverReceiver {
       maxOutstandingMessages: Math.ceil(this.opts.maxOutstanding / this.streams.length),
       maxOutstandingBytes: Math.ceil(this.maxBytes / this.streams.length),
       clientId: randomUUID(),
-      // Version 1: the server answers keepalives, so a dead connection is noticed.
-      protocolVersion: 1,
+      // Protocol version 0: the server does not answer keepalives. Version 1 (what the library
+      // asks for) lets pstest deadlock: it answers a ping by a blocking channel send while it
+      // holds its server-wide lock, and when the stream is paused its sender is stuck in Send,
+      // so every later call on the emulator hangs. The answers would only serve a liveness
+      // timer this receiver does not keep (the channel's own gRPC keepalive covers that).
     });
     if (this.paused) stream.pause();
   }
