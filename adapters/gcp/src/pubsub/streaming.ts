@@ -256,7 +256,8 @@ export class StreamingPullReceiver implements DriverReceiver {
 
   private start(i: number, stub: SubscriberStub): void {
     if (this.closed) return;
-    const stream = stub.streamingPull({ deadline: Date.now() + STREAM_DEADLINE_MS });
+    const openedAt = Date.now();
+    const stream = stub.streamingPull({ deadline: openedAt + STREAM_DEADLINE_MS });
     this.streams[i] = stream;
     let resolveEnded!: () => void;
     const ended = new Promise<void>((r) => {
@@ -291,7 +292,7 @@ export class StreamingPullReceiver implements DriverReceiver {
       if (this.streams[i] === stream) this.streams[i] = undefined;
       this.ended.delete(ended);
       resolveEnded();
-      this.ended1(i, status, lastError);
+      this.ended1(i, status, lastError, openedAt);
     });
     stream.write({
       subscription: this.host.subscription,
@@ -311,9 +312,12 @@ export class StreamingPullReceiver implements DriverReceiver {
   }
 
   /** A stream ended: open it again (back-off) or keep the error for the next receive. */
-  private ended1(i: number, status: { code: number; details?: string }, err: unknown): void {
+  private ended1(i: number, status: { code: number; details?: string }, err: unknown, openedAt = 0): void {
     if (this.closed) return;
-    const failures = (this.failures[i] ?? 0) + 1;
+    // A stream the server ended normally (OK, or its deadline) is no failure: it is opened
+    // again at once, and the count starts over (the library's resetFailures does the same).
+    const normal = status.code === 0 || status.code === 4;
+    const failures = normal ? 0 : (this.failures[i] ?? 0) + 1;
     this.failures[i] = failures;
     if (!RETRY_CODES.has(status.code) || failures > REPORT_AFTER) {
       this.failures[i] = 0;
@@ -326,11 +330,12 @@ export class StreamingPullReceiver implements DriverReceiver {
       for (const w of [...this.waiters]) w();
       return;
     }
-    // A stream the server ended normally (OK, or its deadline) is opened again at once.
-    const delay =
-      status.code === 0 || status.code === 4
+    // A stream that ended right after it opened is not reopened at once (no busy loop).
+    const delay = normal
+      ? Date.now() - openedAt > 1000
         ? 0
-        : Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (failures - 1)) * (0.5 + Math.random() / 2);
+        : BACKOFF_MIN_MS
+      : Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (failures - 1)) * (0.5 + Math.random() / 2);
     this.pending.add(i);
     const t = setTimeout(() => {
       this.retryTimers.delete(t);
