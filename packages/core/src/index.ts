@@ -82,7 +82,7 @@ export {
 export { uploadParts } from './parts.js';
 export { bytesCodec, type Codec, jsonCodec, textCodec } from './queue/codec.js';
 export type { ConsumeOptions, Consumer, MessageHandler } from './queue/consumer.js';
-export type { DriverMessage, DriverOutgoing, QueueDriver } from './queue/driver.js';
+export type { DriverMessage, DriverOutgoing, DriverReceiver, QueueDriver } from './queue/driver.js';
 export { Queue, type QueueOptions } from './queue/queue.js';
 export type * from './queue/types.js';
 export { type DebugEvent, type DebugLogger, type Service, setDebugLogger } from './telemetry.js';

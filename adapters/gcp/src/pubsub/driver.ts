@@ -4,6 +4,7 @@ import {
   checkEndpointTransport,
   type DriverMessage,
   type DriverOutgoing,
+  type DriverReceiver,
   defineCapabilities,
   invalidArgument,
   type QueueDriver,
@@ -11,6 +12,7 @@ import {
 import { emulatorAuthClient } from '../endpoint.js';
 import { deadlineOf, type ErrorContext, gcpError, grpcCodeOf, raceSignal } from '../errors.js';
 import { EMPTY_MARKER, pubsubDriverMessage } from './received.js';
+import { type PulledMessage, StreamingPullReceiver } from './streaming.js';
 
 /** Messages per publish RPC: bounds the duplicates a retried, already-landed publish can cause. */
 const PUBLISH_BATCH = 100;
@@ -54,6 +56,18 @@ export interface PubSubQueueConfig {
    * opened (`pubsubQueue`, URL opening); pass it to skip that lookup.
    */
   readonly subscriptionConfig?: SubscriptionConfig;
+  /**
+   * How `consume()` gets messages: `'streaming'` (default) keeps StreamingPull calls open with
+   * flow control bounded by the consumer's concurrency, as Google recommends for throughput and
+   * latency; `'sync'` polls with synchronous Pull like `receive()`. `receive()` always uses Pull.
+   */
+  readonly consumePull?: 'streaming' | 'sync';
+  /**
+   * StreamingPull calls a consumer keeps open, sharing its flow control. Default min(5, the
+   * consumer's concurrency): the library's default (maxStreams 5). pstest sends each stream at
+   * most about one message per 10 ms, so there throughput grows with the streams.
+   */
+  readonly pullStreams?: number;
 }
 
 /** The parts of a subscription's configuration the capabilities depend on. */
@@ -95,18 +109,6 @@ export function pubsubCapabilities(sub: SubscriptionConfig): QueueCapabilities {
 interface Receipt {
   readonly ackId: string;
   readonly messageId: string;
-}
-
-interface PulledMessage {
-  ackId?: string | null;
-  deliveryAttempt?: number | null;
-  message?: {
-    data?: Uint8Array | string | null;
-    attributes?: Record<string, string> | null;
-    messageId?: string | null;
-    publishTime?: { seconds?: number | string | { toString(): string } | null; nanos?: number | null } | null;
-    orderingKey?: string | null;
-  } | null;
 }
 
 const PUBLISH_OPTIONS = {
@@ -228,6 +230,10 @@ export class PubSubQueueDriver implements QueueDriver {
   private publishDeadline = false;
   /** messageId → deliveries seen by this driver (subscriptions without dead-letter policy). */
   private readonly deliveries = new Map<string, number>();
+  private readonly consumePull: 'streaming' | 'sync';
+  private readonly pullStreams: number | undefined;
+  /** Open StreamingPull receivers, ended by close() if a consumer was not stopped first. */
+  private readonly receivers = new Set<StreamingPullReceiver>();
 
   constructor(opts: PubSubQueueConfig & { subscriptionConfig: SubscriptionConfig; ownsClient?: boolean }) {
     const project =
@@ -240,6 +246,8 @@ export class PubSubQueueDriver implements QueueDriver {
     this.sub = opts.subscriptionConfig;
     this.capabilities = pubsubCapabilities(this.sub);
     this.visibility = opts.visibilityTimeoutSeconds;
+    this.consumePull = opts.consumePull ?? 'streaming';
+    this.pullStreams = opts.pullStreams;
     this.publisher = this.client.topic(this.topicName, PUBLISH_OPTIONS);
     // An ordered queue must not be flushed while one of its batches is in flight (the library
     // would send the next batch alongside it), so messages without a key get their own publisher.
@@ -421,6 +429,40 @@ export class PubSubQueueDriver implements QueueDriver {
     return undefined;
   }
 
+  /** `consume()` reads StreamingPull (unless `consumePull: 'sync'`): see StreamingPullReceiver. */
+  openReceiver(opts: {
+    maxOutstanding: number;
+    visibilityTimeoutSeconds: number | undefined;
+  }): DriverReceiver | undefined {
+    if (this.consumePull !== 'streaming') return undefined;
+    const visibility = opts.visibilityTimeoutSeconds ?? this.visibility;
+    const receiver = new StreamingPullReceiver(
+      {
+        client: this.client,
+        subscription: this.subscriptionName,
+        ackDeadlineSeconds: this.sub.ackDeadlineSeconds,
+        toMessage: (p) => this.toMessage(p),
+        modify: (ackIds, seconds, timeoutMs) =>
+          this.call(
+            'SubscriberClient',
+            'modifyAckDeadline',
+            { subscription: this.subscriptionName, ackIds, ackDeadlineSeconds: seconds },
+            { timeout: timeoutMs },
+          ).then(() => undefined),
+        ctx: (operation) => this.ctx(operation),
+      },
+      {
+        maxOutstanding: opts.maxOutstanding,
+        visibilityTimeoutSeconds: visibility,
+        streams: Math.min(this.pullStreams ?? 5, opts.maxOutstanding),
+      },
+    );
+    this.receivers.add(receiver);
+    const close = receiver.close.bind(receiver);
+    receiver.close = () => close().finally(() => this.receivers.delete(receiver));
+    return receiver;
+  }
+
   /** Publishes what waits in the unordered batch now; errors reach each message's own promise. */
   private flushPlain(): void {
     this.plain.flush().catch(() => {});
@@ -438,7 +480,11 @@ export class PubSubQueueDriver implements QueueDriver {
 
   async close(): Promise<void> {
     try {
-      await Promise.all([this.publisher.flush(), this.plain.flush()]);
+      await Promise.all([
+        this.publisher.flush(),
+        this.plain.flush(),
+        ...[...this.receivers].map((r) => r.close()),
+      ]);
     } finally {
       if (this.owned) await this.client.close();
     }

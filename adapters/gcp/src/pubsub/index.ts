@@ -69,6 +69,7 @@ async function createDriver(opts: PubSubQueueConfig, signal?: AbortSignal): Prom
       });
     }
   }
+  consumeOptions(opts.consumePull, opts.pullStreams);
   const client = opts.client ?? pubsubClient(opts);
   let config: SubscriptionConfig | undefined = opts.subscriptionConfig;
   if (!config) {
@@ -106,7 +107,7 @@ async function createDriver(opts: PubSubQueueConfig, signal?: AbortSignal): Prom
  * and `subscriptionConfig`.
  */
 export async function openQueueDriver(url: URL, opts: DriverOpenOptions): Promise<QueueDriver> {
-  const params = urlParams(url, ['subscription', 'allowInsecureHttp'], 'queue');
+  const params = urlParams(url, ['subscription', 'allowInsecureHttp', 'consumePull', 'pullStreams'], 'queue');
   const topic = `${url.host}${url.pathname}`.replace(/\/+$/, '');
   if (!/^projects\/[^/]+\/topics\/[^/]+$/.test(topic)) {
     throw invalidArgument(
@@ -148,9 +149,29 @@ export async function openQueueDriver(url: URL, opts: DriverOpenOptions): Promis
         ? { visibilityTimeoutSeconds: d.visibilityTimeoutSeconds }
         : {}),
       ...(isConfig(d.subscriptionConfig) ? { subscriptionConfig: d.subscriptionConfig } : {}),
+      ...consumeOptions(params.consumePull ?? d.consumePull, params.pullStreams ?? d.pullStreams),
     },
     opts.signal,
   );
+}
+
+/** `consumePull` (streaming | sync) and `pullStreams` (1..32) from the URL or driverOptions. */
+function consumeOptions(
+  mode: unknown,
+  streams: unknown,
+): Pick<PubSubQueueConfig, 'consumePull' | 'pullStreams'> {
+  const ctx = { service: 'queue' as const, operation: 'open' };
+  if (mode !== undefined && mode !== 'streaming' && mode !== 'sync') {
+    throw invalidArgument(`consumePull must be "streaming" or "sync", got ${String(mode)}`, ctx);
+  }
+  const n = typeof streams === 'string' ? Number(streams) : streams;
+  if (n !== undefined && (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 32)) {
+    throw invalidArgument(`pullStreams must be an integer from 1 to 32, got ${String(streams)}`, ctx);
+  }
+  return {
+    ...(mode !== undefined ? { consumePull: mode } : {}),
+    ...(n !== undefined ? { pullStreams: n } : {}),
+  };
 }
 
 function isConfig(v: unknown): v is SubscriptionConfig {

@@ -42,7 +42,7 @@ export { urlBool, urlParams } from '../internal/url.js';
 export type { DriverKvEntry, KvDriver } from '../kv/driver.js';
 export { checkKvValue, decodeKvValue, encodeKvValue, kvValueSize } from '../kv/value.js';
 export type { BlobModule, DriverOpenOptions, KvModule, QueueModule } from '../open.js';
-export type { DriverMessage, DriverOutgoing, QueueDriver } from '../queue/driver.js';
+export type { DriverMessage, DriverOutgoing, DriverReceiver, QueueDriver } from '../queue/driver.js';
 export { mapLimit } from './concurrency.js';
 export {
   ALLOW_INSECURE_HTTP,

@@ -5,7 +5,7 @@ import { sleep } from '../internal/signal.js';
 import { checkInt, checkOptions } from '../internal/validate.js';
 import { processMessage } from '../telemetry.js';
 import type { Queue } from './queue.js';
-import type { Message } from './types.js';
+import type { Message, ReceiveOptions } from './types.js';
 
 /**
  * How long a handled message waits for others to share its ack request. Far below any
@@ -55,6 +55,16 @@ export interface Consumer {
 
 interface Internals<T> {
   moveToDeadLetter(m: Message<T>, dlq: Queue<unknown>, signal: AbortSignal | undefined): Promise<void>;
+  /** The driver's push receiver (Pub/Sub streaming pull), if it has one. */
+  openReceiver?(
+    maxOutstanding: number,
+    visibilityTimeoutSeconds: number | undefined,
+  ):
+    | {
+        receive(opts: ReceiveOptions): Promise<Message<T>[]>;
+        close(): Promise<void>;
+      }
+    | undefined;
 }
 
 export function startConsumer<T>(
@@ -311,7 +321,13 @@ export function startConsumer<T>(
   // A second receive loop runs while the queue has a backlog and a receive cannot fill every
   // free slot (SQS returns at most 10 per request): it starts when a receive comes back full
   // and ends on an empty answer, so an idle consumer keeps a single long poll.
-  const maxPollers = Math.min(4, Math.ceil(concurrency / batchSize));
+  // A push receiver (streaming pull) already holds what the service delivered: one loop takes
+  // from it, bounded by the free slots like a receive.
+  const receiver = internals.openReceiver?.(concurrency, visibility);
+  const receive = receiver
+    ? (o: ReceiveOptions) => receiver.receive(o)
+    : (o: ReceiveOptions) => queue.receive(o);
+  const maxPollers = receiver ? 1 : Math.min(4, Math.ceil(concurrency / batchSize));
   let pollers = 0;
   const running = new Set<Promise<void>>();
   const spawn = (extra: boolean) => {
@@ -338,7 +354,7 @@ export function startConsumer<T>(
       let msgs: Message<T>[] | undefined;
       let failed: unknown;
       try {
-        msgs = await queue.receive({
+        msgs = await receive({
           maxMessages: want,
           // An extra loop only drains a backlog: it does not hold a long poll open.
           waitSeconds: extra ? 0 : waitSeconds,
@@ -384,6 +400,8 @@ export function startConsumer<T>(
   const loop = async () => {
     spawn(false);
     while (running.size > 0) await Promise.allSettled([...running]);
+    // Nothing more is taken: end the connection now, so it delivers nothing while handlers finish.
+    if (receiver) await receiver.close().catch((e: unknown) => onError(e));
     while (idle.size > 0) await Promise.allSettled([...idle]);
     flushAcks();
     while (flushing.size > 0) await Promise.allSettled([...flushing]);

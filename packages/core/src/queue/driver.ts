@@ -22,6 +22,22 @@ export interface DriverMessage {
 }
 
 /**
+ * A receiver over a long-lived connection that pushes messages (Pub/Sub streaming pull), which
+ * `consume()` reads instead of polling `QueueDriver.receive`. It holds at most about
+ * `maxOutstanding` delivered messages it has not handed out, and keeps their leases alive.
+ */
+export interface DriverReceiver {
+  /** As `QueueDriver.receive`: ≤ maxMessages of what was delivered, waiting up to waitSeconds for one. */
+  receive(opts: {
+    maxMessages: number;
+    waitSeconds: number;
+    signal: AbortSignal | undefined;
+  }): Promise<readonly DriverMessage[]>;
+  /** Ends the connection and gives back (nacks) what was delivered but not handed out. */
+  close(): Promise<void>;
+}
+
+/**
  * What an adapter implements for a queue. The portable `Queue` validates, encodes, batches,
  * retries and runs consumers; the driver only talks to its service.
  */
@@ -59,6 +75,16 @@ export interface QueueDriver<TNative = unknown> {
     seconds: number,
     opts: { signal: AbortSignal | undefined },
   ): Promise<unknown>;
+
+  /**
+   * Optional: a push receiver for `consume()`, bounded by the consumer's concurrency, with every
+   * handed-out message hidden for `visibilityTimeoutSeconds` (else the queue's own setting).
+   * Returning undefined (or not implementing it) makes `consume()` poll `receive`.
+   */
+  openReceiver?(opts: {
+    maxOutstanding: number;
+    visibilityTimeoutSeconds: number | undefined;
+  }): DriverReceiver | undefined;
 
   /** Releases clients and sockets the driver owns (not a native client the user passed in). */
   close(): Promise<void>;

@@ -8,7 +8,7 @@ import { checkInt, checkOptions, checkString } from '../internal/validate.js';
 import { type CallTelemetry, recordBytes, rememberTraceContext, takeTraceContext } from '../telemetry.js';
 import { type Codec, jsonCodec } from './codec.js';
 import { type ConsumeOptions, type Consumer, type MessageHandler, startConsumer } from './consumer.js';
-import type { DriverMessage, DriverOutgoing, QueueDriver } from './driver.js';
+import type { DriverMessage, DriverOutgoing, DriverReceiver, QueueDriver } from './driver.js';
 import type {
   AckResult,
   Message,
@@ -328,6 +328,15 @@ export class Queue<T = unknown, TNative = unknown> {
       requireCapability(caps.visibilityTimeout, 'visibilityTimeout', this.capCtx(op));
       checkInt(opts.visibilityTimeoutSeconds, 'visibilityTimeoutSeconds', 1, caps.maxVisibilitySeconds, ctx);
     }
+    return this.receiveFrom(this.driver, opts);
+  }
+
+  /** Receives through `source` (the driver, or a consumer's push receiver); options already checked. */
+  private async receiveFrom(
+    source: Pick<QueueDriver, 'receive'> | DriverReceiver,
+    opts: ReceiveOptions,
+  ): Promise<Message<T>[]> {
+    const op = 'receive';
     const waitSeconds = opts.waitSeconds ?? 0;
     const attempt = this.runner.attemptTimeoutMs;
     const raw = await this.runner.run(
@@ -335,7 +344,7 @@ export class Queue<T = unknown, TNative = unknown> {
       undefined,
       opts.signal,
       (signal) =>
-        this.driver.receive({
+        source.receive({
           maxMessages: opts.maxMessages ?? 1,
           waitSeconds,
           visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds,
@@ -426,6 +435,14 @@ export class Queue<T = unknown, TNative = unknown> {
     this.runner.ensureOpen('consume');
     return startConsumer(this, handler, opts, {
       moveToDeadLetter: (m, dlq, signal) => this.moveToDeadLetter(m, dlq, signal),
+      openReceiver: (maxOutstanding, visibilityTimeoutSeconds) => {
+        const r = this.driver.openReceiver?.({ maxOutstanding, visibilityTimeoutSeconds });
+        if (!r) return undefined;
+        return {
+          receive: (o) => this.receiveFrom(r, o),
+          close: () => r.close(),
+        };
+      },
     });
   }
 
