@@ -118,7 +118,7 @@ describe('kv values', () => {
         { a: 1, expires: undefined, b: { c: undefined, d: [1] } },
         { a: 1, b: { d: [1] } },
       ],
-    ] as const) {
+    ] as [unknown, unknown][]) {
       expect(() => checkKvValue(v, 'set')).not.toThrow();
       expect(decodeKvValue(encodeKvValue(v as KvValue))).toStrictEqual(stored);
     }
