@@ -1,7 +1,7 @@
 // Every kv validation message names the store and, for single-key calls, the key.
-import { MemoryKvDriver, MemoryKvNamespace } from '@polycloud/memory';
+import { MemoryBucketDriver, MemoryBucketStore, MemoryKvDriver, MemoryKvNamespace } from '@polycloud/memory';
 import { describe, expect, it } from 'vitest';
-import { KvStore, type KvValue } from '../src/index.js';
+import { Bucket, KvStore, type KvValue } from '../src/index.js';
 
 describe('kv validation messages name the resource', () => {
   const kv = new KvStore(new MemoryKvDriver(new MemoryKvNamespace('msg-table', 'default')));
@@ -55,4 +55,34 @@ describe('kv validation messages name the resource', () => {
       if (key !== undefined) expect(err).toMatchObject({ resource: { key } });
     });
   }
+});
+
+describe('an optional option given as undefined is absent', () => {
+  it('in kv set, setMany, delete, increment and blob put', async () => {
+    const kv = new KvStore(new MemoryKvDriver(new MemoryKvNamespace('undef-opts', 'default')));
+    const when = (c: boolean) => (c ? 60 : undefined);
+    await kv.set('k', 1, {
+      ifVersion: undefined,
+      ifAbsent: undefined,
+      ttlSeconds: when(false),
+      signal: undefined,
+    });
+    expect((await kv.get('k'))?.expiresAt).toBeUndefined();
+    const [r] = await kv.setMany([{ key: 'm', value: 2, ttlSeconds: undefined }]);
+    expect(r?.ok).toBe(true);
+    expect((await kv.increment('k', undefined, { signal: undefined })).value).toBe(2);
+    expect(await kv.delete('m', { ifVersion: undefined })).toBe(true);
+    const b = new Bucket(new MemoryBucketDriver(new MemoryBucketStore('undef-opts')));
+    const info = await b.put('o', 'x', {
+      contentType: undefined,
+      cacheControl: undefined,
+      metadata: undefined,
+      ifMatch: undefined,
+      ifNoneMatch: undefined,
+      md5: undefined,
+      partSize: undefined,
+      encryption: undefined,
+    });
+    expect(info.size).toBe(1);
+  });
 });
