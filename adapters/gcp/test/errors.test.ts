@@ -1,4 +1,5 @@
 import { isPolycloudError } from '@polycloud/core';
+import { gcsBucket } from '@polycloud/gcp/storage';
 import { describe, expect, it } from 'vitest';
 import { gcpError } from '../src/errors.js';
 
@@ -116,5 +117,21 @@ describe('gcpError: other failures', () => {
       code: 'NOT_FOUND',
       operation: 'get',
     });
+  });
+});
+
+describe('Cloud Storage: an etag that is not a generation', () => {
+  it('is quoted once in the message, given quoted or bare (checked before any request)', async () => {
+    const b = gcsBucket({ bucket: 'etag-msg', apiEndpoint: 'http://127.0.0.1:9' });
+    for (const etag of ['"nope"', 'nope']) {
+      const err = await b.put('k', 'x', { ifMatch: etag }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ code: 'PRECONDITION_FAILED', resource: { name: 'etag-msg', key: 'k' } });
+      expect((err as Error).message).toContain(' "nope" is not an etag of this bucket');
+      expect((err as Error).message).not.toContain('""');
+    }
+    await b.close();
   });
 });

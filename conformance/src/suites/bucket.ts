@@ -254,6 +254,21 @@ function registerBucketTests(h: BucketHarness, test: RegisterTest): void {
     });
   }
 
+  test("bodies: a Blob's type is the default content type; an explicit contentType wins", async (t) => {
+    const b = await open(t);
+    await b.put('typed.png', new Blob(['png?'], { type: 'image/png' }));
+    const typed = await b.head('typed.png');
+    check(typed.contentType === 'image/png', `content type ${typed.contentType}, expected image/png`);
+    await b.put('explicit', new Blob(['{}'], { type: 'text/plain' }), {
+      contentType: 'application/json',
+    });
+    const explicit = await b.head('explicit');
+    check(
+      explicit.contentType === 'application/json',
+      `content type ${explicit.contentType}, expected the explicit application/json`,
+    );
+  });
+
   test('bodies: unsupported body type is rejected with INVALID_ARGUMENT', async (t) => {
     const b = await open(t);
     await expectCode('INVALID_ARGUMENT', () => b.put('k', 42 as unknown as BodyInput), 'put of a number');

@@ -8,6 +8,7 @@ import {
   decodeKvValue,
   encodeKvValue,
   isPolycloudError,
+  type KvValue,
   normalizeBody,
   utf8,
   validateKey,
@@ -99,7 +100,8 @@ describe('kv values', () => {
       Infinity,
       () => 1,
       new Date(),
-      { a: undefined },
+      [undefined],
+      { a: [undefined] },
       [new Map()],
       10n,
     ]) {
@@ -108,6 +110,18 @@ describe('kv values', () => {
     const circular: Record<string, unknown> = {};
     circular.self = circular;
     expect(() => checkKvValue(circular, 'set')).toThrow(/circular/);
+  });
+  it('treats an undefined object property as absent, as JSON does', () => {
+    for (const [v, stored] of [
+      [{ a: undefined }, {}],
+      [
+        { a: 1, expires: undefined, b: { c: undefined, d: [1] } },
+        { a: 1, b: { d: [1] } },
+      ],
+    ] as [unknown, unknown][]) {
+      expect(() => checkKvValue(v, 'set')).not.toThrow();
+      expect(decodeKvValue(encodeKvValue(v as KvValue))).toStrictEqual(stored);
+    }
   });
 });
 

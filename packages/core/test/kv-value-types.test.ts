@@ -33,6 +33,11 @@ describe('KvValueOf: interfaces are values', () => {
     const got = await sessions.get('s1');
     expectTypeOf(got).toEqualTypeOf<KvEntry<Session> | undefined>();
     expect(got?.value).toEqual(v);
+    // An optional property left undefined (`expires: cond ? d : undefined`) means "absent".
+    await sessions.set('s2', { ...v, expires: undefined });
+    const s2 = await sessions.get('s2');
+    expect(s2?.value).toStrictEqual(v);
+    expect(s2 !== undefined && 'expires' in s2.value).toBe(false);
 
     expectTypeOf(memoryKv<Alias>()).toEqualTypeOf<KvStore<Alias>>();
     expectTypeOf(memoryKv<string>()).toEqualTypeOf<KvStore<string>>();

@@ -113,4 +113,18 @@ describe('opening by URL', () => {
     );
     expect(() => urlParams(new URL('s3://b?region=x&region=y'), ['region'], 'blob')).toThrow(/twice/);
   });
+
+  it('an empty URL parameter is INVALID_ARGUMENT naming it, on every adapter', async () => {
+    expect(() => urlParams(new URL('s3://b?region='), ['region'], 'blob')).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(
+          /URL parameter "region" is empty in s3:\/\/b\?region=; give it a value/,
+        ),
+      }),
+    );
+    expect(() => urlParams(new URL('s3://b?endpoint'), ['endpoint'], 'blob')).toThrow(/"endpoint" is empty/);
+    // Through openBucket: the check sits in the kit every adapter's URL parsing uses.
+    await expect(openKv('mem://empty-param?namespace=')).rejects.toThrow(/"namespace" is empty/);
+  });
 });

@@ -719,7 +719,8 @@ export class GcsBucketDriver implements BucketDriver {
   private noMatch(ctx: ErrorContext, etag: string): PolycloudError {
     return this.precondition(
       ctx,
-      `"${etag}" is not an etag of this bucket (Cloud Storage etags are object generations)`,
+      // Etags are given quoted (as get/head return them) or bare: quote once either way.
+      `"${unquoted(etag)}" is not an etag of this bucket (Cloud Storage etags are object generations)`,
     );
   }
 
@@ -728,9 +729,13 @@ export class GcsBucketDriver implements BucketDriver {
   }
 }
 
+function unquoted(etag: string): string {
+  return etag.length >= 2 && etag.startsWith('"') && etag.endsWith('"') ? etag.slice(1, -1) : etag;
+}
+
 /** Etag → generation: the decimal generation, with or without quotes. */
 function generationOf(etag: string): Generation | undefined {
-  const s = etag.length >= 2 && etag.startsWith('"') && etag.endsWith('"') ? etag.slice(1, -1) : etag;
+  const s = unquoted(etag);
   return /^\d{1,19}$/.test(s) ? s.replace(/^0+(?=\d)/, '') : undefined;
 }
 

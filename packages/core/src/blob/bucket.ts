@@ -286,7 +286,7 @@ export class Bucket<TNative = unknown> {
     }
 
     const driverOpts = {
-      contentType: opts.contentType,
+      contentType: opts.contentType ?? blobType(body),
       contentEncoding: opts.contentEncoding,
       contentDisposition: opts.contentDisposition,
       cacheControl: opts.cacheControl,
@@ -774,6 +774,15 @@ export class Bucket<TNative = unknown> {
     }
     return out;
   }
+}
+
+/**
+ * The type of a Blob or File body (`new File([...], 'a.png', { type: 'image/png' })`), the
+ * default when no contentType is given; the spec already limits it to printable ASCII.
+ */
+function blobType(body: BodyInput): string | undefined {
+  if (typeof Blob === 'undefined' || !(body instanceof Blob)) return undefined;
+  return body.type !== '' && HEADER_VALUE.test(body.type) ? body.type : undefined;
 }
 
 function makeReader(info: BlobInfo, source: ResumingBody): BlobReader {

@@ -36,6 +36,7 @@ export interface CallOptions {
 
 /** Options of `Bucket.put`: content headers, metadata, conditions, checksums and multipart tuning. */
 export interface PutOptions extends CallOptions {
+  /** The object's Content-Type. Default: a Blob or File body's non-empty `type`, else none. */
   readonly contentType?: string;
   readonly contentEncoding?: string;
   readonly contentDisposition?: string;

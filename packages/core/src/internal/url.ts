@@ -10,7 +10,8 @@ export function redact(url: URL): string {
 }
 
 /**
- * Reads a URL's query parameters, rejecting any not in `allowed` so a typo is not ignored.
+ * Reads a URL's query parameters, rejecting any not in `allowed` so a typo is not ignored,
+ * and any given twice or with an empty value.
  * For adapters.
  *
  * @example
@@ -30,6 +31,13 @@ export function urlParams(url: URL, allowed: readonly string[], service: Service
         service,
         operation: 'open',
       });
+    // No parameter means anything when empty: `?region=` is a slip, not a request for a default.
+    if (v === '') {
+      throw invalidArgument(
+        `URL parameter "${k}" is empty in ${redact(url)}; give it a value or leave it out for the default`,
+        { service, operation: 'open' },
+      );
+    }
     out[k] = v;
   }
   return out;

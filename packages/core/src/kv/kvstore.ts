@@ -25,6 +25,7 @@ type Sig = { signal?: AbortSignal };
 // Allowed option names, built once (an array literal in a method is a new array per call).
 const SIGNAL_ONLY = ['signal'] as const;
 const SET_OPTIONS = ['ifVersion', 'ifAbsent', 'ttlSeconds', 'signal'] as const;
+const NOT_IDEMPOTENT = Object.freeze({ idempotent: false });
 
 /**
  * Key-value data on any provider: a table plus a namespace, keys ordered by UTF-8 bytes,
@@ -149,11 +150,12 @@ export class KvStore<V extends KvValueOf<V> = KvValue, TNative = unknown> {
   ): Promise<KvSetResult[]> {
     const op = 'setMany';
     this.runner.ensureOpen(op);
-    if (!Array.isArray(items)) throw invalidArgument('setMany: items must be an array', this.runner.ctx(op));
+    if (!Array.isArray(items))
+      throw invalidArgument(`${this.site(op)}: items must be an array`, this.runner.ctx(op));
     checkOptions(opts, ['signal'], this.runner.ctx(op));
     const prepared = items.map((it) => {
       if (typeof it !== 'object' || it === null)
-        throw invalidArgument('setMany: each item must be { key, value }', this.runner.ctx(op));
+        throw invalidArgument(`${this.site(op)}: each item must be { key, value }`, this.runner.ctx(op));
       checkOptions(it, ['key', 'value', 'ttlSeconds'], this.runner.ctx(op));
       this.key(it.key, op);
       this.value(it.value, op, it.key);
@@ -284,14 +286,18 @@ export class KvStore<V extends KvValueOf<V> = KvValue, TNative = unknown> {
     }
     if (typeof by !== 'number' || !Number.isSafeInteger(by)) {
       throw invalidArgument(
-        `increment: by must be a safe integer, got ${String(by)}`,
+        `${this.site(op, key)}: by must be a safe integer, got ${String(by)}`,
         this.runner.ctx(op, key),
       );
     }
     // Not idempotent: retry only what the service rejected before acting.
-    return this.runner.run(op, key, opts.signal, (signal) => this.driver.increment(key, by, { signal }), {
-      idempotent: false,
-    });
+    return this.runner.run(
+      op,
+      key,
+      opts.signal,
+      (signal) => this.driver.increment(key, by, { signal }),
+      NOT_IDEMPOTENT,
+    );
   }
 
   /** The native SDK client, typed when the store came from an adapter's own constructor. */
@@ -326,11 +332,14 @@ export class KvStore<V extends KvValueOf<V> = KvValue, TNative = unknown> {
       requireCapability(this.capabilities.ifVersion, 'ifVersion', this.capCtx(op, key));
     }
     if (opts.ifAbsent !== undefined && typeof opts.ifAbsent !== 'boolean') {
-      throw invalidArgument('set: ifAbsent must be a boolean', ctx);
+      throw invalidArgument(`${this.site(op, key)}: ifAbsent must be a boolean`, ctx);
     }
     if (opts.ifAbsent) requireCapability(this.capabilities.ifAbsent, 'ifAbsent', this.capCtx(op, key));
     if (opts.ifAbsent && opts.ifVersion !== undefined) {
-      throw invalidArgument('set: ifAbsent and ifVersion cannot be combined', ctx);
+      throw invalidArgument(
+        `${this.site(op, key)}: ifAbsent and ifVersion cannot be combined; use one of them`,
+        ctx,
+      );
     }
   }
 
@@ -349,7 +358,7 @@ export class KvStore<V extends KvValueOf<V> = KvValue, TNative = unknown> {
 
   private keys(keys: unknown, op: string): asserts keys is string[] {
     if (!Array.isArray(keys))
-      throw invalidArgument(`${op}: keys must be an array of strings`, this.runner.ctx(op));
+      throw invalidArgument(`${this.site(op)}: keys must be an array of strings`, this.runner.ctx(op));
     for (const k of keys) this.key(k, op);
   }
 
@@ -388,6 +397,11 @@ export class KvStore<V extends KvValueOf<V> = KvValue, TNative = unknown> {
       );
     }
     return new Date(Date.now() + ttl * 1000);
+  }
+
+  /** Where a call failed, for messages: `set on kv "t" key "k"`. */
+  private site(op: string, key?: string): string {
+    return `${op} on kv "${this.name}"${key === undefined ? '' : ` key "${key}"`}`;
   }
 
   /** Built once per operation name: validateKey reads it only to word a failure. */

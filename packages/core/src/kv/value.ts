@@ -80,7 +80,10 @@ function jsonBound(v: unknown, parents: object[]): number | undefined {
     const proto = Object.getPrototypeOf(o);
     if (proto !== Object.prototype && proto !== null) return undefined;
     for (const k of Object.keys(o)) {
-      const b = jsonBound((o as Record<string, unknown>)[k], parents);
+      const x = (o as Record<string, unknown>)[k];
+      // An undefined property is absent, as JSON drops it: `{ expires: cond ? d : undefined }`.
+      if (x === undefined) continue;
+      const b = jsonBound(x, parents);
       if (b === undefined) return undefined;
       n += 6 * k.length + 4 + b;
     }
@@ -89,7 +92,11 @@ function jsonBound(v: unknown, parents: object[]): number | undefined {
   return n;
 }
 
-/** Throws INVALID_ARGUMENT unless `value` survives a JSON round trip unchanged (or is bytes). */
+/**
+ * Throws INVALID_ARGUMENT unless `value` survives a JSON round trip unchanged (or is bytes).
+ * An object property whose value is undefined counts as absent (JSON drops it, and a reader
+ * gets the object without it); an undefined array element or top-level value is rejected.
+ */
 export function checkKvValue(value: unknown, where: string): asserts value is KvValue {
   if (value instanceof Uint8Array) return;
   const problem = jsonProblem(value, 'value', new Set());
@@ -115,6 +122,7 @@ function jsonProblem(v: unknown, path: string, seen: Set<object>): string | unde
         return `${path} is a ${(v as object).constructor?.name ?? 'class instance'}, not plain data`;
       }
       for (const [k, x] of Object.entries(v)) {
+        if (x === undefined) continue;
         const p = jsonProblem(x, `${path}.${k}`, seen);
         if (p) return p;
       }
