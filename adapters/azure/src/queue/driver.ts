@@ -73,6 +73,8 @@ export class AzureQueueDriver implements QueueDriver {
   readonly provider = PROVIDER;
   readonly name: string;
   readonly capabilities = AZURE_QUEUE_CAPABILITIES;
+  /** Every queue call passes the attempt's signal, and the pipeline's HTTP client ends the request on abort. */
+  readonly signalEndsRequests = true;
 
   constructor(
     readonly client: QueueClient,

@@ -186,7 +186,14 @@ export class Queue<T = unknown, TNative = unknown> {
     opts: QueueOptions<T> = {},
     private readonly shared: Shared<TNative> = {
       driver,
-      runner: new CallRunner(driver.provider, 'queue', driver.name, opts),
+      runner: new CallRunner(
+        driver.provider,
+        'queue',
+        driver.name,
+        opts,
+        false,
+        driver.signalEndsRequests === true,
+      ),
       claimCheck: opts.claimCheck,
     },
   ) {
