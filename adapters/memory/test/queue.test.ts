@@ -1,6 +1,6 @@
 import { bytesCodec, isPolycloudError, type Message, PolycloudError, type Queue } from '@polycloud/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type MemoryQueueStore, memoryQueue, resetMemory } from '../src/index.js';
+import { type MemoryQueueStore, memoryBucket, memoryQueue, resetMemory } from '../src/index.js';
 
 let queue: Queue<unknown>;
 beforeEach(() => {
@@ -307,5 +307,28 @@ describe('memory queue', () => {
     expect(over).toBe(0);
     expect(overlap).toBeGreaterThanOrEqual(2);
     expect(idleReceives).toBe(1);
+  });
+
+  it('send encodes each message on its own: attributes stay per message, a claim-checked body keeps them', async () => {
+    const bucket = memoryBucket();
+    const q = memoryQueue<string>(undefined, { claimCheck: { bucket } });
+    const big = 'x'.repeat(300 * 1024);
+    const results = await q.sendBatch([
+      { body: 'plain' },
+      { body: 'tagged', attributes: { kind: 'a' } },
+      { body: big, attributes: { kind: 'big' } },
+      { body: 'plain again' },
+    ]);
+    expect(results.every((r) => r.ok)).toBe(true);
+    const got = new Map<string, Message<string>>();
+    for (let i = 0; i < 10 && got.size < 4; i++) {
+      for (const m of await q.receive({ maxMessages: 10 })) got.set(m.body.slice(0, 12), m);
+    }
+    expect(got.get('plain')?.attributes).toEqual({});
+    expect(got.get('plain again')?.attributes).toEqual({});
+    expect(got.get('tagged')?.attributes).toEqual({ kind: 'a' });
+    const claimed = got.get(big.slice(0, 12));
+    expect(claimed?.body).toBe(big);
+    expect(claimed?.attributes).toEqual({ kind: 'big' });
   });
 });

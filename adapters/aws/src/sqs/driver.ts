@@ -136,6 +136,8 @@ export class SqsQueueDriver implements QueueDriver {
   readonly provider = 'aws';
   readonly name: string;
   readonly capabilities: QueueCapabilities;
+  /** Every SQS call passes the attempt's signal, and the SDK's HTTP handler destroys the request on abort. */
+  readonly signalEndsRequests = true;
   readonly queueUrl: string;
   private readonly client: SQSClient;
   private readonly ownsClient: boolean;

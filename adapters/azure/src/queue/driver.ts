@@ -73,6 +73,8 @@ export class AzureQueueDriver implements QueueDriver {
   readonly provider = PROVIDER;
   readonly name: string;
   readonly capabilities = AZURE_QUEUE_CAPABILITIES;
+  /** Every queue call passes the attempt's signal, and the pipeline's HTTP client ends the request on abort. */
+  readonly signalEndsRequests = true;
 
   constructor(
     readonly client: QueueClient,
@@ -86,7 +88,7 @@ export class AzureQueueDriver implements QueueDriver {
     opts: { signal: AbortSignal | undefined },
   ): Promise<readonly ({ id: string } | { error: PolycloudError })[]> {
     const ctx = this.ctx('send');
-    return mapLimit(messages, PARALLEL, async (m) => {
+    const one = async (m: DriverOutgoing): Promise<{ id: string } | { error: PolycloudError }> => {
       try {
         const text = encodeEnvelope(m.body, m.attributes);
         const r = await this.client.sendMessage(text, {
@@ -100,7 +102,10 @@ export class AzureQueueDriver implements QueueDriver {
       } catch (err) {
         return { error: mapAzureError(err, ctx) };
       }
-    });
+    };
+    // A lone send (the common call) needs no worker pool.
+    if (messages.length === 1) return [await one(messages[0]!)];
+    return mapLimit(messages, PARALLEL, one);
   }
 
   async receive(opts: {

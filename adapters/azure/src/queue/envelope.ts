@@ -99,7 +99,9 @@ export function decodeEnvelopeBytes(
 
 /** Body + attributes → Queue Storage message text. */
 export function encodeEnvelope(body: Uint8Array, attributes: Readonly<Record<string, string>>): string {
-  return Buffer.from(encodeEnvelopeBytes(body, attributes)).toString('base64');
+  const b = encodeEnvelopeBytes(body, attributes);
+  // A view, not a copy: the bytes are fresh and only read here.
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
 }
 
 /**

@@ -45,6 +45,13 @@ export interface QueueDriver<TNative = unknown> {
   readonly provider: string;
   readonly name: string;
   readonly capabilities: QueueCapabilities;
+  /**
+   * True when every request the driver makes takes the signal it is given (the SDK destroys
+   * the request when it aborts): calls then skip core's node:http safety net, whose
+   * async-context scope and per-request listener cost CPU on every send. Leave it unset for an
+   * SDK that ignores signals on some request.
+   */
+  readonly signalEndsRequests?: boolean;
 
   /** Sends ≤ capabilities.maxBatchSize messages; one result per message in order (id or error). */
   send(

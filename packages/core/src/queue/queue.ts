@@ -59,6 +59,8 @@ function withTraceContext(msg: DriverOutgoing, call: CallTelemetry, maxAttribute
 const RESERVED_ATTRIBUTE = /^(polycloud|aws\.|amazon\.|goog)/i;
 const ATTRIBUTE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
 const CLAIM_CHECK_ATTRIBUTE = 'polycloud-claim-check';
+/** The attributes of a message sent without any (frozen: drivers and trace injection copy, never write). */
+const NO_ATTRIBUTES: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 /** State shared between a queue and the views made by `withCodec`, so they close together. */
 interface Shared<TNative> {
@@ -186,7 +188,14 @@ export class Queue<T = unknown, TNative = unknown> {
     opts: QueueOptions<T> = {},
     private readonly shared: Shared<TNative> = {
       driver,
-      runner: new CallRunner(driver.provider, 'queue', driver.name, opts),
+      runner: new CallRunner(
+        driver.provider,
+        'queue',
+        driver.name,
+        opts,
+        false,
+        driver.signalEndsRequests === true,
+      ),
       claimCheck: opts.claimCheck,
     },
   ) {
@@ -277,7 +286,9 @@ export class Queue<T = unknown, TNative = unknown> {
       // Capability violations reject the whole call before any I/O; bad bodies fail per item.
       this.checkSendCapabilities(m, op);
       try {
-        ready.push({ index: i, msg: await this.encodeOutgoing(m, op, opts.signal) });
+        // Only a claim-checked body waits (its upload): the rest take no promise per message.
+        const msg = this.encodeOutgoing(m, op, opts.signal);
+        ready.push({ index: i, msg: msg instanceof Promise ? await msg : msg });
       } catch (err) {
         results[i] = { ok: false, error: this.runner.normalize(err, op) };
       }
@@ -622,41 +633,60 @@ export class Queue<T = unknown, TNative = unknown> {
     }
   }
 
-  private async encodeOutgoing(
+  /** The message as the driver takes it; a promise only when the body goes to the claim-check bucket. */
+  private encodeOutgoing(
     m: OutgoingMessage<T>,
     op: string,
     signal?: AbortSignal,
-  ): Promise<DriverOutgoing> {
-    const ctx = this.runner.ctx(op);
+  ): DriverOutgoing | Promise<DriverOutgoing> {
     let body: Uint8Array;
     try {
       body = this.codec.encode(m.body);
     } catch (err) {
       if (isPolycloudError(err)) throw this.runner.normalize(err, op);
       throw invalidArgument(`${op}: the codec could not encode the message body: ${String(err)}`, {
-        ...ctx,
+        ...this.runner.ctx(op),
         cause: err,
       });
     }
-    const attributes: Record<string, string> = { ...m.attributes };
-    const attrBytes = Object.entries(attributes).reduce((n, [k, v]) => n + utf8Length(k) + utf8Length(v), 0);
+    // No attributes (the common send): one shared empty record, nothing to copy or count.
+    const attributes: Record<string, string> =
+      m.attributes === undefined ? NO_ATTRIBUTES : { ...m.attributes };
+    let attrBytes = 0;
+    for (const k in attributes) attrBytes += utf8Length(k) + utf8Length(attributes[k]!);
     if (body.byteLength + attrBytes > this.capabilities.maxMessageBytes) {
-      const claim = this.shared.claimCheck;
-      if (!claim) {
-        throw pcError(
-          'PAYLOAD_TOO_LARGE',
-          `${op} on queue "${this.name}": the message is ${body.byteLength + attrBytes} bytes (body + attributes), over the limit of ${this.capabilities.maxMessageBytes}; send a smaller body or open the queue with a claimCheck bucket`,
-          { ...ctx, retryable: false },
-        );
-      }
-      const key = `${claim.prefix ?? 'polycloud-claim-check/'}${this.name}/${crypto.randomUUID()}`;
-      await claim.bucket.put(key, body, { ...(signal ? { signal } : {}) });
-      attributes[CLAIM_CHECK_ATTRIBUTE] = key;
-      body = new Uint8Array();
+      return this.claimChecked(m, op, body, attrBytes, signal);
     }
     return {
       body,
       attributes,
+      delaySeconds: m.delaySeconds,
+      groupId: m.groupId,
+      deduplicationId: m.deduplicationId,
+    };
+  }
+
+  /** A message over the size limit: its body goes to the claim-check bucket, its key in an attribute. */
+  private async claimChecked(
+    m: OutgoingMessage<T>,
+    op: string,
+    body: Uint8Array,
+    attrBytes: number,
+    signal: AbortSignal | undefined,
+  ): Promise<DriverOutgoing> {
+    const claim = this.shared.claimCheck;
+    if (!claim) {
+      throw pcError(
+        'PAYLOAD_TOO_LARGE',
+        `${op} on queue "${this.name}": the message is ${body.byteLength + attrBytes} bytes (body + attributes), over the limit of ${this.capabilities.maxMessageBytes}; send a smaller body or open the queue with a claimCheck bucket`,
+        { ...this.runner.ctx(op), retryable: false },
+      );
+    }
+    const key = `${claim.prefix ?? 'polycloud-claim-check/'}${this.name}/${crypto.randomUUID()}`;
+    await claim.bucket.put(key, body, { ...(signal ? { signal } : {}) });
+    return {
+      body: new Uint8Array(),
+      attributes: { ...m.attributes, [CLAIM_CHECK_ATTRIBUTE]: key },
       delaySeconds: m.delaySeconds,
       groupId: m.groupId,
       deduplicationId: m.deduplicationId,
