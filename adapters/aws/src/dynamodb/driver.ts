@@ -568,8 +568,10 @@ export class DynamoKvDriver implements KvDriver {
             UpdateExpression: update,
             ConditionExpression: condition,
             ...e.params(),
-            // Only the counter is read back; the version is the one this call wrote.
-            ReturnValues: 'UPDATED_NEW',
+            // Only the counter is read back; the version is the one this call wrote. An ADD of
+            // 0 leaves the counter as it was, and moto then leaves it out of
+            // UPDATED_NEW: read the whole item back for that one case.
+            ReturnValues: by === 0 ? 'ALL_NEW' : 'UPDATED_NEW',
           }),
           { abortSignal: opts.signal },
         );
