@@ -134,6 +134,8 @@ export class DynamoKvDriver implements KvDriver {
   readonly name: string;
   readonly namespace: string;
   readonly capabilities: KvCapabilities;
+  /** Every request passes the attempt's signal, and the SDK ends it on abort. */
+  readonly signalEndsRequests = true;
   private readonly client: DynamoDBClient;
   private readonly ownsClient: boolean;
   private readonly a: DynamoKvAttributes;

@@ -104,6 +104,8 @@ export class AzureKvDriver implements KvDriver {
   readonly provider = PROVIDER;
   readonly name: string;
   readonly capabilities: KvCapabilities;
+  /** Every request passes the attempt's signal, and the SDK ends it on abort. */
+  readonly signalEndsRequests = true;
   private readonly partitionKey: string;
   private readonly maxTransactionBody: number;
 

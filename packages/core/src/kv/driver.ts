@@ -31,6 +31,13 @@ export interface KvDriver<TNative = unknown> {
    * a bound could never fire. Leave it unset for anything that waits.
    */
   readonly settlesSynchronously?: boolean;
+  /**
+   * True when every request the driver makes takes the signal it is given (the SDK destroys
+   * the request when it aborts): calls then skip core's node:http safety net, whose
+   * async-context scope and per-request listener cost CPU on every call. Leave it unset for an
+   * SDK that ignores signals on some request.
+   */
+  readonly signalEndsRequests?: boolean;
 
   /** The entry, or undefined when missing. May return an expired entry; the caller hides it. */
   get(key: string, opts: Sig): Promise<DriverKvEntry | undefined>;

@@ -61,6 +61,7 @@ export class KvStore<V extends KvValueOf<V> = KvValue, TNative = unknown> {
       driver.name,
       opts,
       driver.settlesSynchronously === true,
+      driver.signalEndsRequests === true,
     );
   }
 
