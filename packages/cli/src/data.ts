@@ -145,6 +145,14 @@ export async function rmCommand(
       throw new CliError('INVALID_ARGUMENT', `${arg} names no key`, 'pass --recursive to delete a prefix');
     if (o.dryRun) return say(`would delete ${arg}`);
     await confirm(`delete ${showUrl(arg)}?`, o.yes);
+    // Deleting is idempotent in every store; saying "deleted" for a key that was never there
+    // would hide a typo, so a missing key is NOT_FOUND (exit 3), as in `stat` and `cat`.
+    if (!(await loc.bucket.exists(loc.key)))
+      throw new CliError(
+        'NOT_FOUND',
+        `${showUrl(arg)} does not exist; nothing deleted`,
+        'check the key with `polycloud ls`',
+      );
     await loc.bucket.delete(loc.key);
     return say(`deleted ${showUrl(arg)}`);
   }

@@ -224,6 +224,13 @@ describe('polycloud (no emulator)', () => {
     expect(r.stderr).toMatch(/pass --yes/);
   });
 
+  it('rm of a missing key exits 3 and says nothing was deleted', async () => {
+    const r = await polycloud(['rm', '--yes', 'mem://b/never-written']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^polycloud: NOT_FOUND: .*never-written does not exist; nothing deleted/);
+  });
+
   it('emulators up --only with a typo in an id exits 2 naming the known ids, and starts nothing', async () => {
     const env = { POLYCLOUD_EMULATORS_STATE: join(tmp, 'no-state', 'state.json') };
     const r = await polycloud(['emulators', 'up', '--detach', '--only', 'mot'], { env });
