@@ -24,7 +24,6 @@ import type {
   ListPage,
   PolycloudError,
   SignedRequest,
-  SignedUrlMethod,
 } from '@polycloud/core';
 import {
   type BucketDriver,
@@ -36,6 +35,7 @@ import {
   type DriverCopyOptions,
   type DriverEncryption,
   type DriverPutOptions,
+  type DriverSignOptions,
   defineCapabilities,
   type EncryptionInfo,
   isPolycloudError,
@@ -831,26 +831,13 @@ export class S3BucketDriver implements BucketDriver {
 
   // ---------------------------------------------------------------- signed URLs
 
-  async signedUrl(
-    key: string,
-    opts: {
-      method: SignedUrlMethod;
-      expiresIn: number;
-      contentType: string | undefined;
-      encryption?: DriverEncryption | undefined;
-    },
-  ): Promise<string> {
+  async signedUrl(key: string, opts: DriverSignOptions): Promise<string> {
     return this.presign(key, opts, 'signedUrl');
   }
 
   private async presign(
     key: string,
-    opts: {
-      method: SignedUrlMethod;
-      expiresIn: number;
-      contentType: string | undefined;
-      encryption?: DriverEncryption | undefined;
-    },
+    opts: DriverSignOptions,
     operation: 'signedUrl' | 'signedRequest',
   ): Promise<string> {
     const Bucket = this.name;
@@ -915,15 +902,7 @@ export class S3BucketDriver implements BucketDriver {
   }
 
   /** The presigned URL plus the encryption headers the request must send (core adds content-type). */
-  async signedRequest(
-    key: string,
-    opts: {
-      method: SignedUrlMethod;
-      expiresIn: number;
-      contentType: string | undefined;
-      encryption?: DriverEncryption | undefined;
-    },
-  ): Promise<SignedRequest> {
+  async signedRequest(key: string, opts: DriverSignOptions): Promise<SignedRequest> {
     const url = await this.presign(key, opts, 'signedRequest');
     return {
       url,

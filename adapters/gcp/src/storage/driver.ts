@@ -9,7 +9,6 @@ import type {
   ListPage,
   PolycloudError,
   SignedRequest,
-  SignedUrlMethod,
 } from '@polycloud/core';
 import {
   type BucketDriver,
@@ -24,6 +23,7 @@ import {
   type DriverEncryption,
   type DriverGetOptions,
   type DriverPutOptions,
+  type DriverSignOptions,
   defineCapabilities,
   type EncryptionInfo,
   guardStream,
@@ -585,15 +585,7 @@ export class GcsBucketDriver implements BucketDriver {
     return gcpError(err, ctx, 'http');
   }
 
-  async signedUrl(
-    key: string,
-    opts: {
-      method: SignedUrlMethod;
-      expiresIn: number;
-      contentType: string | undefined;
-      encryption?: DriverEncryption | undefined;
-    },
-  ): Promise<string> {
+  async signedUrl(key: string, opts: DriverSignOptions): Promise<string> {
     const action = opts.method === 'GET' ? 'read' : opts.method === 'PUT' ? 'write' : 'delete';
     const extensionHeaders = signedEncryptionHeaders(opts.encryption);
     try {
@@ -623,15 +615,7 @@ export class GcsBucketDriver implements BucketDriver {
   }
 
   /** The signed URL plus the encryption headers the request must send (core adds content-type). */
-  async signedRequest(
-    key: string,
-    opts: {
-      method: SignedUrlMethod;
-      expiresIn: number;
-      contentType: string | undefined;
-      encryption?: DriverEncryption | undefined;
-    },
-  ): Promise<SignedRequest> {
+  async signedRequest(key: string, opts: DriverSignOptions): Promise<SignedRequest> {
     const url = await this.signedUrl(key, opts);
     return {
       url,
